@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import type { NewJob, Storage, StateName } from '../storage.js';
+
+/**
+ * How the conformance suite gets a backend: a fresh, empty store for each test, and more
+ * connections to the same store (other "processes") for the concurrency cases.
+ */
+export interface ConformanceTarget {
+  /** Shown in test names: `memory`, `sqlite`, `postgres`, `redis`. */
+  name: string;
+  /** A fresh, empty, migrated store. */
+  open(): Promise<ConformanceStore>;
+}
+
+export interface ConformanceStore {
+  storage: Storage;
+  /** Another connection to the same store, as a second server process would have. */
+  connect(): Promise<Storage>;
+  /** Closes every connection and drops the store. */
+  destroy(): Promise<void>;
+}
+
+/** A fixed epoch for tests: 2026-01-01T00:00:00Z. */
+export const T0 = Date.UTC(2026, 0, 1);
+
+/** A job to insert, with defaults for everything a test does not care about. */
+export function newJob(overrides: Partial<NewJob> & { state?: NewJob['state'] } = {}): NewJob {
+  const state = overrides.state ?? { name: 'enqueued' as StateName, reason: 'test', at: T0 };
+  return {
+    id: randomUUID(),
+    name: 'test-job',
+    queue: 'default',
+    args: '{"n":1}',
+    createdAt: T0,
+    parameters: {},
+    ...overrides,
+    state,
+  };
+}
+
+/** Runs `fn` with a store, destroying it afterwards whatever happens. */
+export async function withStore(target: ConformanceTarget, fn: (store: ConformanceStore) => Promise<void>): Promise<void> {
+  const store = await target.open();
+  try {
+    await fn(store);
+  } finally {
+    await store.destroy();
+  }
+}
