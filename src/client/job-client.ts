@@ -1,0 +1,205 @@
+import { systemClock, type Clock } from '../clock.js';
+import { defaultLogger, defaultStorage, globalFilters } from '../config.js';
+import { JobCreationCanceledError, ValidationError } from '../errors.js';
+import { toJsonText } from '../jobs/args.js';
+import type { AnyJobDefinition, JobDefinition } from '../jobs/define-job.js';
+import { checkQueueName } from '../jobs/names.js';
+import { buildJob, prepareJob, type PreparedJob } from './job-factory.js';
+import { checkEnqueueOptions, resolveWhen, type EnqueueOptions, type ScheduleWhen } from '../jobs/job-options.js';
+import type { Logger } from '../logger.js';
+import type { JobFilter } from '../states/filters.js';
+import { orderFilters } from '../states/filters.js';
+import { DEFAULT_RETENTION, StateMachine, type Retention } from '../states/state-machine.js';
+import { statesExcept } from '../states/states.js';
+import type { Json, JobDetails, StateEntry, StateName, Storage } from '../storage/storage.js';
+
+export interface JobClientOptions {
+  /** Default: `configure({ storage })`, else the embedded SQLite file `./kiln.db`. */
+  storage?: Storage;
+  /** Client filters, run after the global ones and before the job definition's own. */
+  filters?: JobFilter[];
+  logger?: Logger;
+  /** For tests. */
+  clock?: Clock;
+  /** How long final jobs are kept (defaults 1 day). */
+  retention?: Partial<Retention>;
+}
+
+/** Conditions of `delete`, `requeue`, `reschedule`: act only if the job is in this state (Hangfire's `fromState`). */
+export interface StateCondition {
+  fromState?: StateName;
+}
+
+
+/**
+ * Turns calls into jobs and state changes: enqueue, schedule, continue, delete, requeue. Every
+ * method validates its input first and writes nothing when it is wrong; a `ValidationError` names
+ * the field.
+ */
+export class JobClient {
+  readonly storage: Storage;
+  private readonly clock: Clock;
+  private readonly filters: JobFilter[];
+  private readonly states: StateMachine;
+  private migrated: Promise<void> | undefined;
+
+  constructor(options: JobClientOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'must be an object');
+    this.storage = options.storage ?? defaultStorage();
+    this.clock = options.clock ?? systemClock;
+    this.filters = options.filters ?? [];
+    this.states = new StateMachine(this.storage, this.clock, options.logger ?? defaultLogger(), {
+      ...DEFAULT_RETENTION,
+      ...options.retention,
+    });
+  }
+
+  /** Creates a fire-and-forget job; resolves to its id once it is stored. */
+  async enqueue<A>(job: JobDefinition<A, unknown>, args: NoInfer<A>, options?: EnqueueOptions): Promise<string> {
+    const now = this.clock.now();
+    return this.createOne(job, args, options, { name: 'enqueued', reason: 'Enqueued by the client', at: now });
+  }
+
+  /** Creates many jobs of one type in one storage round trip; all are validated before any is written. */
+  async enqueueMany<A>(job: JobDefinition<A, unknown>, argsList: ReadonlyArray<NoInfer<A>>, options?: Omit<EnqueueOptions, 'uniqueKey' | 'uniqueFor'>): Promise<string[]> {
+    if (!Array.isArray(argsList)) throw new ValidationError('argsList', 'must be an array');
+    if (options && ('uniqueKey' in options || 'uniqueFor' in options)) {
+      throw new ValidationError('options.uniqueKey', 'enqueueMany does not take unique keys; use enqueue');
+    }
+    const opts = checkEnqueueOptions(options);
+    const now = this.clock.now();
+    const prepared: PreparedJob[] = [];
+    for (let i = 0; i < argsList.length; i++) prepared.push(await prepareJob(job, argsList[i], opts.queue, opts.parameters, `argsList[${i}]`));
+    const jobs = prepared.map((p) => buildJob(p, { name: 'enqueued', reason: 'Enqueued by the client', at: now }, now));
+    await this.ready();
+    const created = await this.storage.createJobs(jobs, { now, tx: opts.tx });
+    return created.map((c) => c.id);
+  }
+
+  /** Creates a job that runs after a delay (`{ delay: '10m' }`) or at a time (`{ at: Date }`). */
+  async schedule<A>(job: JobDefinition<A, unknown>, args: NoInfer<A>, when: ScheduleWhen, options?: EnqueueOptions): Promise<string> {
+    const now = this.clock.now();
+    const runAt = resolveWhen(when, now);
+    return this.createOne(job, args, options, { name: 'scheduled', reason: 'Scheduled by the client', at: now, data: { runAt } }, { runAt });
+  }
+
+  /** The job with its whole history, or null. */
+  async get(id: string): Promise<JobDetails | null> {
+    checkId(id);
+    await this.ready();
+    return this.storage.getJob(id);
+  }
+
+  /**
+   * Deletes a job (Hangfire's Delete): it moves to `deleted` and expires after the retention. A
+   * running job's `ctx.signal` is aborted. Resolves false when the job is missing, already
+   * deleted, or not in `fromState`.
+   */
+  async delete(id: string, condition: StateCondition = {}, reason = 'Deleted by the client'): Promise<boolean> {
+    checkId(id);
+    const expect = this.expect(condition, statesExcept('deleted'));
+    return this.change(id, { state: { name: 'deleted', reason, at: this.clock.now() } }, expect);
+  }
+
+  /**
+   * Puts a job back in its queue (or `queue`) from any other state. A job requeued from `failed`,
+   * `succeeded` or `deleted` starts its retries afresh (attempt 1), as BullMQ's `retry()` does;
+   * its history keeps everything that happened.
+   */
+  async requeue(id: string, condition: StateCondition & { queue?: string } = {}, reason = 'Requeued by the client'): Promise<boolean> {
+    checkId(id);
+    const queue = condition.queue === undefined ? undefined : checkQueueName(condition.queue, 'queue');
+    const expect = this.expect(condition, statesExcept('enqueued'));
+    const from = condition.fromState;
+    const fresh = from === undefined || from === 'failed' || from === 'succeeded' || from === 'deleted';
+    const candidate = { state: { name: 'enqueued' as const, reason, at: this.clock.now() }, ...(queue ? { queue } : {}) };
+    if (fresh && from !== undefined) return this.change(id, { ...candidate, attempt: 1 }, expect);
+    if (from === undefined) {
+      // Without a condition: reset the attempt only when the job had ended, atomically per case.
+      if (await this.change(id, { ...candidate, attempt: 1 }, ['failed', 'succeeded', 'deleted'])) return true;
+      return this.change(id, candidate, ['scheduled', 'awaiting', 'processing']);
+    }
+    return this.change(id, candidate, expect);
+  }
+
+  /** Moves a job to `scheduled` for a new time. */
+  async reschedule(id: string, when: ScheduleWhen, condition: StateCondition = {}): Promise<boolean> {
+    checkId(id);
+    const now = this.clock.now();
+    const runAt = resolveWhen(when, now);
+    const expect = this.expect(condition, statesExcept('scheduled', 'deleted', 'succeeded'));
+    return this.change(id, { state: { name: 'scheduled', reason: 'Rescheduled by the client', at: now, data: { runAt } }, runAt }, expect);
+  }
+
+  /** Creates the storage's schema if needed; called once, before first use. */
+  ready(): Promise<void> {
+    this.migrated ??= this.storage.migrate().catch((e: unknown) => {
+      this.migrated = undefined;
+      throw e;
+    });
+    return this.migrated;
+  }
+
+  private expect(condition: StateCondition, otherwise: StateName[]): StateName[] {
+    if (typeof condition !== 'object' || condition === null) throw new ValidationError('condition', 'must be an object');
+    const from = condition.fromState;
+    if (from === undefined) return otherwise;
+    if (!statesExcept().includes(from)) throw new ValidationError('fromState', `must be a state name, got ${JSON.stringify(from)}`);
+    return [from];
+  }
+
+  private async change(id: string, candidate: Parameters<StateMachine['change']>[1], states: StateName[]): Promise<boolean> {
+    await this.ready();
+    const [applied] = await this.states.apply([this.states.change(id, candidate, { states })], this.filters);
+    return applied === true;
+  }
+
+  /** @internal Used by `continueWith` and recurring jobs too. */
+  async createOne(
+    job: AnyJobDefinition,
+    args: unknown,
+    options: EnqueueOptions | undefined,
+    state: StateEntry,
+    placement: { runAt?: number; parentId?: string } = {},
+  ): Promise<string> {
+    const opts = checkEnqueueOptions(options);
+    const prepared = await prepareJob(job, args, opts.queue, opts.parameters, 'args');
+    const filters = orderFilters(globalFilters(), this.filters, prepared.definition.filters);
+    const creating = filters.filter((f) => f.onCreating);
+    if (creating.length > 0) {
+      let canceled: string | undefined;
+      const ctx = {
+        name: prepared.definition.name,
+        queue: prepared.queue,
+        args: JSON.parse(prepared.args) as Json,
+        parameters: prepared.parameters,
+        cancel(reason: string) {
+          canceled = reason;
+        },
+      };
+      for (const f of creating) {
+        await f.onCreating!(ctx);
+        if (canceled !== undefined) throw new JobCreationCanceledError(prepared.definition.name, canceled);
+      }
+      prepared.queue = checkQueueName(ctx.queue, 'queue (set by a filter)');
+      prepared.parameters = JSON.parse(toJsonText(ctx.parameters, 'parameters (set by a filter)')) as Record<string, Json>;
+    }
+    const now = state.at;
+    const newJob = buildJob(prepared, state, now, placement);
+    if (opts.uniqueKey !== undefined) {
+      newJob.uniqueKey = opts.uniqueKey;
+      if (opts.uniqueForMs !== undefined) newJob.uniqueUntil = now + opts.uniqueForMs;
+    }
+    await this.ready();
+    const [created] = await this.storage.createJobs([newJob], { now, tx: opts.tx });
+    for (const f of filters) {
+      if (f.onCreated) await f.onCreated({ jobId: created!.id, name: prepared.definition.name, created: created!.created });
+    }
+    return created!.id;
+  }
+
+}
+
+function checkId(id: unknown): void {
+  if (typeof id !== 'string' || id.length === 0 || id.length > 100) throw new ValidationError('id', `must be a job id string, got ${JSON.stringify(id)}`);
+}

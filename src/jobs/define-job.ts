@@ -1,0 +1,120 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { KilnError, ValidationError } from '../errors.js';
+import type { JobFilter } from '../states/filters.js';
+import type { JobContext } from './context.js';
+import { parseDuration, type Duration } from './duration.js';
+import { retryPolicy, type RetryOptions, type RetryPolicy } from './retry-policy.js';
+import { checkQueueName } from './names.js';
+
+/** What `defineJob` takes. */
+export interface JobOptions<TArgs, TResult> {
+  /** Stable identity stored with every job; a server runs a job by looking this name up. */
+  name: string;
+  /** Default queue of this job type (default `'default'`). Names: `^[a-z0-9_-]+$`, as Hangfire. */
+  queue?: string;
+  /** Automatic retry (default 10 retries with Hangfire's back-off, then `failed`). */
+  retry?: RetryOptions;
+  /**
+   * Execution timeout: the attempt's `ctx.signal` is aborted after this long and the attempt
+   * fails (and is retried by the retry policy). Default none: a job runs as long as it needs,
+   * its lease renewed by the heartbeat.
+   */
+  timeout?: Duration;
+  /** This job's own filters, run after the global ones. */
+  filters?: JobFilter[];
+  run(args: TArgs, ctx: JobContext): TResult | Promise<TResult>;
+}
+
+/** Options with a Standard Schema (zod, valibot, arktype, ...) for the arguments. */
+export interface JobOptionsWithSchema<S extends StandardSchemaV1, TResult>
+  extends Omit<JobOptions<StandardSchemaV1.InferOutput<S>, TResult>, 'run'> {
+  /** Validates the arguments at enqueue (input) and again before each run (giving `run` the output). */
+  schema: S;
+  run(args: StandardSchemaV1.InferOutput<S>, ctx: JobContext): TResult | Promise<TResult>;
+}
+
+/**
+ * A job type. `TArgs` is what `enqueue` accepts (the schema's input type when there is a schema),
+ * so wrong arguments are a compile error.
+ */
+export interface JobDefinition<TArgs = unknown, TResult = unknown> {
+  readonly name: string;
+  readonly queue: string;
+  readonly retry: RetryPolicy;
+  readonly timeoutMs: number | undefined;
+  readonly schema: StandardSchemaV1 | undefined;
+  readonly filters: readonly JobFilter[];
+  readonly run: (args: never, ctx: JobContext) => TResult | Promise<TResult>;
+  /** Type-only marker carrying the argument type. */
+  readonly __args?: TArgs;
+}
+
+/** Any job definition, whatever its types. */
+export type AnyJobDefinition = JobDefinition<unknown, unknown>;
+
+/** The argument type `enqueue` accepts for a definition. */
+export type ArgsOf<J> = J extends JobDefinition<infer A, unknown> ? A : never;
+
+const registry = new Map<string, AnyJobDefinition>();
+
+/**
+ * Defines a job type and registers it in the process-wide registry, so a
+ * `new BackgroundJobServer()` without a `jobs` option can run it. Defining two different jobs with
+ * one name throws: the name is how stored jobs find their code.
+ */
+export function defineJob<S extends StandardSchemaV1, TResult = void>(
+  options: JobOptionsWithSchema<S, TResult>,
+): JobDefinition<StandardSchemaV1.InferInput<S>, TResult>;
+export function defineJob<TArgs = void, TResult = void>(options: JobOptions<TArgs, TResult>): JobDefinition<TArgs, TResult>;
+export function defineJob(
+  options: JobOptions<unknown, unknown> & { schema?: StandardSchemaV1 },
+): JobDefinition<unknown, unknown> {
+  if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'must be an object');
+  const name = options.name;
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_.:/-]{1,200}$/.test(name)) {
+    throw new ValidationError('name', `must be 1-200 letters, digits or _ . : / -, got ${JSON.stringify(name)}`);
+  }
+  if (typeof options.run !== 'function') throw new ValidationError('run', `must be a function (job '${name}')`);
+  const queue = options.queue ?? 'default';
+  checkQueueName(queue, 'queue');
+  const schema = options.schema;
+  if (schema !== undefined && typeof schema?.['~standard']?.validate !== 'function') {
+    throw new ValidationError('schema', 'must be a Standard Schema (zod, valibot, arktype, ...)');
+  }
+  if (options.filters !== undefined && !Array.isArray(options.filters)) throw new ValidationError('filters', 'must be an array');
+  const definition: AnyJobDefinition = Object.freeze({
+    name,
+    queue,
+    retry: retryPolicy(options.retry),
+    timeoutMs: options.timeout === undefined ? undefined : parseDuration(options.timeout, 'timeout'),
+    schema,
+    filters: Object.freeze([...(options.filters ?? [])]),
+    run: options.run as (args: never, ctx: JobContext) => unknown,
+  });
+  const existing = registry.get(name);
+  if (existing && existing.run !== definition.run) {
+    throw new KilnError(`a job named '${name}' is already defined; job names must be unique in a process`);
+  }
+  registry.set(name, definition);
+  return definition;
+}
+
+/** The job registered under `name`, if any. */
+export function registeredJob(name: string): AnyJobDefinition | undefined {
+  return registry.get(name);
+}
+
+/** Every registered job. */
+export function registeredJobs(): AnyJobDefinition[] {
+  return [...registry.values()];
+}
+
+export function isJobDefinition(value: unknown): value is AnyJobDefinition {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AnyJobDefinition).name === 'string' &&
+    typeof (value as AnyJobDefinition).run === 'function' &&
+    typeof (value as AnyJobDefinition).retry === 'object'
+  );
+}

@@ -1,0 +1,209 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { systemClock, type Clock } from '../clock.js';
+import { defaultLogger, defaultStorage, globalFilters } from '../config.js';
+import { KilnError } from '../errors.js';
+import { registeredJob, type AnyJobDefinition } from '../jobs/define-job.js';
+import { childLogger, type Logger } from '../logger.js';
+import { automaticRetry } from '../states/automatic-retry.js';
+import { orderFilters, type JobFilter } from '../states/filters.js';
+import { StateMachine } from '../states/state-machine.js';
+import type { ServerRecord, Storage, StorageEvent } from '../storage/storage.js';
+import { CancellationWatcher } from './cancellation-watcher.js';
+import { Completer } from './completer.js';
+import { DelayedScheduler } from './delayed-scheduler.js';
+import { ExpirationManager } from './expiration-manager.js';
+import { Heartbeat } from './heartbeat.js';
+import type { PeriodicProcess } from './periodic-process.js';
+import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
+import { Watchdog } from './watchdog.js';
+import { WorkerPool } from './worker-pool.js';
+
+type Status = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/**
+ * Runs jobs: workers, the delayed scheduler, the heartbeat, the watchdog, the cancellation
+ * watcher and the expiration manager. Run one in the web process, in worker processes, on many
+ * machines: they coordinate only through the storage.
+ *
+ * `dispose()` is graceful, as Hangfire's: it stops fetching at once; after `stopTimeout` (0.5 s)
+ * running jobs see `ctx.signal` aborted, and a job that ends by that abort is put back in its
+ * queue (not failed, its attempt unchanged); after `shutdownTimeout` (15 s) it stops waiting.
+ * Then it writes the last completions and removes its server record, which requeues anything it
+ * still holds. Without `dispose()` (a crash), other servers requeue its jobs when its lease or
+ * server record expires (30 s by default).
+ */
+export class BackgroundJobServer implements AsyncDisposable {
+  readonly id = randomUUID();
+  readonly storage: Storage;
+  private readonly options: ResolvedServerOptions;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly states: StateMachine;
+  private readonly filters: JobFilter[];
+  private readonly pool: WorkerPool;
+  private readonly completer: Completer;
+  private readonly heartbeat: Heartbeat;
+  private readonly maintenance: PeriodicProcess[];
+  private readonly cancellation: CancellationWatcher;
+  private readonly jobsByName: Map<string, AnyJobDefinition> | undefined;
+  private readonly name: string;
+  private status: Status = 'new';
+  private startedAt = 0;
+  private unsubscribe: (() => Promise<void>) | undefined;
+  private disposing: Promise<void> | undefined;
+  private signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
+
+  constructor(options: ServerOptions = {}) {
+    this.options = resolveServerOptions(options);
+    this.storage = options.storage ?? defaultStorage();
+    this.clock = options.clock ?? systemClock;
+    this.name = options.name ?? `${hostname()}:${process.pid}`;
+    this.logger = childLogger(options.logger ?? defaultLogger(), { server: this.name });
+    this.states = new StateMachine(this.storage, this.clock, this.logger, this.options.retention);
+    this.jobsByName = this.options.jobs ? new Map(this.options.jobs.map((j) => [j.name, j])) : undefined;
+    const retryPolicyOf = (name: string) => this.resolve(name)?.retry;
+    this.filters = orderFilters([automaticRetry((ctx) => retryPolicyOf(ctx.job.name))], globalFilters(), this.options.filters);
+    this.completer = new Completer(this.states, this.logger);
+    const o = this.options;
+    this.pool = new WorkerPool(
+      this.storage,
+      { serverId: this.id, workerCount: o.workerCount, queues: o.queues, leaseMs: o.leaseMs, pollIntervalMs: o.pollMs },
+      {
+        serverId: this.id,
+        states: this.states,
+        clock: this.clock,
+        logger: this.logger,
+        resolve: (name) => this.resolve(name),
+        filters: this.filters,
+        complete: (change, filters) => this.completer.complete(change, filters),
+      },
+      this.clock,
+      this.logger,
+    );
+    this.heartbeat = new Heartbeat(
+      this.storage,
+      () => this.record(),
+      () => [...this.pool.runningIds(), ...this.completer.pendingIds()],
+      o.leaseMs,
+      o.heartbeatMs,
+      this.clock,
+      (lost) => lost.forEach((id) => this.pool.abort(id, 'taken-away', 'The job lease was lost')),
+      this.logger,
+    );
+    this.maintenance = [
+      new DelayedScheduler(this.storage, o.schedulePollMs, this.clock, this.logger).process,
+      new Watchdog(this.storage, o.serverTimeoutMs, o.serverCheckMs, this.clock, this.logger).process,
+      new ExpirationManager(this.storage, this.id, o.expirationCheckMs, this.clock, this.logger).process,
+    ];
+    this.cancellation = new CancellationWatcher((id, reason) => this.pool.abort(id, 'taken-away', reason), this.logger);
+  }
+
+  /** Starts every process. Resolves once the server is announced and fetching. */
+  async start(): Promise<void> {
+    if (this.status !== 'new') throw new KilnError(`server cannot start: it is ${this.status}`);
+    this.status = 'starting';
+    try {
+      await this.storage.migrate();
+      this.startedAt = this.clock.now();
+      await this.storage.announceServer(this.record());
+      this.unsubscribe = await this.storage.subscribe((e) => this.onEvent(e));
+    } catch (e) {
+      this.status = 'stopped';
+      await this.unsubscribe?.().catch(() => {});
+      throw e;
+    }
+    this.pool.start();
+    this.heartbeat.process.start();
+    for (const p of this.maintenance) p.start();
+    if (this.options.handleSignals) this.installSignalHandlers();
+    this.status = 'running';
+    this.logger.info(`server started: ${this.options.workerCount} workers on queues ${this.options.queues.join(', ')}`);
+  }
+
+  /** Graceful shutdown; resolves when done. Calling it again returns the same promise. */
+  dispose(): Promise<void> {
+    this.disposing ??= this.shutdown();
+    return this.disposing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+
+  /** Jobs running on this server now. */
+  get runningCount(): number {
+    return this.pool.size;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.status === 'new' || this.status === 'stopped') {
+      this.status = 'stopped';
+      return;
+    }
+    const began = Date.now();
+    const o = this.options;
+    this.status = 'stopping';
+    this.logger.info('server stopping');
+    this.removeSignalHandlers();
+    await this.pool.stopFetching();
+    await Promise.all(this.maintenance.map((p) => p.stop()));
+    if (!(await this.pool.waitIdle(o.stopTimeoutMs - (Date.now() - began)))) {
+      this.pool.abortAll('shutdown', 'The server is shutting down');
+      if (!(await this.pool.waitIdle(o.shutdownTimeoutMs - (Date.now() - began)))) {
+        this.logger.warn(`${this.pool.size} job(s) still running after shutdownTimeout; they are requeued`);
+      }
+    }
+    await this.completer.flush(Date.now() + 5_000);
+    await this.heartbeat.process.stop();
+    await this.unsubscribe?.().catch(() => {});
+    try {
+      await this.storage.removeServer(this.id, this.clock.now());
+    } catch (e) {
+      this.logger.warn('could not remove the server record; other servers will once it times out', { error: String(e) });
+    }
+    this.status = 'stopped';
+    this.logger.info(`server stopped in ${Date.now() - began} ms`);
+  }
+
+  private onEvent(event: StorageEvent): void {
+    if (event.type === 'enqueued') {
+      if (event.queue === '*' || this.options.queues.includes(event.queue)) this.pool.wake();
+    } else this.cancellation.handle(event);
+  }
+
+  private resolve(name: string): AnyJobDefinition | undefined {
+    return this.jobsByName ? this.jobsByName.get(name) : registeredJob(name);
+  }
+
+  private record(): ServerRecord {
+    const now = this.clock.now();
+    return {
+      id: this.id,
+      name: this.name,
+      workerCount: this.options.workerCount,
+      queues: this.options.queues,
+      startedAt: this.startedAt || now,
+      heartbeatAt: now,
+    };
+  }
+
+  private installSignalHandlers(): void {
+    this.signalHandler = (signal) => {
+      this.logger.info(`${signal} received: shutting down gracefully`);
+      void this.dispose().finally(() => {
+        // Let the signal do what it would have done without us: end the process.
+        process.kill(process.pid, signal);
+      });
+    };
+    process.once('SIGINT', this.signalHandler);
+    process.once('SIGTERM', this.signalHandler);
+  }
+
+  private removeSignalHandlers(): void {
+    if (!this.signalHandler) return;
+    process.off('SIGINT', this.signalHandler);
+    process.off('SIGTERM', this.signalHandler);
+    this.signalHandler = undefined;
+  }
+}

@@ -1,0 +1,91 @@
+import type { Logger } from '../logger.js';
+import type { StateMachine } from '../states/state-machine.js';
+import type { JobFilter } from '../states/filters.js';
+import type { TransitionChange } from '../storage/storage.js';
+
+interface Pending {
+  change: TransitionChange;
+  filters: readonly JobFilter[];
+  resolve: (applied: boolean) => void;
+}
+
+/**
+ * Batches the state changes that end job runs, so one storage round trip acknowledges many jobs
+ * (as River's batched completer). A batch is written as soon as the event loop is free, or when
+ * `maxBatch` (default 500) changes wait. A batch that fails is retried with back-off until it is
+ * written or the server gives up at shutdown: a completed job is never forgotten (if the process
+ * dies first, its lease expires and it runs again — at least once).
+ */
+export class Completer {
+  private pending: Pending[] = [];
+  private flushing: Promise<void> | undefined;
+  private scheduled = false;
+  private failures = 0;
+
+  constructor(
+    private readonly states: StateMachine,
+    private readonly logger: Logger,
+    private readonly maxBatch = 500,
+  ) {}
+
+  /** Ids whose change is not yet written (their leases must still be renewed). */
+  pendingIds(): string[] {
+    return this.pending.map((p) => p.change.id);
+  }
+
+  complete(change: TransitionChange, filters: readonly JobFilter[]): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.pending.push({ change, filters, resolve });
+      if (this.pending.length >= this.maxBatch) void this.flush();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          void this.flush();
+        });
+      }
+    });
+  }
+
+  /** Writes everything pending; resolves when the storage has it (or `deadline` passed). */
+  async flush(deadline = Infinity): Promise<void> {
+    while (this.pending.length > 0 || this.flushing) {
+      if (this.flushing) {
+        await this.flushing;
+        continue;
+      }
+      if (Date.now() > deadline) {
+        this.logger.warn(`gave up writing ${this.pending.length} job completion(s) at shutdown; their leases will expire and they will run again`);
+        for (const p of this.pending.splice(0)) p.resolve(false);
+        return;
+      }
+      this.flushing = this.writeBatch();
+      await this.flushing;
+      this.flushing = undefined;
+    }
+  }
+
+  private async writeBatch(): Promise<void> {
+    const batch = this.pending.splice(0, this.maxBatch);
+    try {
+      const byFilters = new Map<readonly JobFilter[], Pending[]>();
+      for (const p of batch) byFilters.set(p.filters, [...(byFilters.get(p.filters) ?? []), p]);
+      if (byFilters.size === 1 || batch.every((p) => p.filters.every((f) => !f.onStateApplied))) {
+        const applied = await this.states.apply(batch.map((p) => p.change), batch[0]?.filters ?? []);
+        batch.forEach((p, i) => p.resolve(applied[i] === true));
+      } else {
+        for (const group of byFilters.values()) {
+          const applied = await this.states.apply(group.map((p) => p.change), group[0]!.filters);
+          group.forEach((p, i) => p.resolve(applied[i] === true));
+        }
+      }
+      this.failures = 0;
+    } catch (e) {
+      this.pending.unshift(...batch);
+      this.failures++;
+      const delay = Math.min(100 * 2 ** (this.failures - 1), 5000);
+      this.logger.warn(`writing ${batch.length} job completion(s) failed, retrying in ${delay} ms`, { error: String(e) });
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { ServerRecord, Storage } from '../storage/storage.js';
+import { PeriodicProcess } from './periodic-process.js';
+
+/**
+ * Marks the server alive every `heartbeatMs` (default 5 s) and renews the leases of its running
+ * jobs (sliding invisibility: a job that runs for hours never times out while its server lives).
+ * A job whose lease is no longer held — deleted or requeued by someone, or recovered by another
+ * server — is reported to `onLost`, which aborts its signal. If the server record was removed
+ * (declared dead after a long pause), it is announced again.
+ */
+export class Heartbeat {
+  readonly process: PeriodicProcess;
+
+  constructor(
+    storage: Storage,
+    record: () => ServerRecord,
+    heldIds: () => string[],
+    leaseMs: number,
+    heartbeatMs: number,
+    clock: Clock,
+    onLost: (ids: string[]) => void,
+    logger: Logger,
+  ) {
+    this.process = new PeriodicProcess(
+      'heartbeat',
+      heartbeatMs,
+      async () => {
+        const server = record();
+        const now = clock.now();
+        if (!(await storage.heartbeat(server.id, now))) {
+          logger.warn('this server was declared dead by another one; announcing it again');
+          await storage.announceServer({ ...server, heartbeatAt: now });
+        }
+        const ids = heldIds();
+        if (ids.length > 0) {
+          const lost = await storage.renewLeases(server.id, ids, leaseMs, clock.now());
+          if (lost.length > 0) onLost(lost);
+        }
+      },
+      logger,
+    );
+  }
+}

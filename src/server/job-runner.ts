@@ -1,0 +1,153 @@
+import { fromJsonText, validateWithSchema } from '../jobs/args.js';
+import type { JobContext } from '../jobs/context.js';
+import type { AnyJobDefinition } from '../jobs/define-job.js';
+import { childLogger, type Logger } from '../logger.js';
+import { NonRetryableError } from '../states/automatic-retry.js';
+import type { CandidateState, JobFilter } from '../states/filters.js';
+import type { StateMachine } from '../states/state-machine.js';
+import type { Json, JobRecord, TransitionChange } from '../storage/storage.js';
+import type { Clock } from '../clock.js';
+
+/** Why a running job's signal was aborted. */
+export type AbortCause = 'shutdown' | 'taken-away' | 'timeout';
+
+export interface RunningJob {
+  readonly job: JobRecord;
+  readonly controller: AbortController;
+  cause: AbortCause | undefined;
+}
+
+export interface RunnerDeps {
+  serverId: string;
+  states: StateMachine;
+  clock: Clock;
+  logger: Logger;
+  /** Finds the code of a job by name. */
+  resolve(name: string): AnyJobDefinition | undefined;
+  /** Global and server filters, before each definition's own. */
+  filters: readonly JobFilter[];
+  /** Where to put the change that ends the run. */
+  complete(change: TransitionChange, filters: readonly JobFilter[]): Promise<boolean>;
+}
+
+/**
+ * Runs one fetched job to its end and hands the resulting state change to the completer:
+ * `succeeded` with the result; `failed` (turned into a retry by the elect filters); back to
+ * `enqueued` when the server's shutdown interrupted it (not a failure, the attempt unchanged);
+ * nothing when the job was taken away while running (deleted, requeued, lease lost).
+ */
+export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<void> {
+  const { job } = running;
+  const expect = { states: ['processing' as const], serverId: deps.serverId };
+  const definition = deps.resolve(job.name);
+  const filters = definition ? [...deps.filters, ...definition.filters] : deps.filters;
+  const startedAt = deps.clock.now();
+  const finish = async (candidate: CandidateState, error?: unknown): Promise<void> => {
+    const change = await deps.states.elect(job, candidate, expect, filters, error);
+    await deps.complete(change, filters);
+  };
+
+  if (!definition) {
+    const reason = `Unknown job '${job.name}': no definition with this name is registered on server ${deps.serverId}. Requeue it once a server that knows it runs.`;
+    deps.logger.error(reason, { jobId: job.id });
+    await finish({ state: { name: 'failed', reason, at: startedAt, data: { error: reason, type: 'UnknownJob' } } }, new NonRetryableError(reason));
+    return;
+  }
+
+  let progress: Json = null;
+  const logger = childLogger(deps.logger, { jobId: job.id, job: job.name });
+  const context: JobContext = {
+    jobId: job.id,
+    name: job.name,
+    queue: job.queue,
+    attempt: job.attempt,
+    signal: running.controller.signal,
+    logger,
+    parameters: job.parameters,
+    parentResult: 'parentResult' in job.parameters ? job.parameters['parentResult'] : undefined,
+    serverId: deps.serverId,
+    progress(value: Json) {
+      progress = value;
+      logger.debug('progress', { progress });
+    },
+  };
+  const timer =
+    definition.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          running.cause ??= 'timeout';
+          running.controller.abort(new Error(`Job timed out after ${definition.timeoutMs} ms`));
+        }, definition.timeoutMs);
+
+  let result: Json = null;
+  let error: unknown;
+  let ok = false;
+  try {
+    let args: unknown = fromJsonText(job.args);
+    if (definition.schema) {
+      try {
+        args = await validateWithSchema(definition.schema, args, 'args');
+      } catch (e) {
+        throw new NonRetryableError(`Stored arguments fail the job's schema: ${(e as Error).message}`);
+      }
+    }
+    let canceled: string | undefined;
+    for (const f of filters) {
+      if (!f.onPerforming) continue;
+      await f.onPerforming({ job, context, cancel: (reason) => (canceled = reason) });
+      if (canceled !== undefined) break;
+    }
+    if (canceled !== undefined) {
+      clearTimeout(timer);
+      await finish({ state: { name: 'deleted', reason: `Canceled by a filter: ${canceled}`, at: deps.clock.now() } });
+      return;
+    }
+    const value = await (definition.run as (a: unknown, c: JobContext) => unknown)(args, context);
+    result = toResult(value);
+    ok = true;
+  } catch (e) {
+    error = e;
+  } finally {
+    clearTimeout(timer);
+  }
+
+  for (const f of filters) {
+    if (!f.onPerformed) continue;
+    try {
+      await f.onPerformed(ok ? { job, context, result } : { job, context, error });
+    } catch (e) {
+      logger.error(`server filter ${f.name ?? '(anonymous)'} threw in onPerformed`, { error: String(e) });
+    }
+  }
+
+  const now = deps.clock.now();
+  if (ok) {
+    const change = await deps.states.elect(job, { state: { name: 'succeeded', reason: 'Completed', at: now, data: { duration: now - startedAt } } }, expect, filters);
+    change.result = JSON.stringify(result);
+    await deps.complete(change, filters);
+  } else if (running.cause === 'shutdown') {
+    logger.info('interrupted by server shutdown; requeued');
+    await deps.complete(deps.states.change(job.id, { state: { name: 'enqueued', reason: 'Server shutting down: interrupted and requeued', at: now } }, expect), filters);
+  } else if (running.cause === 'taken-away') {
+    logger.info('stopped: the job was deleted, requeued or its lease was lost while it ran');
+  } else {
+    const e = error instanceof Error ? error : new Error(String(error));
+    const timedOut = running.cause === 'timeout';
+    const reason = timedOut ? `Timed out after ${definition.timeoutMs} ms` : `${e.name}: ${e.message}`;
+    logger.warn(`failed: ${reason}`);
+    await finish(
+      { state: { name: 'failed', reason, at: now, data: { error: e.message, type: timedOut ? 'Timeout' : e.name, stack: e.stack ?? '' } } },
+      error,
+    );
+  }
+}
+
+/** A job's return value as JSON; values JSON cannot hold are stored as null. */
+function toResult(value: unknown): Json {
+  if (value === undefined) return null;
+  try {
+    return JSON.parse(JSON.stringify(value) ?? 'null') as Json;
+  } catch {
+    return null;
+  }
+}

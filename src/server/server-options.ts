@@ -1,0 +1,120 @@
+import type { Clock } from '../clock.js';
+import { ValidationError } from '../errors.js';
+import type { AnyJobDefinition } from '../jobs/define-job.js';
+import { isJobDefinition } from '../jobs/define-job.js';
+import { parseDuration, type Duration } from '../jobs/duration.js';
+import { checkQueueName } from '../jobs/names.js';
+import type { Logger } from '../logger.js';
+import type { JobFilter } from '../states/filters.js';
+import type { Storage } from '../storage/storage.js';
+
+/** Options of `BackgroundJobServer`. Every one has a default; durations take ms or `'30s'`. */
+export interface ServerOptions {
+  /** Default: `configure({ storage })`, else the embedded SQLite file `./kiln.db`. */
+  storage?: Storage;
+  /** The jobs this server runs. Default: every job registered by `defineJob` in this process. */
+  jobs?: AnyJobDefinition[];
+  /** Concurrent job slots. Default 20 (Hangfire: min(cores × 5, 20)). */
+  workerCount?: number;
+  /** Queues to take jobs from, in priority order. Default `['default']`. */
+  queues?: string[];
+  /** How long a claimed job is invisible to other servers unless renewed. Default 30 s. */
+  leaseTimeout?: Duration;
+  /** How often the server says it is alive and renews its jobs' leases. Default 5 s. */
+  heartbeatInterval?: Duration;
+  /** A server silent this long is declared dead and its jobs requeued. Default 30 s. */
+  serverTimeout?: Duration;
+  /** How often dead servers and expired leases are looked for. Default 5 s. */
+  serverCheckInterval?: Duration;
+  /** How often an idle server polls for jobs when no wake-up arrives. Default 1 s. */
+  pollInterval?: Duration;
+  /** How often the delayed scheduler looks for due jobs (it also sets a timer for the next one). Default 1 s (Hangfire: 15 s). */
+  schedulePollingInterval?: Duration;
+  /** How often expired jobs are deleted. Default 5 min. */
+  expirationCheckInterval?: Duration;
+  /** At shutdown, how long running jobs may finish before their signal is aborted. Default 0.5 s, as Hangfire. */
+  stopTimeout?: Duration;
+  /** At shutdown, how long to wait for running jobs in all. Default 15 s, as Hangfire. */
+  shutdownTimeout?: Duration;
+  /** Handle SIGINT and SIGTERM with a graceful `dispose()`, then let the signal end the process. Default false. */
+  handleSignals?: boolean;
+  /** Server filters, after the global ones and before each job's own. */
+  filters?: JobFilter[];
+  /** How long final jobs are kept: `{ succeeded: '1d', deleted: '1d' }` (defaults, as Hangfire). */
+  retention?: { succeeded?: Duration; deleted?: Duration };
+  /** A name for people (dashboard, logs). Default `host:pid`. */
+  name?: string;
+  logger?: Logger;
+  /** For tests. */
+  clock?: Clock;
+}
+
+export interface ResolvedServerOptions {
+  jobs: AnyJobDefinition[] | undefined;
+  workerCount: number;
+  queues: string[];
+  leaseMs: number;
+  heartbeatMs: number;
+  serverTimeoutMs: number;
+  serverCheckMs: number;
+  pollMs: number;
+  schedulePollMs: number;
+  expirationCheckMs: number;
+  stopTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  handleSignals: boolean;
+  filters: JobFilter[];
+  retention: { succeeded: number; deleted: number };
+}
+
+export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
+  if (typeof o !== 'object' || o === null) throw new ValidationError('options', 'must be an object');
+  const d = (value: Duration | undefined, field: string, fallback: number, min = 1): number => {
+    const ms = value === undefined ? fallback : parseDuration(value, field);
+    if (ms < min) throw new ValidationError(field, `must be at least ${min} ms, got ${ms}`);
+    return ms;
+  };
+  const workerCount = o.workerCount ?? 20;
+  if (!Number.isInteger(workerCount) || workerCount < 1 || workerCount > 10_000) {
+    throw new ValidationError('workerCount', `must be a whole number from 1 to 10000, got ${String(workerCount)}`);
+  }
+  const queues = o.queues ?? ['default'];
+  if (!Array.isArray(queues) || queues.length === 0) throw new ValidationError('queues', 'must be a non-empty array of queue names');
+  queues.forEach((q, i) => checkQueueName(q, `queues[${i}]`));
+  if (new Set(queues).size !== queues.length) throw new ValidationError('queues', 'must not name a queue twice');
+  if (o.jobs !== undefined) {
+    if (!Array.isArray(o.jobs)) throw new ValidationError('jobs', 'must be an array of jobs made by defineJob()');
+    o.jobs.forEach((j, i) => {
+      if (!isJobDefinition(j)) throw new ValidationError(`jobs[${i}]`, 'must be a job made by defineJob()');
+    });
+  }
+  if (o.filters !== undefined && !Array.isArray(o.filters)) throw new ValidationError('filters', 'must be an array');
+  const leaseMs = d(o.leaseTimeout, 'leaseTimeout', 30_000, 100);
+  const heartbeatMs = d(o.heartbeatInterval, 'heartbeatInterval', 5_000, 10);
+  if (heartbeatMs >= leaseMs) throw new ValidationError('heartbeatInterval', `must be shorter than leaseTimeout (${leaseMs} ms), or leases expire while jobs run`);
+  const serverTimeoutMs = d(o.serverTimeout, 'serverTimeout', 30_000, 100);
+  if (heartbeatMs >= serverTimeoutMs) throw new ValidationError('serverTimeout', `must be longer than heartbeatInterval (${heartbeatMs} ms)`);
+  const stopTimeoutMs = d(o.stopTimeout, 'stopTimeout', 500, 0);
+  const shutdownTimeoutMs = d(o.shutdownTimeout, 'shutdownTimeout', 15_000, 0);
+  if (stopTimeoutMs > shutdownTimeoutMs) throw new ValidationError('stopTimeout', 'must not be longer than shutdownTimeout');
+  return {
+    jobs: o.jobs,
+    workerCount,
+    queues: [...queues],
+    leaseMs,
+    heartbeatMs,
+    serverTimeoutMs,
+    serverCheckMs: d(o.serverCheckInterval, 'serverCheckInterval', 5_000, 10),
+    pollMs: d(o.pollInterval, 'pollInterval', 1_000, 1),
+    schedulePollMs: d(o.schedulePollingInterval, 'schedulePollingInterval', 1_000, 1),
+    expirationCheckMs: d(o.expirationCheckInterval, 'expirationCheckInterval', 300_000, 10),
+    stopTimeoutMs,
+    shutdownTimeoutMs,
+    handleSignals: o.handleSignals ?? false,
+    filters: o.filters ?? [],
+    retention: {
+      succeeded: d(o.retention?.succeeded, 'retention.succeeded', 86_400_000, 0),
+      deleted: d(o.retention?.deleted, 'retention.deleted', 86_400_000, 0),
+    },
+  };
+}

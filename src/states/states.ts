@@ -1,0 +1,22 @@
+import type { StateName } from '../storage/storage.js';
+
+export type { StateName } from '../storage/storage.js';
+export { STATE_NAMES } from '../storage/storage.js';
+
+/**
+ * Final states: nothing happens to the job any more, and it expires after its retention
+ * (`succeeded`, `deleted`). `failed` is not final: it waits for someone to requeue or delete it
+ * and never expires, as in Hangfire.
+ */
+export const FINAL_STATES: readonly StateName[] = ['succeeded', 'deleted'];
+
+export function isFinal(state: StateName): boolean {
+  return state === 'succeeded' || state === 'deleted';
+}
+
+/** Every state but the given ones, for compare-and-set expectations like "any but deleted". */
+export function statesExcept(...excluded: StateName[]): StateName[] {
+  return (['enqueued', 'scheduled', 'awaiting', 'processing', 'succeeded', 'failed', 'deleted'] as const).filter(
+    (s) => !excluded.includes(s),
+  );
+}
