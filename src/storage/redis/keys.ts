@@ -1,0 +1,66 @@
+/**
+ * The Redis key layout of Kiln. Every key lives under one hash tag built from the prefix, so the
+ * whole keyspace of one Kiln installation maps to a single Redis Cluster slot:
+ *
+ * | key (after `{tag}:`)  | type   | holds |
+ * | --------------------- | ------ | ----- |
+ * | `seq`                 | string | INCR counter: a job's sequence number, the FIFO order within a queue |
+ * | `job:<id>`            | hash   | one job: `name queue args state reason data createdAt stateAt attempt seq runAt parentId serverId leaseUntil expireAt result uniqueKey uniqueUntil`, its parameters as `p:<name>` fields (JSON each), its history as `hist` (JSON entries joined by `,`) |
+ * | `state:<state>`       | zset   | ids of the jobs in a state, score = seq (monitoring counts and newest-first pages) |
+ * | `q:<queue>`           | zset   | ids of the enqueued jobs of a queue, score = seq (fetch pops the lowest) |
+ * | `queues`              | set    | every queue name that ever had an enqueued job |
+ * | `qproc`               | hash   | queue → number of processing jobs |
+ * | `scheduled`           | zset   | scheduled jobs, score = runAt |
+ * | `processing`          | zset   | processing jobs with a lease, score = leaseUntil |
+ * | `expire`              | zset   | jobs with an expiry, score = expireAt (read by `deleteExpired`) |
+ * | `children:<id>`       | zset   | ids of the continuations of a parent, score = seq |
+ * | `uk:<uniqueKey>`      | set    | ids of the existing jobs carrying a unique key |
+ * | `servers`             | hash   | server id → JSON record (without `heartbeatAt`) |
+ * | `heartbeats`          | zset   | server id, score = last heartbeat |
+ * | `locks`               | hash   | resource → owner |
+ * | `locks:until`         | zset   | resource, score = end of the lock |
+ * | `recurring`           | set    | ids of the recurring definitions |
+ * | `rec:<id>`            | hash   | one recurring definition, one field per property (absent = null) |
+ * | `recurring:due`       | zset   | unpaused definitions with a next execution, score = nextExecution |
+ * | `stats`               | hash   | lifetime `succeeded` / `failed` totals |
+ * | `hours`               | hash   | `s:<hour start ms>` / `f:<hour start ms>` → successes / failures in that UTC hour |
+ *
+ * The Lua scripts build the same names from the key prefix they receive as `KEYS[1]` (see
+ * `lua/library.ts`); this module is the JavaScript side of the same layout.
+ *
+ * Trade-off of the single hash tag: every key of one installation sits in one slot, hence on one
+ * shard of a Redis Cluster. That is what lets one script move jobs across queues, states and
+ * indexes atomically (fetch over several queues in priority order, a batch of transitions,
+ * crash recovery). Per-queue tags would spread load over shards but make every cross-queue
+ * operation impossible in one script. To spread load, run several installations (prefixes).
+ */
+
+/** The key names of one installation. */
+export interface KeyLayout {
+  /** The tag-qualified prefix every key starts with, e.g. `{kiln}:`. Passed to scripts as `KEYS[1]`. */
+  readonly base: string;
+  /** The pub/sub channel for wake-ups, e.g. `kiln:events`. */
+  readonly channel: string;
+  /** A glob matching every key of the installation (for tests and cleanup). */
+  readonly pattern: string;
+  key(name: string): string;
+}
+
+/**
+ * Turns a user prefix (`kiln:` by default) into the layout: the prefix without its trailing colon
+ * becomes the hash tag, so `kiln:` gives keys `{kiln}:job:<id>` and the channel `kiln:events`.
+ */
+export function keyLayout(prefix: string): KeyLayout {
+  const tag = prefix.endsWith(':') ? prefix.slice(0, -1) : prefix;
+  if (tag.length === 0) throw new Error('RedisStorage: the key prefix must not be empty');
+  if (/[{}*?[\]\\]/.test(tag)) {
+    throw new Error(`RedisStorage: the key prefix ${JSON.stringify(prefix)} must not contain { } * ? [ ] or \\`);
+  }
+  const base = `{${tag}}:`;
+  return {
+    base,
+    channel: `${tag}:events`,
+    pattern: `${base}*`,
+    key: (name: string) => base + name,
+  };
+}

@@ -1,0 +1,196 @@
+/**
+ * Lua shared by every script: it is prepended to each script's body (see `../scripts.ts`).
+ *
+ * Calling convention of every Kiln script: `KEYS[1]` is the tag-qualified key prefix (`{kiln}:`),
+ * so Redis Cluster routes the call to the installation's one slot; every other key is built from
+ * it inside the script. That is allowed because all of them share the hash tag of `KEYS[1]`
+ * (single-slot design, see `../keys.ts`); a script could not declare its keys up front anyway,
+ * since which jobs it touches is decided inside it. `ARGV[1]` is the pub/sub channel; the
+ * script's own arguments start at `ARGV[2]`.
+ *
+ * Numbers cross the boundary as decimal strings and are stored as given, so no precision is lost
+ * to Lua's number formatting; `tonumber` is used only to compare. Time always comes from the
+ * caller (`now`), never from Redis's clock.
+ */
+export const LIBRARY = String.raw`
+local P = KEYS[1]
+local CHANNEL = ARGV[1]
+local ACTIVE = { enqueued = true, scheduled = true, awaiting = true, processing = true }
+
+local function jobkey(id) return P .. 'job:' .. id end
+
+-- A variadic command over a long list, in slices (Lua's unpack handles a few thousand values).
+-- The slice size is even, so ZADD's score/member pairs stay together.
+local function many(cmd, key, list)
+  local n = #list
+  local i = 1
+  while i <= n do
+    local j = math.min(i + 999, n)
+    redis.call(cmd, key, unpack(list, i, j))
+    i = j + 1
+  end
+end
+
+-- Queues that received jobs and jobs taken from their worker during this call; published once
+-- at the end by flush().
+local woken = {}
+local aborted = {}
+
+-- Hourly and lifetime counters touched during this call, flushed once at the end.
+local counters = {}
+local function count(name, hour)
+  if name == 'succeeded' then
+    counters['s:' .. hour] = (counters['s:' .. hour] or 0) + 1
+    counters['#succeeded'] = (counters['#succeeded'] or 0) + 1
+  elseif name == 'failed' then
+    counters['f:' .. hour] = (counters['f:' .. hour] or 0) + 1
+    counters['#failed'] = (counters['#failed'] or 0) + 1
+  end
+end
+
+local function flush()
+  for field, n in pairs(counters) do
+    if string.sub(field, 1, 1) == '#' then
+      redis.call('HINCRBY', P .. 'stats', string.sub(field, 2), n)
+    else
+      redis.call('HINCRBY', P .. 'hours', field, n)
+    end
+  end
+  for q in pairs(woken) do
+    redis.call('SADD', P .. 'queues', q)
+    redis.call('PUBLISH', CHANNEL, cjson.encode({ t = 'e', q = q }))
+  end
+  for _, id in ipairs(aborted) do
+    redis.call('PUBLISH', CHANNEL, cjson.encode({ t = 'a', id = id }))
+  end
+end
+
+-- Removes a job from the indexes of its state.
+local function unindex(id, state, queue)
+  redis.call('ZREM', P .. 'state:' .. state, id)
+  if state == 'enqueued' then
+    redis.call('ZREM', P .. 'q:' .. queue, id)
+  elseif state == 'scheduled' then
+    redis.call('ZREM', P .. 'scheduled', id)
+  elseif state == 'processing' then
+    redis.call('ZREM', P .. 'processing', id)
+    redis.call('HINCRBY', P .. 'qproc', queue, -1)
+  end
+end
+
+-- Adds a job to the indexes of its state. runAt / leaseUntil may be nil (a scheduled job without
+-- a time is never due; a processing job without a lease is never released, as in MemoryStorage).
+local function index(id, state, queue, seq, runAt, leaseUntil)
+  redis.call('ZADD', P .. 'state:' .. state, seq, id)
+  if state == 'enqueued' then
+    redis.call('ZADD', P .. 'q:' .. queue, seq, id)
+    woken[queue] = true
+  elseif state == 'scheduled' then
+    if runAt then redis.call('ZADD', P .. 'scheduled', runAt, id) end
+  elseif state == 'processing' then
+    if leaseUntil then redis.call('ZADD', P .. 'processing', leaseUntil, id) end
+    redis.call('HINCRBY', P .. 'qproc', queue, 1)
+    redis.call('SADD', P .. 'queues', queue)
+  end
+end
+
+-- HGETALL as a table.
+local function hash(flat)
+  local m = {}
+  for i = 1, #flat, 2 do m[flat[i]] = flat[i + 1] end
+  return m
+end
+
+-- A job record for the client: the hash's fields without the history, plus the id.
+local function record(id, m)
+  local out = { 'id', id }
+  for k, v in pairs(m) do
+    if k ~= 'hist' then
+      out[#out + 1] = k
+      out[#out + 1] = v
+    end
+  end
+  return out
+end
+
+local function readRecord(id)
+  local flat = redis.call('HGETALL', jobkey(id))
+  if #flat == 0 then return nil end
+  return record(id, hash(flat))
+end
+
+-- Appends history entries (JSON texts) to a history text.
+local function appendHistory(hist, entries)
+  if hist and hist ~= '' then return hist .. ',' .. table.concat(entries, ',') end
+  return table.concat(entries, ',')
+end
+
+-- Puts a job back in its queue (scheduled time reached, lease expired, server gone), if it is
+-- still in the state the caller found it in.
+local function requeue(id, expect, reason, now)
+  local key = jobkey(id)
+  local f = redis.call('HMGET', key, 'state', 'queue', 'seq', 'hist')
+  if f[1] ~= expect then return false end
+  unindex(id, f[1], f[2])
+  local entry = '{"name":"enqueued","reason":' .. cjson.encode(reason) .. ',"at":' .. now .. '}'
+  redis.call('HSET', key, 'state', 'enqueued', 'reason', reason, 'stateAt', now, 'hist', appendHistory(f[4], { entry }))
+  redis.call('HDEL', key, 'data', 'runAt', 'serverId', 'leaseUntil')
+  index(id, 'enqueued', f[2], f[3])
+  return true
+end
+
+-- The active job holding a unique key, if any: the oldest one whose uniqueUntil has not passed.
+local function uniqueHolder(uniqueKey, now)
+  local best, bestSeq = nil, nil
+  for _, id in ipairs(redis.call('SMEMBERS', P .. 'uk:' .. uniqueKey)) do
+    local f = redis.call('HMGET', jobkey(id), 'state', 'uniqueUntil', 'seq')
+    if f[1] and ACTIVE[f[1]] and ((not f[2]) or tonumber(f[2]) > tonumber(now)) then
+      local s = tonumber(f[3])
+      if bestSeq == nil or s < bestSeq then best, bestSeq = id, s end
+    end
+  end
+  return best
+end
+
+-- Creates jobs (decoded from the JSON the client sent, see codec.ts encodeNewJob). Returns, per
+-- job, '' when created or the id of the active job holding its unique key. Fails before writing
+-- anything if an id exists already.
+local function createJobs(jobs, now)
+  local seen = {}
+  for _, j in ipairs(jobs) do
+    if seen[j.id] or redis.call('EXISTS', jobkey(j.id)) == 1 then
+      return redis.error_reply('job ' .. j.id .. ' already exists')
+    end
+    seen[j.id] = true
+  end
+  local out = {}
+  local last = redis.call('INCRBY', P .. 'seq', #jobs) - #jobs
+  for i, j in ipairs(jobs) do
+    local holder = nil
+    if j.uk then holder = uniqueHolder(j.uk, now) end
+    if holder then
+      out[i] = holder
+    else
+      local seq = last + i
+      local f = { 'name', j.n, 'queue', j.q, 'args', j.a, 'state', j.s, 'createdAt', j.c,
+        'stateAt', j.sa, 'attempt', '1', 'seq', seq, 'hist', j.e }
+      if j.r then f[#f + 1] = 'reason'; f[#f + 1] = j.r end
+      if j.d then f[#f + 1] = 'data'; f[#f + 1] = j.d end
+      if j.ra then f[#f + 1] = 'runAt'; f[#f + 1] = j.ra end
+      if j.pid then f[#f + 1] = 'parentId'; f[#f + 1] = j.pid end
+      if j.uk then f[#f + 1] = 'uniqueKey'; f[#f + 1] = j.uk end
+      if j.uu then f[#f + 1] = 'uniqueUntil'; f[#f + 1] = j.uu end
+      if j.ln then f[#f + 1] = 'ln'; f[#f + 1] = j.ln end
+      if j.p then
+        for _, kv in ipairs(j.p) do f[#f + 1] = 'p:' .. kv[1]; f[#f + 1] = kv[2] end
+      end
+      redis.call('HSET', jobkey(j.id), unpack(f))
+      index(j.id, j.s, j.q, seq, j.ra, nil)
+      if j.pid then redis.call('ZADD', P .. 'children:' .. j.pid, seq, j.id) end
+      if j.uk then redis.call('SADD', P .. 'uk:' .. j.uk, j.id) end
+      out[i] = ''
+    end
+  end
+  return out
+end
+`;
