@@ -1,0 +1,116 @@
+import type { Json, JobRecord, MisfirePolicy, RecurringJobRecord, ServerRecord, StateEntry, StateName } from '../storage.js';
+
+/** The columns of `kiln_jobs` that make a `JobRecord` (everything but `history` and `unique_until`). */
+export const JOB_COLUMNS =
+  'seq, id, name, queue, args, state, state_reason, state_data, created_at, state_at, attempt, parameters, ' +
+  'run_at, parent_id, server_id, lease_until, expire_at, result, unique_key';
+
+/** A `kiln_jobs` row as read with `JOB_COLUMNS`. */
+export interface JobRow {
+  seq: number;
+  id: string;
+  name: string;
+  queue: string;
+  args: string;
+  state: StateName;
+  state_reason: string | null;
+  state_data: string | null;
+  created_at: number;
+  state_at: number;
+  attempt: number;
+  parameters: string;
+  run_at: number | null;
+  parent_id: string | null;
+  server_id: string | null;
+  lease_until: number | null;
+  expire_at: number | null;
+  result: string | null;
+  unique_key: string | null;
+}
+
+export function toJobRecord(r: JobRow): JobRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    queue: r.queue,
+    args: r.args,
+    state: r.state,
+    stateReason: r.state_reason,
+    stateData: r.state_data === null ? null : (JSON.parse(r.state_data) as { [key: string]: Json }),
+    createdAt: r.created_at,
+    stateAt: r.state_at,
+    attempt: r.attempt,
+    parameters: JSON.parse(r.parameters) as { [key: string]: Json },
+    runAt: r.run_at,
+    parentId: r.parent_id,
+    serverId: r.server_id,
+    leaseUntil: r.lease_until,
+    expireAt: r.expire_at,
+    result: r.result,
+    uniqueKey: r.unique_key,
+  };
+}
+
+/** History entries are stored as JSON objects joined by commas: a JSON array without brackets. */
+export function parseHistory(history: string): StateEntry[] {
+  return JSON.parse(`[${history}]`) as StateEntry[];
+}
+
+/** `data` of a state entry as stored in `state_data`: JSON text, or null when absent. */
+export function stateDataText(entry: StateEntry): string | null {
+  return entry.data ? JSON.stringify(entry.data) : null;
+}
+
+export interface ServerRow {
+  id: string;
+  name: string;
+  worker_count: number;
+  queues: string;
+  started_at: number;
+  heartbeat_at: number;
+}
+
+export function toServerRecord(r: ServerRow): ServerRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    workerCount: r.worker_count,
+    queues: JSON.parse(r.queues) as string[],
+    startedAt: r.started_at,
+    heartbeatAt: r.heartbeat_at,
+  };
+}
+
+export interface RecurringRow {
+  id: string;
+  name: string;
+  queue: string;
+  args: string;
+  cron: string;
+  time_zone: string;
+  misfire: MisfirePolicy;
+  next_execution: number | null;
+  last_execution: number | null;
+  last_job_id: string | null;
+  paused: number;
+  created_at: number;
+  error: string | null;
+}
+
+export function toRecurringRecord(r: RecurringRow): RecurringJobRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    queue: r.queue,
+    args: r.args,
+    cron: r.cron,
+    timeZone: r.time_zone,
+    misfire: r.misfire,
+    nextExecution: r.next_execution,
+    lastExecution: r.last_execution,
+    lastJobId: r.last_job_id,
+    paused: r.paused !== 0,
+    createdAt: r.created_at,
+    error: r.error,
+  };
+}

@@ -1,0 +1,140 @@
+import type BetterSqlite3 from 'better-sqlite3';
+
+/**
+ * The SQLite schema, as an ordered list of migrations. Migration `i` (0-based) brings a database
+ * from `PRAGMA user_version = i` to `i + 1`. Never edit a released migration: append a new one.
+ *
+ * Layout decisions:
+ * - `kiln_jobs.seq` is the rowid (`INTEGER PRIMARY KEY`): it is the FIFO order within a queue, the
+ *   "newest first" order of the dashboard, and the cheapest key to update by. It is kept when a job
+ *   is requeued, exactly as the in-memory backend keeps its insertion sequence.
+ * - A job's history lives in its own row, in `history`, as JSON objects joined by commas (a JSON
+ *   array without its brackets). A transition appends with `history || ',' || ?`: no JSON parsing,
+ *   no second table and no second index to write on the hot path, and deleting a job deletes its
+ *   history with it.
+ * - Partial indexes cover only the rows each hot path reads: enqueued jobs by queue and seq (fetch),
+ *   scheduled jobs by due time (delayed scheduler), processing jobs by lease end (crash recovery),
+ *   final jobs by expiry (expiration manager). A job is in at most one of the state indexes, so a
+ *   state change costs one index delete and one insert. Each partial index is used only by
+ *   queries that spell its `WHERE` literally, which `statements.ts` does.
+ * - `kiln_counts` holds the number of jobs per state and queue, maintained in the same transaction
+ *   as every change, so the dashboard's overview never counts a million rows (and never blocks the
+ *   event loop doing so: better-sqlite3 is synchronous).
+ * - `kiln_totals` and `kiln_hours` hold lifetime and hourly succeeded/failed counters.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE kiln_jobs (
+    seq          INTEGER PRIMARY KEY,
+    id           TEXT    NOT NULL,
+    name         TEXT    NOT NULL,
+    queue        TEXT    NOT NULL,
+    args         TEXT    NOT NULL,
+    state        TEXT    NOT NULL,
+    state_reason TEXT,
+    state_data   TEXT,
+    created_at   INTEGER NOT NULL,
+    state_at     INTEGER NOT NULL,
+    attempt      INTEGER NOT NULL DEFAULT 1,
+    parameters   TEXT    NOT NULL,
+    run_at       INTEGER,
+    parent_id    TEXT,
+    server_id    TEXT,
+    lease_until  INTEGER,
+    expire_at    INTEGER,
+    result       TEXT,
+    unique_key   TEXT,
+    unique_until INTEGER,
+    history      TEXT    NOT NULL
+  );
+  CREATE UNIQUE INDEX kiln_jobs_id ON kiln_jobs (id);
+  CREATE INDEX kiln_jobs_enqueued ON kiln_jobs (queue, seq) WHERE state = 'enqueued';
+  CREATE INDEX kiln_jobs_scheduled ON kiln_jobs (run_at, seq) WHERE state = 'scheduled';
+  CREATE INDEX kiln_jobs_processing ON kiln_jobs (lease_until) WHERE state = 'processing';
+  CREATE INDEX kiln_jobs_awaiting ON kiln_jobs (seq) WHERE state = 'awaiting';
+  CREATE INDEX kiln_jobs_failed ON kiln_jobs (seq) WHERE state = 'failed';
+  CREATE INDEX kiln_jobs_parent ON kiln_jobs (parent_id) WHERE parent_id IS NOT NULL;
+  CREATE INDEX kiln_jobs_expire ON kiln_jobs (expire_at) WHERE expire_at IS NOT NULL;
+  CREATE INDEX kiln_jobs_unique ON kiln_jobs (unique_key)
+    WHERE unique_key IS NOT NULL AND state IN ('enqueued', 'scheduled', 'awaiting', 'processing');
+
+  CREATE TABLE kiln_counts (
+    state TEXT    NOT NULL,
+    queue TEXT    NOT NULL,
+    n     INTEGER NOT NULL,
+    PRIMARY KEY (state, queue)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE kiln_totals (
+    name TEXT    PRIMARY KEY,
+    n    INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE kiln_hours (
+    hour      INTEGER PRIMARY KEY,
+    succeeded INTEGER NOT NULL DEFAULT 0,
+    failed    INTEGER NOT NULL DEFAULT 0
+  );
+
+  CREATE TABLE kiln_servers (
+    id           TEXT    PRIMARY KEY,
+    name         TEXT    NOT NULL,
+    worker_count INTEGER NOT NULL,
+    queues       TEXT    NOT NULL,
+    started_at   INTEGER NOT NULL,
+    heartbeat_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE kiln_locks (
+    resource TEXT    PRIMARY KEY,
+    owner    TEXT    NOT NULL,
+    until    INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE kiln_recurring (
+    id             TEXT    PRIMARY KEY,
+    name           TEXT    NOT NULL,
+    queue          TEXT    NOT NULL,
+    args           TEXT    NOT NULL,
+    cron           TEXT    NOT NULL,
+    time_zone      TEXT    NOT NULL,
+    misfire        TEXT    NOT NULL,
+    next_execution INTEGER,
+    last_execution INTEGER,
+    last_job_id    TEXT,
+    paused         INTEGER NOT NULL,
+    created_at     INTEGER NOT NULL,
+    error          TEXT
+  );
+  CREATE INDEX kiln_recurring_due ON kiln_recurring (next_execution)
+    WHERE paused = 0 AND next_execution IS NOT NULL;
+  `,
+];
+
+/** The schema version this code writes and reads. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings the database to `SCHEMA_VERSION`. Idempotent, and safe when several processes open a
+ * fresh file at once: the version is read again inside a `BEGIN IMMEDIATE` transaction (which
+ * takes SQLite's single write lock, waiting up to `busy_timeout`), so exactly one process applies
+ * each migration and the others find the work done. DDL and `PRAGMA user_version` are
+ * transactional in SQLite, so a crash mid-migration leaves the previous version intact.
+ */
+export function migrate(db: BetterSqlite3.Database): void {
+  if (userVersion(db) === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    const current = userVersion(db);
+    if (current > SCHEMA_VERSION) {
+      throw new Error(
+        `Kiln: the SQLite database ${db.name} has schema version ${current}, newer than this Kiln's ${SCHEMA_VERSION}; upgrade Kiln`,
+      );
+    }
+    for (let v = current; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+function userVersion(db: BetterSqlite3.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
