@@ -20,6 +20,10 @@ export { hangfireBackoffMs, type RetryOptions } from './jobs/retry-policy.js';
 export type { EnqueueOptions, ScheduleWhen } from './jobs/job-options.js';
 
 export { JobClient, type JobClientOptions, type StateCondition } from './client/job-client.js';
+export { RecurringJobs, type RecurringOptions, type RecurringJobInfo } from './client/recurring-jobs.js';
+export type { ContinuationCondition } from './states/continuations.js';
+export { disableConcurrentExecution, LockTimeoutError, type DisableConcurrentExecutionOptions } from './states/disable-concurrent-execution.js';
+export { latencyTimeout } from './states/latency-timeout.js';
 
 export type {
   JobFilter,

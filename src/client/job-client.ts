@@ -5,6 +5,8 @@ import { toJsonText } from '../jobs/args.js';
 import type { AnyJobDefinition, JobDefinition } from '../jobs/define-job.js';
 import { checkQueueName } from '../jobs/names.js';
 import { buildJob, prepareJob, type PreparedJob } from './job-factory.js';
+import { RecurringJobs } from './recurring-jobs.js';
+import { CONTINUATION_CONDITIONS, resolveContinuations, type ContinuationCondition } from '../states/continuations.js';
 import { checkEnqueueOptions, resolveWhen, type EnqueueOptions, type ScheduleWhen } from '../jobs/job-options.js';
 import type { Logger } from '../logger.js';
 import type { JobFilter } from '../states/filters.js';
@@ -42,6 +44,8 @@ export class JobClient {
   private readonly filters: JobFilter[];
   private readonly states: StateMachine;
   private migrated: Promise<void> | undefined;
+  /** Recurring (cron) jobs: addOrUpdate, remove, trigger, pause, resume, list. */
+  readonly recurring: RecurringJobs;
 
   constructor(options: JobClientOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'must be an object');
@@ -52,6 +56,7 @@ export class JobClient {
       ...DEFAULT_RETENTION,
       ...options.retention,
     });
+    this.recurring = new RecurringJobs(this.storage, this.clock, () => this.ready());
   }
 
   /** Creates a fire-and-forget job; resolves to its id once it is stored. */
@@ -80,7 +85,33 @@ export class JobClient {
   async schedule<A>(job: JobDefinition<A, unknown>, args: NoInfer<A>, when: ScheduleWhen, options?: EnqueueOptions): Promise<string> {
     const now = this.clock.now();
     const runAt = resolveWhen(when, now);
-    return this.createOne(job, args, options, { name: 'scheduled', reason: 'Scheduled by the client', at: now, data: { runAt } }, { runAt });
+    // `scheduledAt` tells filters such as latencyTimeout when the job was meant to start.
+    const withTime = { ...options, parameters: { ...options?.parameters, scheduledAt: runAt } };
+    return this.createOne(job, args, withTime, { name: 'scheduled', reason: 'Scheduled by the client', at: now, data: { runAt } }, { runAt });
+  }
+
+  /**
+   * Creates a continuation: it waits in `awaiting` until the parent job settles, then runs when
+   * `on` holds (`'succeeded'` by default, `'deleted'`, or `'finished'` for either), reading the
+   * parent's result as `ctx.parentResult`; when the condition can no longer hold it is deleted
+   * with the reason. Chains and several continuations of one parent work.
+   */
+  async continueWith<A>(
+    parentId: string,
+    job: JobDefinition<A, unknown>,
+    args: NoInfer<A>,
+    options: EnqueueOptions & { on?: ContinuationCondition } = {},
+  ): Promise<string> {
+    checkId(parentId, 'parentId');
+    const { on = 'succeeded', ...rest } = options;
+    if (!CONTINUATION_CONDITIONS.includes(on)) throw new ValidationError('options.on', `must be one of ${CONTINUATION_CONDITIONS.join(', ')}, got ${JSON.stringify(on)}`);
+    await this.ready();
+    if (!(await this.storage.getJob(parentId))) throw new ValidationError('parentId', `no job ${parentId} (it may have expired)`);
+    const now = this.clock.now();
+    const id = await this.createOne(job, args, rest, { name: 'awaiting', reason: `Waiting for job ${parentId} (${on})`, at: now, data: { parentId, on } }, { parentId });
+    // The parent may have settled already: move the continuation on now rather than at the next poll.
+    await resolveContinuations(this.storage, this.states, this.clock);
+    return id;
   }
 
   /** The job with its whole history, or null. */
@@ -200,6 +231,6 @@ export class JobClient {
 
 }
 
-function checkId(id: unknown): void {
-  if (typeof id !== 'string' || id.length === 0 || id.length > 100) throw new ValidationError('id', `must be a job id string, got ${JSON.stringify(id)}`);
+function checkId(id: unknown, field = 'id'): void {
+  if (typeof id !== 'string' || id.length === 0 || id.length > 100) throw new ValidationError(field, `must be a job id string, got ${JSON.stringify(id)}`);
 }

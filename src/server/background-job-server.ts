@@ -11,7 +11,9 @@ import { StateMachine } from '../states/state-machine.js';
 import type { ServerRecord, Storage, StorageEvent } from '../storage/storage.js';
 import { CancellationWatcher } from './cancellation-watcher.js';
 import { Completer } from './completer.js';
+import { ContinuationDispatcher } from './continuation-dispatcher.js';
 import { DelayedScheduler } from './delayed-scheduler.js';
+import { RecurringScheduler } from './recurring-scheduler.js';
 import { ExpirationManager } from './expiration-manager.js';
 import { Heartbeat } from './heartbeat.js';
 import type { PeriodicProcess } from './periodic-process.js';
@@ -64,13 +66,17 @@ export class BackgroundJobServer implements AsyncDisposable {
     this.jobsByName = this.options.jobs ? new Map(this.options.jobs.map((j) => [j.name, j])) : undefined;
     const retryPolicyOf = (name: string) => this.resolve(name)?.retry;
     this.filters = orderFilters([automaticRetry((ctx) => retryPolicyOf(ctx.job.name))], globalFilters(), this.options.filters);
-    this.completer = new Completer(this.states, this.logger);
     const o = this.options;
+    const continuations = new ContinuationDispatcher(this.storage, this.states, o.schedulePollMs, this.clock, this.logger);
+    this.completer = new Completer(this.states, this.logger, (changes, applied) => {
+      if (changes.some((c, i) => applied[i] && (c.to.name === 'succeeded' || c.to.name === 'deleted'))) continuations.process.wake();
+    });
     this.pool = new WorkerPool(
       this.storage,
       { serverId: this.id, workerCount: o.workerCount, queues: o.queues, leaseMs: o.leaseMs, pollIntervalMs: o.pollMs },
       {
         serverId: this.id,
+        storage: this.storage,
         states: this.states,
         clock: this.clock,
         logger: this.logger,
@@ -93,6 +99,8 @@ export class BackgroundJobServer implements AsyncDisposable {
     );
     this.maintenance = [
       new DelayedScheduler(this.storage, o.schedulePollMs, this.clock, this.logger).process,
+      new RecurringScheduler(this.storage, o.schedulePollMs, this.clock, this.logger).process,
+      continuations.process,
       new Watchdog(this.storage, o.serverTimeoutMs, o.serverCheckMs, this.clock, this.logger).process,
       new ExpirationManager(this.storage, this.id, o.expirationCheckMs, this.clock, this.logger).process,
     ];

@@ -25,6 +25,8 @@ export class Completer {
   constructor(
     private readonly states: StateMachine,
     private readonly logger: Logger,
+    /** Told about every batch written, for wake-ups (continuations of finished parents). */
+    private readonly onWritten: (changes: TransitionChange[], applied: boolean[]) => void = () => {},
     private readonly maxBatch = 500,
   ) {}
 
@@ -71,12 +73,16 @@ export class Completer {
       const byFilters = new Map<readonly JobFilter[], Pending[]>();
       for (const p of batch) byFilters.set(p.filters, [...(byFilters.get(p.filters) ?? []), p]);
       if (byFilters.size === 1 || batch.every((p) => p.filters.every((f) => !f.onStateApplied))) {
-        const applied = await this.states.apply(batch.map((p) => p.change), batch[0]?.filters ?? []);
+        const changes = batch.map((p) => p.change);
+        const applied = await this.states.apply(changes, batch[0]?.filters ?? []);
         batch.forEach((p, i) => p.resolve(applied[i] === true));
+        this.onWritten(changes, applied);
       } else {
         for (const group of byFilters.values()) {
-          const applied = await this.states.apply(group.map((p) => p.change), group[0]!.filters);
+          const changes = group.map((p) => p.change);
+          const applied = await this.states.apply(changes, group[0]!.filters);
           group.forEach((p, i) => p.resolve(applied[i] === true));
+          this.onWritten(changes, applied);
         }
       }
       this.failures = 0;

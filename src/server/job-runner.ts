@@ -3,9 +3,9 @@ import type { JobContext } from '../jobs/context.js';
 import type { AnyJobDefinition } from '../jobs/define-job.js';
 import { childLogger, type Logger } from '../logger.js';
 import { NonRetryableError } from '../states/automatic-retry.js';
-import type { CandidateState, JobFilter } from '../states/filters.js';
+import { orderFilters, type CandidateState, type JobFilter } from '../states/filters.js';
 import type { StateMachine } from '../states/state-machine.js';
-import type { Json, JobRecord, TransitionChange } from '../storage/storage.js';
+import type { Json, JobRecord, Storage, TransitionChange } from '../storage/storage.js';
 import type { Clock } from '../clock.js';
 
 /** Why a running job's signal was aborted. */
@@ -19,6 +19,7 @@ export interface RunningJob {
 
 export interface RunnerDeps {
   serverId: string;
+  storage: Storage;
   states: StateMachine;
   clock: Clock;
   logger: Logger;
@@ -40,7 +41,7 @@ export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<voi
   const { job } = running;
   const expect = { states: ['processing' as const], serverId: deps.serverId };
   const definition = deps.resolve(job.name);
-  const filters = definition ? [...deps.filters, ...definition.filters] : deps.filters;
+  const filters = definition ? pipelineFor(definition, deps.filters) : deps.filters;
   const startedAt = deps.clock.now();
   const finish = async (candidate: CandidateState, error?: unknown): Promise<void> => {
     const change = await deps.states.elect(job, candidate, expect, filters, error);
@@ -94,7 +95,7 @@ export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<voi
     let canceled: string | undefined;
     for (const f of filters) {
       if (!f.onPerforming) continue;
-      await f.onPerforming({ job, context, cancel: (reason) => (canceled = reason) });
+      await f.onPerforming({ job, context, storage: deps.storage, now: deps.clock.now(), cancel: (reason) => (canceled = reason) });
       if (canceled !== undefined) break;
     }
     if (canceled !== undefined) {
@@ -114,7 +115,7 @@ export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<voi
   for (const f of filters) {
     if (!f.onPerformed) continue;
     try {
-      await f.onPerformed(ok ? { job, context, result } : { job, context, error });
+      await f.onPerformed(ok ? { job, context, storage: deps.storage, result } : { job, context, storage: deps.storage, error });
     } catch (e) {
       logger.error(`server filter ${f.name ?? '(anonymous)'} threw in onPerformed`, { error: String(e) });
     }
@@ -140,6 +141,18 @@ export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<voi
       error,
     );
   }
+}
+
+const pipelines = new WeakMap<AnyJobDefinition, { base: readonly JobFilter[]; filters: JobFilter[] }>();
+
+/** The ordered filters for a job type: the server's (global first) and the job's own, sorted by `order`. Cached. */
+function pipelineFor(definition: AnyJobDefinition, base: readonly JobFilter[]): readonly JobFilter[] {
+  if (definition.filters.length === 0) return base;
+  const cached = pipelines.get(definition);
+  if (cached && cached.base === base) return cached.filters;
+  const filters = orderFilters(base, definition.filters);
+  pipelines.set(definition, { base, filters });
+  return filters;
 }
 
 /** A job's return value as JSON; values JSON cannot hold are stored as null. */

@@ -1,5 +1,5 @@
 import type { JobContext } from '../jobs/context.js';
-import type { Json, JobRecord, StateEntry } from '../storage/storage.js';
+import type { Json, JobRecord, StateEntry, Storage } from '../storage/storage.js';
 
 /**
  * The state a change is about to put a job in, with its placement. Elect-state filters may
@@ -35,10 +35,16 @@ export interface CreatedContext {
   readonly created: boolean;
 }
 
-/** Before a job runs: may cancel the run (the job is then deleted with the reason). */
+/**
+ * Before a job runs: may cancel the run (the job is then deleted with the reason), or throw
+ * (the attempt then fails and the retry policy applies).
+ */
 export interface PerformingContext {
   readonly job: JobRecord;
   readonly context: JobContext;
+  /** The server's storage, for filters that need locks or lookups. */
+  readonly storage: Storage;
+  readonly now: number;
   cancel(reason: string): void;
 }
 
@@ -46,6 +52,7 @@ export interface PerformingContext {
 export interface PerformedContext {
   readonly job: JobRecord;
   readonly context: JobContext;
+  readonly storage: Storage;
   readonly result?: Json;
   readonly error?: unknown;
 }
@@ -69,9 +76,10 @@ export interface StateAppliedContext {
 
 /**
  * A filter: hooks around job creation, execution and state changes, as Hangfire's client,
- * server, elect-state and apply-state filters. Global filters (`configure({ filters })`, server and
- * client options) run first, then the job definition's own; within a list, by `order` (default 0),
- * then in the order given. Every hook may be async.
+ * server, elect-state and apply-state filters. All filters that apply to a job form one pipeline
+ * sorted by `order` (default 0; the built-in automatic retry is -1000); ties keep their scope's
+ * order, as Hangfire's: global (`configure({ filters })`), then the client's or server's, then
+ * the job definition's own, each in the order given. Every hook may be async.
  */
 export interface JobFilter {
   /** Shown in logs. */
