@@ -8,9 +8,11 @@ export interface Logger {
 
 function write(level: 'debug' | 'info' | 'warn' | 'error', prefix: string) {
   return (message: string, details?: Record<string, unknown>): void => {
-    const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${prefix}${message}`;
-    if (details && Object.keys(details).length > 0) console[level](line, details);
-    else console[level](line);
+    let line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${prefix}${message}`;
+    for (const [key, value] of Object.entries(details ?? {})) {
+      line += ` ${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`;
+    }
+    console[level](line);
   };
 }
 

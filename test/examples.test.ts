@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const tsx = import.meta.resolve('tsx');
+
+/** Runs an example in a fresh working directory (its ./kiln.db is its own) and returns its output. */
+async function example(name: string): Promise<string> {
+  const cwd = mkdtempSync(join(tmpdir(), 'kiln-example-'));
+  try {
+    const { stdout } = await run(process.execPath, ['--import', tsx, join(import.meta.dirname, '..', 'examples', `${name}.ts`)], { cwd, timeout: 60_000 });
+    return stdout;
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
+describe('the examples in examples/ run and print what they promise', () => {
+  it('quick-start (the README program, on the zero-configuration SQLite default)', async () => {
+    const out = await example('quick-start');
+    assert.match(out, /sent 5 emails: a@example.com, b@example.com, c@example.com, x@example.com, y@example.com/);
+    assert.match(out, /next nightly run: \d{4}-\d\d-\d\dT0[12]:00:00.000Z/);
+  });
+
+  it('client-actions', async () => {
+    const out = await example('client-actions');
+    assert.match(out, /requeued: true\nrequeued again from scheduled: false\nrescheduled: true\ndeleted: true/);
+    assert.match(out, /history: scheduled .* -> enqueued .* -> scheduled .* -> deleted/);
+  });
+
+  it('recurring', async () => {
+    const out = await example('recurring');
+    assert.match(out, /nightly-clean-up: 0 3 \* \* \* \(Europe\/Paris\)/);
+    assert.match(out, /triggered job .* is enqueued/);
+    assert.match(out, /left: nightly-clean-up\n/);
+  });
+
+  it('continuations', async () => {
+    const out = await example('continuations');
+    assert.match(out, /import done: parent returned \{"rows":1600\}/);
+    assert.match(out, /continuation is deleted: Parent job .* was succeeded/);
+  });
+
+  it('filters', async () => {
+    const out = await example('filters');
+    assert.match(out, /same job: true/);
+    assert.match(out, /result: "a-1 charged 500 \(tenant acme\)"/);
+    assert.match(out, /history: enqueued -> processing -> failed -> scheduled -> enqueued -> processing -> succeeded/);
+  });
+});
