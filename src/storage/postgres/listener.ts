@@ -1,0 +1,150 @@
+import pg from 'pg';
+import type { StorageEvent } from '../storage.js';
+import type { PostgresLogger } from './options.js';
+
+type Subscriber = (event: StorageEvent) => void;
+
+/**
+ * The `LISTEN` side of wake-ups: one dedicated `pg.Client` per storage (a pooled connection
+ * would be handed to other queries and lose its LISTEN), shared by every subscriber, started by
+ * the first `subscribe` and kept until `close()`.
+ *
+ * Payloads are small JSON texts sent by the storage's statements with `pg_notify`:
+ * `{"t":"e","q":"<queue>"}` (jobs arrived in a queue) and `{"t":"a","id":"<job>"}` (a running job
+ * was taken away). If the connection drops, it reconnects with exponential back-off and logs,
+ * never throws; after a reconnect it wakes every subscriber once with `{ type: 'enqueued', queue:
+ * '*' }`, because notifications sent while it was away are lost.
+ */
+export class NotificationListener {
+  private readonly subscribers = new Set<Subscriber>();
+  private client: pg.Client | null = null;
+  private connecting: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private backoffMs: number;
+  private everConnected = false;
+  private closed = false;
+
+  constructor(
+    private readonly config: pg.ClientConfig,
+    private readonly channel: string,
+    private readonly logger: PostgresLogger,
+    private readonly minBackoffMs: number,
+    private readonly maxBackoffMs: number,
+  ) {
+    this.backoffMs = minBackoffMs;
+  }
+
+  /**
+   * Adds a subscriber and waits for the first connection attempt, so notifications sent after
+   * this resolves are delivered. If the database is down it resolves anyway and keeps retrying
+   * in the background (callers poll as a fallback).
+   */
+  async add(subscriber: Subscriber): Promise<() => Promise<void>> {
+    if (this.closed) throw new Error('PostgresStorage is closed');
+    this.subscribers.add(subscriber);
+    if (!this.client && !this.timer) await this.connect();
+    else if (this.connecting) await this.connecting;
+    return async () => {
+      this.subscribers.delete(subscriber);
+    };
+  }
+
+  /** True while the LISTEN connection is up. */
+  get connected(): boolean {
+    return this.client !== null;
+  }
+
+  private connect(): Promise<void> {
+    if (this.connecting) return this.connecting;
+    this.connecting = this.open().finally(() => {
+      this.connecting = null;
+    });
+    return this.connecting;
+  }
+
+  private async open(): Promise<void> {
+    const client = new pg.Client({ ...this.config, keepAlive: true });
+    client.on('notification', (msg) => this.dispatch(msg.channel, msg.payload));
+    client.on('error', (err) => this.lost(client, err));
+    client.on('end', () => this.lost(client));
+    try {
+      await client.connect();
+      await client.query(`LISTEN "${this.channel}"`);
+    } catch (err) {
+      client.removeAllListeners('end');
+      client.end().catch(() => {});
+      this.logger.warn(`cannot LISTEN on ${this.channel}, retrying in ${this.backoffMs} ms`, err);
+      this.schedule();
+      return;
+    }
+    if (this.closed) {
+      await client.end().catch(() => {});
+      return;
+    }
+    this.client = client;
+    this.backoffMs = this.minBackoffMs;
+    if (this.everConnected) {
+      this.logger.warn(`LISTEN on ${this.channel} restored`);
+      this.emit({ type: 'enqueued', queue: '*' });
+    }
+    this.everConnected = true;
+  }
+
+  private lost(client: pg.Client, err?: Error): void {
+    if (client !== this.client) return;
+    this.client = null;
+    client.removeAllListeners('end');
+    client.end().catch(() => {});
+    if (this.closed) return;
+    this.logger.warn(`LISTEN connection on ${this.channel} lost, reconnecting in ${this.backoffMs} ms`, err);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.closed || this.timer) return;
+    const wait = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, this.maxBackoffMs);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.connect();
+    }, wait);
+    this.timer.unref();
+  }
+
+  private dispatch(channel: string, payload: string | undefined): void {
+    if (channel !== this.channel || !payload) return;
+    let event: StorageEvent | null = null;
+    try {
+      const msg = JSON.parse(payload) as { t?: unknown; q?: unknown; id?: unknown };
+      if (msg.t === 'e' && typeof msg.q === 'string') event = { type: 'enqueued', queue: msg.q };
+      else if (msg.t === 'a' && typeof msg.id === 'string') event = { type: 'aborted', jobId: msg.id };
+    } catch {
+      // Not ours: ignore.
+    }
+    if (event) this.emit(event);
+  }
+
+  private emit(event: StorageEvent): void {
+    for (const subscriber of [...this.subscribers]) {
+      try {
+        subscriber(event);
+      } catch (err) {
+        this.logger.warn('a storage event subscriber threw', err);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.subscribers.clear();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.connecting) await this.connecting;
+    const client = this.client;
+    this.client = null;
+    if (client) {
+      client.removeAllListeners('end');
+      await client.end().catch(() => {});
+    }
+  }
+}

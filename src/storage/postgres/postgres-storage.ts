@@ -1,0 +1,541 @@
+import pg from 'pg';
+import { denseTimeline, HOUR_MS, hourBucket, timelineRange } from '../buckets.js';
+import type {
+  CreatedJob,
+  CreateOptions,
+  FetchOptions,
+  JobDetails,
+  JobPage,
+  JobRecord,
+  ListJobsQuery,
+  NewJob,
+  QueueStatistics,
+  RecurringAdvance,
+  RecurringJobRecord,
+  ServerRecord,
+  StateEntry,
+  StateName,
+  Storage,
+  StorageEvent,
+  StorageStatistics,
+  TimelinePoint,
+  TransitionChange,
+} from '../storage.js';
+import { STATE_NAMES } from '../storage.js';
+import { NotificationListener } from './listener.js';
+import { migrateSchema } from './migrations.js';
+import {
+  checkSchema,
+  consoleLogger,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_LISTENER_MAX_BACKOFF_MS,
+  DEFAULT_LISTENER_MIN_BACKOFF_MS,
+  DEFAULT_POOL_SIZE,
+  DEFAULT_SCHEMA,
+  type PostgresConnection,
+  type PostgresLogger,
+  type PostgresStorageOptions,
+} from './options.js';
+import { KILN_TYPES, toJob, toRecurring, toServer, type JobRow, type RecurringRow, type ServerRow } from './rows.js';
+import { statements, type Statement, type Statements } from './sql.js';
+
+/** Something that runs queries: the pool, a checked-out client, or the application's `tx`. */
+interface Queryable {
+  query(config: pg.QueryConfig): Promise<pg.QueryResult>;
+}
+
+/** Errors after which a whole statement can safely run again: it was rolled back. */
+const RETRYABLE = new Set(['40P01' /* deadlock_detected */, '40001' /* serialization_failure */]);
+const UNIQUE_VIOLATION = '23505';
+
+function pgCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+}
+
+/** Runs a single-statement operation again (up to 5 times) when Postgres rolled it back for a deadlock. */
+async function retrying<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = pgCode(err);
+      if (attempt >= 5 || code === undefined || !RETRYABLE.has(code)) throw err;
+    }
+  }
+}
+
+/** A change as sent to the transition statement: short keys, absent fields left out. */
+interface ChangeJson {
+  i: number;
+  id: string;
+  es: StateName[];
+  sid?: string;
+  pt?: StateEntry[];
+  st: StateEntry;
+  q?: string;
+  ra?: number;
+  ea?: number | null;
+  att?: number;
+  p?: TransitionChange['parameters'];
+  r?: string;
+}
+
+/**
+ * Kiln's production storage: many servers on many machines share one PostgreSQL database.
+ *
+ * Everything lives in one schema (default `kiln`, created by `migrate()`). The hot paths are one
+ * round trip each: `fetch` claims a batch with `FOR UPDATE SKIP LOCKED` in queue priority order;
+ * `transition` applies a whole batch of compare-and-set changes with history, counters and
+ * wake-ups in one statement; `createJobs` inserts a batch, resolves unique keys and notifies in
+ * one call (also inside the application's own transaction, with `{ tx }`). Wake-ups travel by
+ * `LISTEN/NOTIFY` on the channel `kiln_<schema>`.
+ *
+ * Resilience: pool errors are logged, never thrown, so a Postgres restart does not crash the
+ * process; while the database is down every method rejects, and works again once it is back.
+ */
+export class PostgresStorage implements Storage {
+  /** The schema holding Kiln's tables. */
+  readonly schema: string;
+  private readonly pool: pg.Pool;
+  private readonly ownsPool: boolean;
+  private readonly sql: Statements;
+  private readonly logger: PostgresLogger;
+  private readonly listener: NotificationListener;
+  private readonly onPoolError = (err: Error): void => {
+    this.logger.warn('idle connection error (Postgres restarting?)', err);
+  };
+  private closed = false;
+
+  constructor(connection: PostgresConnection, options: PostgresStorageOptions = {}) {
+    this.schema = checkSchema(options.schema ?? DEFAULT_SCHEMA);
+    this.logger = options.logger ?? consoleLogger;
+    if (typeof connection === 'object' && 'pool' in connection) {
+      this.pool = connection.pool;
+      this.ownsPool = false;
+    } else {
+      const config: pg.PoolConfig = typeof connection === 'string' ? { connectionString: connection } : connection;
+      this.pool = new pg.Pool({
+        max: options.poolSize ?? DEFAULT_POOL_SIZE,
+        application_name: 'kiln',
+        // A call rejects after 10 s instead of waiting forever for an unreachable database, and
+        // TCP keep-alive notices a connection that died silently (a failover, a dropped route).
+        connectionTimeoutMillis: DEFAULT_CONNECT_TIMEOUT_MS,
+        keepAlive: true,
+        ...config,
+      });
+      this.ownsPool = true;
+    }
+    this.pool.on('error', this.onPoolError);
+    this.sql = statements(this.schema);
+    this.listener = new NotificationListener(
+      { ...this.pool.options },
+      this.sql.channel,
+      this.logger,
+      options.listenerMinBackoffMs ?? DEFAULT_LISTENER_MIN_BACKOFF_MS,
+      options.listenerMaxBackoffMs ?? DEFAULT_LISTENER_MAX_BACKOFF_MS,
+    );
+  }
+
+  // ---- plumbing
+
+  private async run<R extends pg.QueryResultRow>(
+    statement: Statement,
+    values: unknown[],
+    on: Queryable = this.pool,
+  ): Promise<pg.QueryResult<R>> {
+    const config: pg.QueryConfig = { text: statement.text, values, types: KILN_TYPES };
+    if (statement.name !== undefined) config.name = statement.name;
+    return (await on.query(config)) as pg.QueryResult<R>;
+  }
+
+  /** Runs `fn` in a transaction on one pooled connection, destroying the connection on failure. */
+  private async inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const onError = (err: Error) => this.logger.warn('connection lost during a transaction', err);
+    client.on('error', onError);
+    let failure: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      failure = err instanceof Error ? err : new Error(String(err));
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.off('error', onError);
+      client.release(failure);
+    }
+  }
+
+  async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    const onError = (err: Error) => this.logger.warn('connection lost while migrating', err);
+    client.on('error', onError);
+    let failure: Error | undefined;
+    try {
+      await migrateSchema(client, this.schema);
+    } catch (err) {
+      failure = err instanceof Error ? err : new Error(String(err));
+      throw err;
+    } finally {
+      client.off('error', onError);
+      client.release(failure);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.listener.close();
+    if (this.ownsPool) await this.pool.end();
+    this.pool.off('error', this.onPoolError);
+  }
+
+  // ---- jobs
+
+  /**
+   * With `tx` (a `pg.Client` or `pg.PoolClient` inside the application's `BEGIN`), the jobs are
+   * inserted on that connection: they exist, and their wake-ups are sent, only if the
+   * application commits. Without it, a batch whose unique keys deadlocked against another
+   * batch's (taken in the opposite order) is retried; inside a `tx` the error is the
+   * application's to handle, since its transaction is aborted.
+   */
+  async createJobs(jobs: NewJob[], options: CreateOptions): Promise<CreatedJob[]> {
+    if (jobs.length === 0) return [];
+    if (options.tx !== undefined) {
+      const tx = options.tx as Partial<Queryable> | null;
+      if (!tx || typeof tx.query !== 'function') {
+        throw new TypeError('createJobs: options.tx must be a pg.Client or pg.PoolClient inside BEGIN');
+      }
+      return this.insertJobs(jobs, options.now, tx as Queryable);
+    }
+    return retrying(() => this.insertJobs(jobs, options.now, this.pool));
+  }
+
+  private async insertJobs(jobs: NewJob[], now: number, on: Queryable): Promise<CreatedJob[]> {
+    const payload = JSON.stringify(
+      jobs.map((j, i) => ({
+        i,
+        id: j.id,
+        name: j.name,
+        queue: j.queue,
+        args: j.args,
+        state: j.state,
+        createdAt: j.createdAt,
+        runAt: j.runAt,
+        parentId: j.parentId,
+        parameters: j.parameters,
+        uniqueKey: j.uniqueKey,
+        uniqueUntil: j.uniqueUntil,
+      })),
+    );
+    const res = await this.run<{ o_i: number; o_id: string }>(this.sql.createJobs, [payload, now], on);
+    const out: CreatedJob[] = jobs.map((j) => ({ id: j.id, created: true }));
+    for (const row of res.rows) out[row.o_i] = { id: row.o_id, created: false };
+    return out;
+  }
+
+  async fetch(o: FetchOptions): Promise<JobRecord[]> {
+    if (o.max <= 0 || o.queues.length === 0) return [];
+    const res = await this.run<JobRow & { seq: number }>(this.sql.fetch, [
+      o.queues,
+      o.max,
+      o.serverId,
+      o.now + o.leaseMs,
+      o.now,
+    ]);
+    const rank = new Map<string, number>();
+    o.queues.forEach((q, i) => {
+      if (!rank.has(q)) rank.set(q, i);
+    });
+    return res.rows
+      .sort((a, b) => (rank.get(a.queue) ?? 0) - (rank.get(b.queue) ?? 0) || a.seq - b.seq)
+      .map(toJob);
+  }
+
+  async renewLeases(serverId: string, ids: string[], leaseMs: number, now: number): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const res = await this.run<{ id: string }>(this.sql.renewLeases, [serverId, ids, now + leaseMs]);
+    const held = new Set(res.rows.map((r) => r.id));
+    return ids.filter((id) => !held.has(id));
+  }
+
+  /**
+   * Applies the changes in one statement when their ids are distinct (the worker's batched
+   * completions). When one job appears several times, the changes run in rounds (the n-th change
+   * of each job in round n), so later changes see the earlier ones, as in memory.
+   */
+  async transition(changes: TransitionChange[], now: number): Promise<boolean[]> {
+    const results = changes.map(() => false);
+    const rounds: ChangeJson[][] = [];
+    const seen = new Map<string, number>();
+    changes.forEach((c, i) => {
+      const round = seen.get(c.id) ?? 0;
+      seen.set(c.id, round + 1);
+      (rounds[round] ??= []).push(toChangeJson(c, i));
+    });
+    for (const round of rounds) {
+      for (const i of await this.transitionRound(round, now)) results[i] = true;
+    }
+    return results;
+  }
+
+  private async transitionRound(round: ChangeJson[], now: number): Promise<number[]> {
+    const payload = JSON.stringify(round);
+    let reacquire = true;
+    return retrying(async () => {
+      try {
+        const res = await this.run<{ applied: number[] }>(this.sql.transition, [payload, now, reacquire]);
+        return res.rows[0]?.applied ?? [];
+      } catch (err) {
+        if (pgCode(err) === UNIQUE_VIOLATION && reacquire) {
+          // Two jobs coming back to an active state raced for one unique key: let them come
+          // back without taking it rather than fail the batch.
+          reacquire = false;
+          return this.run<{ applied: number[] }>(this.sql.transition, [payload, now, reacquire]).then(
+            (res) => res.rows[0]?.applied ?? [],
+          );
+        }
+        throw err;
+      }
+    });
+  }
+
+  async enqueueDue(now: number, limit: number): Promise<number> {
+    if (limit <= 0) return 0;
+    const res = await this.run<{ moved: number }>(this.sql.enqueueDue, [now, limit]);
+    return res.rows[0]?.moved ?? 0;
+  }
+
+  async nextDueAt(): Promise<number | null> {
+    const res = await this.run<{ at: number | null }>(this.sql.nextDueAt, []);
+    return res.rows[0]?.at ?? null;
+  }
+
+  async releaseExpiredLeases(now: number, limit: number): Promise<number> {
+    if (limit <= 0) return 0;
+    const res = await this.run<{ moved: number }>(this.sql.releaseExpiredLeases, [now, limit]);
+    return res.rows[0]?.moved ?? 0;
+  }
+
+  async deleteExpired(now: number, limit: number): Promise<number> {
+    const res = await this.run<{ deleted: number }>(this.sql.deleteExpired, [
+      now,
+      Math.max(0, limit),
+      hourBucket(now) - HOUR_MS,
+    ]);
+    return res.rows[0]?.deleted ?? 0;
+  }
+
+  async getJob(id: string): Promise<JobDetails | null> {
+    const res = await this.run<JobRow & { history: StateEntry[]; continuations: string[] }>(this.sql.getJob, [id]);
+    const row = res.rows[0];
+    if (!row) return null;
+    return { ...toJob(row), history: row.history, continuations: row.continuations };
+  }
+
+  async continuationsOf(parentIds: string[]): Promise<JobRecord[]> {
+    if (parentIds.length === 0) return [];
+    const res = await this.run<JobRow>(this.sql.continuationsOf, [parentIds]);
+    return res.rows.map(toJob);
+  }
+
+  async awaitingReady(
+    limit: number,
+  ): Promise<Array<{ job: JobRecord; parentState: StateName | null; parentResult: string | null }>> {
+    if (limit <= 0) return [];
+    const res = await this.run<JobRow & { parent_state: StateName | null; parent_result: string | null }>(
+      this.sql.awaitingReady,
+      [limit],
+    );
+    return res.rows.map((r) => ({ job: toJob(r), parentState: r.parent_state, parentResult: r.parent_result }));
+  }
+
+  // ---- servers
+
+  async announceServer(server: ServerRecord): Promise<void> {
+    await this.run(this.sql.announceServer, [
+      server.id,
+      server.name,
+      server.workerCount,
+      JSON.stringify(server.queues),
+      server.startedAt,
+      server.heartbeatAt,
+    ]);
+  }
+
+  async heartbeat(serverId: string, now: number): Promise<boolean> {
+    const res = await this.run(this.sql.heartbeat, [serverId, now]);
+    return (res.rowCount ?? 0) > 0;
+  }
+
+  async removeServer(serverId: string, now: number): Promise<void> {
+    await this.run(this.sql.removeServers, [serverId, null, now]);
+  }
+
+  async removeDeadServers(heartbeatBefore: number, now: number): Promise<string[]> {
+    const res = await this.run<{ id: string }>(this.sql.removeServers, [null, heartbeatBefore, now]);
+    return res.rows.map((r) => r.id);
+  }
+
+  // ---- locks
+
+  async acquireLock(resource: string, owner: string, ttlMs: number, now: number): Promise<boolean> {
+    const res = await this.run(this.sql.acquireLock, [resource, owner, now + ttlMs, now]);
+    return (res.rowCount ?? 0) > 0;
+  }
+
+  async releaseLock(resource: string, owner: string): Promise<void> {
+    await this.run(this.sql.releaseLock, [resource, owner]);
+  }
+
+  // ---- recurring jobs
+
+  async upsertRecurring(job: RecurringJobRecord): Promise<void> {
+    await this.run(this.sql.upsertRecurring, [
+      job.id,
+      job.name,
+      job.queue,
+      job.args,
+      job.cron,
+      job.timeZone,
+      job.misfire,
+      job.nextExecution,
+      job.lastExecution,
+      job.lastJobId,
+      job.paused,
+      job.createdAt,
+      job.error,
+    ]);
+  }
+
+  async removeRecurring(id: string): Promise<boolean> {
+    return ((await this.run(this.sql.removeRecurring, [id])).rowCount ?? 0) > 0;
+  }
+
+  async setRecurringPaused(id: string, paused: boolean): Promise<boolean> {
+    return ((await this.run(this.sql.pauseRecurring, [id, paused])).rowCount ?? 0) > 0;
+  }
+
+  async getRecurring(id: string): Promise<RecurringJobRecord | null> {
+    const row = (await this.run<RecurringRow>(this.sql.getRecurring, [id])).rows[0];
+    return row ? toRecurring(row) : null;
+  }
+
+  async listRecurring(): Promise<RecurringJobRecord[]> {
+    const res = await this.run<RecurringRow>(this.sql.listRecurring, []);
+    return res.rows.map(toRecurring).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  async dueRecurring(now: number, limit: number): Promise<RecurringJobRecord[]> {
+    if (limit <= 0) return [];
+    const res = await this.run<RecurringRow>(this.sql.dueRecurring, [now, limit]);
+    return res.rows.map(toRecurring);
+  }
+
+  /**
+   * One transaction: the compare-and-set on `next_execution` (concurrent servers queue on the
+   * row lock, and all but the first then see a changed value), the occurrence jobs, `lastJobId`.
+   */
+  async advanceRecurring(a: RecurringAdvance, now: number): Promise<boolean> {
+    return this.inTransaction(async (client) => {
+      const moved = await this.run(
+        this.sql.advanceRecurring,
+        [a.id, a.nextExecution, a.lastExecution, a.error !== undefined, a.error ?? null, a.expectNext],
+        client,
+      );
+      if ((moved.rowCount ?? 0) === 0) return false;
+      if (a.jobs.length > 0) {
+        const created = await this.insertJobs(a.jobs, now, client);
+        await this.run(this.sql.setLastJob, [a.id, created[created.length - 1]!.id], client);
+      }
+      return true;
+    });
+  }
+
+  // ---- monitoring
+
+  /**
+   * Per-state counts are `count(*)` over the jobs table (exact, like Hangfire's SQL storages):
+   * cheap for the active states, and proportional to the retained succeeded/deleted jobs.
+   */
+  async statistics(): Promise<StorageStatistics> {
+    const row = (
+      await this.run<{
+        states: Partial<Record<StateName, number>>;
+        succeeded: number;
+        failed: number;
+        servers: number;
+        recurring: number;
+      }>(this.sql.statistics, [])
+    ).rows[0];
+    const states = Object.fromEntries(STATE_NAMES.map((s) => [s, row?.states[s] ?? 0])) as Record<StateName, number>;
+    return {
+      states,
+      succeededTotal: row?.succeeded ?? 0,
+      failedTotal: row?.failed ?? 0,
+      servers: row?.servers ?? 0,
+      recurring: row?.recurring ?? 0,
+    };
+  }
+
+  async queues(): Promise<QueueStatistics[]> {
+    const res = await this.run<QueueStatistics>(this.sql.queues, []);
+    return res.rows
+      .map((r) => ({ queue: r.queue, enqueued: r.enqueued, processing: r.processing }))
+      .sort((a, b) => a.queue.localeCompare(b.queue));
+  }
+
+  async listJobs(q: ListJobsQuery): Promise<JobPage> {
+    const values: unknown[] = [q.state, Math.max(0, q.offset), Math.max(0, q.limit)];
+    const where = ['j.state = $1::text'];
+    if (q.queue !== undefined) {
+      values.push(q.queue);
+      where.push(`j.queue = $${values.length}::text`);
+    }
+    if (q.name !== undefined) {
+      values.push(q.name);
+      where.push(`j.name = $${values.length}::text`);
+    }
+    if (q.search !== undefined) {
+      values.push(q.search.toLowerCase());
+      const p = `$${values.length}::text`;
+      where.push(`(left(j.id, length(${p})) = ${p} OR strpos(lower(j.name), ${p}) > 0)`);
+    }
+    const res = await this.run<JobRow & { total: number }>(this.sql.listJobs(where.join(' AND ')), values);
+    const total = res.rows[0]?.total ?? 0;
+    return { total, jobs: res.rows.filter((r) => r.id !== null).map(toJob) };
+  }
+
+  async listServers(): Promise<ServerRecord[]> {
+    const res = await this.run<ServerRow>(this.sql.listServers, []);
+    return res.rows.map(toServer);
+  }
+
+  async timeline(unit: 'hour' | 'day', from: number, to: number): Promise<TimelinePoint[]> {
+    const { start, end } = timelineRange(unit, from, to);
+    const res = await this.run<{ at: number; succeeded: number; failed: number }>(this.sql.timeline, [start, end]);
+    return denseTimeline(unit, from, to, res.rows);
+  }
+
+  // ---- wake-ups
+
+  async subscribe(listener: (event: StorageEvent) => void): Promise<() => Promise<void>> {
+    return this.listener.add(listener);
+  }
+}
+
+function toChangeJson(c: TransitionChange, i: number): ChangeJson {
+  const out: ChangeJson = { i, id: c.id, es: c.expectStates, st: c.to };
+  if (c.expectServerId !== undefined) out.sid = c.expectServerId;
+  if (c.passedThrough && c.passedThrough.length > 0) out.pt = c.passedThrough;
+  if (c.queue !== undefined) out.q = c.queue;
+  if (c.runAt !== undefined) out.ra = c.runAt;
+  if (c.expireAt !== undefined && c.expireAt !== null) out.ea = c.expireAt;
+  if (c.attempt !== undefined) out.att = c.attempt;
+  if (c.parameters !== undefined) out.p = c.parameters;
+  if (c.result !== undefined) out.r = c.result;
+  return out;
+}

@@ -1,0 +1,113 @@
+import pg from 'pg';
+import type { Json, JobRecord, RecurringJobRecord, ServerRecord, StateName } from '../storage.js';
+
+/**
+ * Type parsers for every query: `bigint` (epoch ms, seq, counts) as a JS number instead of
+ * node-postgres's default string. Safe: epoch milliseconds and counts stay far below 2^53.
+ * Passed per query, so an application's own pool keeps its own parsers.
+ */
+const INT8_OID = 20;
+const parseInt8 = (value: string): number => Number(value);
+export const KILN_TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/** A `jobs` row as selected by `jobColumns`. */
+export interface JobRow {
+  id: string;
+  name: string;
+  queue: string;
+  args: string;
+  state: StateName;
+  state_reason: string | null;
+  state_data: { [key: string]: Json } | null;
+  created_at: number;
+  state_at: number;
+  attempt: number;
+  parameters: { [key: string]: Json };
+  run_at: number | null;
+  parent_id: string | null;
+  server_id: string | null;
+  lease_until: number | null;
+  expire_at: number | null;
+  result: string | null;
+  unique_key: string | null;
+}
+
+export function toJob(r: JobRow): JobRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    queue: r.queue,
+    args: r.args,
+    state: r.state,
+    stateReason: r.state_reason,
+    stateData: r.state_data,
+    createdAt: r.created_at,
+    stateAt: r.state_at,
+    attempt: r.attempt,
+    parameters: r.parameters,
+    runAt: r.run_at,
+    parentId: r.parent_id,
+    serverId: r.server_id,
+    leaseUntil: r.lease_until,
+    expireAt: r.expire_at,
+    result: r.result,
+    uniqueKey: r.unique_key,
+  };
+}
+
+export interface ServerRow {
+  id: string;
+  name: string;
+  worker_count: number;
+  queues: string[];
+  started_at: number;
+  heartbeat_at: number;
+}
+
+export function toServer(r: ServerRow): ServerRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    workerCount: r.worker_count,
+    queues: r.queues,
+    startedAt: r.started_at,
+    heartbeatAt: r.heartbeat_at,
+  };
+}
+
+export interface RecurringRow {
+  id: string;
+  name: string;
+  queue: string;
+  args: string;
+  cron: string;
+  time_zone: string;
+  misfire: RecurringJobRecord['misfire'];
+  next_execution: number | null;
+  last_execution: number | null;
+  last_job_id: string | null;
+  paused: boolean;
+  created_at: number;
+  error: string | null;
+}
+
+export function toRecurring(r: RecurringRow): RecurringJobRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    queue: r.queue,
+    args: r.args,
+    cron: r.cron,
+    timeZone: r.time_zone,
+    misfire: r.misfire,
+    nextExecution: r.next_execution,
+    lastExecution: r.last_execution,
+    lastJobId: r.last_job_id,
+    paused: r.paused,
+    createdAt: r.created_at,
+    error: r.error,
+  };
+}
