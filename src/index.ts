@@ -45,3 +45,16 @@ export type * from './storage/storage.js';
 export { STATE_NAMES } from './storage/storage.js';
 export { MemoryStorage } from './storage/memory/memory-storage.js';
 export { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
+export { PostgresStorage, type PostgresStorageOptions } from './storage/postgres/index.js';
+export { RedisStorage, type RedisStorageOptions } from './storage/redis/redis-storage.js';
+
+export {
+  createDashboard,
+  startDashboard,
+  isLocalRequest,
+  type Dashboard,
+  type DashboardOptions,
+  type StartDashboardOptions,
+  type RunningDashboard,
+  type DashboardAuthorize,
+} from './dashboard/index.js';
