@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { T0, newJob } from '../../src/storage/conformance/index.js';
+import { silentLogger } from '../../src/logger.js';
 import type { StorageEvent } from '../../src/storage/storage.js';
 import { RedisStorage } from '../../src/storage/redis/redis-storage.js';
 import {
@@ -29,7 +30,12 @@ function recorder() {
     events,
     logs,
     listener: (e: StorageEvent) => events.push(e),
-    logger: (message: string) => logs.push(message),
+    logger: {
+      debug: (m: string) => logs.push(m),
+      info: (m: string) => logs.push(m),
+      warn: (m: string) => logs.push(m),
+      error: (m: string) => logs.push(m),
+    },
     saw: (pred: (e: StorageEvent) => boolean) => events.some(pred),
   };
 }
@@ -96,7 +102,7 @@ if (url) {
     before(async () => {
       server = await PrivateRedis.start();
       storage = new RedisStorage(server.url, { logger: rec.logger });
-      other = new RedisStorage(server.url, { logger: () => {} });
+      other = new RedisStorage(server.url, { logger: silentLogger });
       await storage.migrate();
     });
     after(async () => {

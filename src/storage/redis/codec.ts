@@ -65,6 +65,16 @@ interface EncodedChange {
 
 const num = (n: number): string => String(n);
 
+/**
+ * How a job hash stores nullable values (see `createJobs` in lua/library.ts): '' is null, so
+ * every state change is one HSET; a reason is stored behind a '=' so that an empty reason stays
+ * distinct from none.
+ */
+const storedReason = (reason: string): string => `=${reason}`;
+const readReason = (v: string | undefined): string | null => (v === undefined || v === '' ? null : v.slice(1));
+const optNumber = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
+const optString = (v: string | undefined): string | null => (v === undefined || v === '' ? null : v);
+
 function encodeParameters(parameters: { [key: string]: Json } | undefined): Array<[string, string]> | undefined {
   if (!parameters) return undefined;
   const out: Array<[string, string]> = [];
@@ -76,7 +86,7 @@ function encodeParameters(parameters: { [key: string]: Json } | undefined): Arra
 
 function encodeEntry(s: StateEntry): EncodedEntry {
   const e: EncodedEntry = { n: s.name, j: JSON.stringify(s), at: num(s.at) };
-  if (s.reason !== undefined && s.reason !== null) e.r = s.reason;
+  if (s.reason !== undefined && s.reason !== null) e.r = storedReason(s.reason);
   if (s.data) e.d = JSON.stringify(s.data);
   if (s.name === 'succeeded' || s.name === 'failed') e.hb = num(hourBucket(s.at));
   return e;
@@ -95,7 +105,7 @@ export function encodeNewJob(job: NewJob): EncodedJob {
     e: JSON.stringify(job.state),
     c: num(job.createdAt),
   };
-  if (job.state.reason !== undefined && job.state.reason !== null) e.r = job.state.reason;
+  if (job.state.reason !== undefined && job.state.reason !== null) e.r = storedReason(job.state.reason);
   if (job.state.data) e.d = JSON.stringify(job.state.data);
   if (job.runAt !== undefined && job.runAt !== null) e.ra = num(job.runAt);
   if (job.parentId !== undefined && job.parentId !== null) e.pid = job.parentId;
@@ -131,8 +141,6 @@ export function pairs(flat: unknown): Map<string, string> {
   return m;
 }
 
-const optNumber = (v: string | undefined): number | null => (v === undefined ? null : Number(v));
-
 /** A stored job with its sequence number (creation order), which the contract does not show. */
 export interface SequencedRecord {
   record: JobRecord;
@@ -152,15 +160,15 @@ export function decodeJob(flat: unknown): SequencedRecord {
     queue: m.get('queue') ?? '',
     args: m.get('args') ?? '',
     state: (m.get('state') ?? 'enqueued') as StateName,
-    stateReason: m.get('reason') ?? null,
-    stateData: data === undefined ? null : (JSON.parse(data) as { [key: string]: Json }),
+    stateReason: readReason(m.get('reason')),
+    stateData: data === undefined || data === '' ? null : (JSON.parse(data) as { [key: string]: Json }),
     createdAt: Number(m.get('createdAt')),
     stateAt: Number(m.get('stateAt')),
     attempt: Number(m.get('attempt') ?? 1),
     parameters,
     runAt: optNumber(m.get('runAt')),
     parentId: m.get('parentId') ?? null,
-    serverId: m.get('serverId') ?? null,
+    serverId: optString(m.get('serverId')),
     leaseUntil: optNumber(m.get('leaseUntil')),
     expireAt: optNumber(m.get('expireAt')),
     result: m.get('result') ?? null,

@@ -2,15 +2,13 @@
  * Making, watching and closing the ioredis connections of a `RedisStorage`.
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from '../../logger.js';
 
 /** A connection Kiln can run its scripts on: a standalone / Sentinel client or a Cluster client. */
 export type RedisClient = Redis | Cluster;
 
 /** What a `RedisStorage` is given to reach Redis. */
 export type RedisConnection = string | RedisOptions | RedisClient;
-
-/** Where a storage reports connection trouble. */
-export type RedisStorageLogger = (message: string, error?: unknown) => void;
 
 /** The default server: Redis on this host. */
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -66,18 +64,22 @@ export function duplicateForSubscriber(client: RedisClient): RedisClient {
  * Logs a connection's errors instead of leaving ioredis to print them as unhandled: once when
  * the connection goes down (not once per reconnection attempt), and once when it is back.
  */
-export function watchConnection(client: RedisClient, label: string, log: RedisStorageLogger): void {
+export function watchConnection(client: RedisClient, label: string, logger: Logger): void {
   let down = false;
   client.on('error', (error: unknown) => {
     if (down) return;
     down = true;
-    log(`Kiln RedisStorage: ${label} connection error; reconnecting with back-off`, error);
+    logger.warn(`redis ${label} connection error; reconnecting with back-off`, { error: describe(error) });
   });
   client.on('ready', () => {
     if (!down) return;
     down = false;
-    log(`Kiln RedisStorage: ${label} connection restored`);
+    logger.info(`redis ${label} connection restored`);
   });
+}
+
+export function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Closes a connection: QUIT when it is up (pending replies arrive first), otherwise drop it. */
@@ -91,11 +93,6 @@ export async function closeClient(client: RedisClient): Promise<void> {
     }
   }
   client.disconnect();
-}
-
-export function defaultLogger(message: string, error?: unknown): void {
-  if (error === undefined) console.warn(message);
-  else console.warn(message, error instanceof Error ? error.message : error);
 }
 
 export function isNoScriptError(error: unknown): boolean {

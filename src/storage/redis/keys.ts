@@ -5,13 +5,13 @@
  * | key (after `{tag}:`)  | type   | holds |
  * | --------------------- | ------ | ----- |
  * | `seq`                 | string | INCR counter: a job's sequence number, the FIFO order within a queue |
- * | `job:<id>`            | hash   | one job: `name queue args state reason data createdAt stateAt attempt seq runAt parentId serverId leaseUntil expireAt result uniqueKey uniqueUntil`, its parameters as `p:<name>` fields (JSON each), its history as `hist` (JSON entries joined by `,`) |
- * | `state:<state>`       | zset   | ids of the jobs in a state, score = seq (monitoring counts and newest-first pages) |
- * | `q:<queue>`           | zset   | ids of the enqueued jobs of a queue, score = seq (fetch pops the lowest) |
- * | `queues`              | set    | every queue name that ever had an enqueued job |
+ * | `job:<id>`            | hash   | one job: `name queue args state reason data createdAt stateAt attempt seq runAt parentId serverId leaseUntil expireAt result uniqueKey uniqueUntil`, its parameters as `p:<name>` fields (JSON each), its history as `hist` (JSON entries joined by `,`); `''` is null and a reason is stored behind a `=` |
+ * | `q:<queue>`           | zset   | the enqueued jobs of a queue, score = seq (fetch pops the lowest); the only index of enqueued jobs |
+ * | `queues`              | set    | every queue name that ever had an enqueued or processing job |
+ * | `processing`          | zset   | the processing jobs, score = leaseUntil (`+inf` without a lease); their only index |
  * | `qproc`               | hash   | queue → number of processing jobs |
- * | `scheduled`           | zset   | scheduled jobs, score = runAt |
- * | `processing`          | zset   | processing jobs with a lease, score = leaseUntil |
+ * | `scheduled`           | zset   | scheduled jobs with a time, score = runAt |
+ * | `state:<state>`       | zset   | the jobs in `scheduled`, `awaiting`, `succeeded`, `failed`, `deleted`, score = seq (counts and newest-first pages) |
  * | `expire`              | zset   | jobs with an expiry, score = expireAt (read by `deleteExpired`) |
  * | `children:<id>`       | zset   | ids of the continuations of a parent, score = seq |
  * | `uk:<uniqueKey>`      | set    | ids of the existing jobs carrying a unique key |
@@ -24,6 +24,10 @@
  * | `recurring:due`       | zset   | unpaused definitions with a next execution, score = nextExecution |
  * | `stats`               | hash   | lifetime `succeeded` / `failed` totals |
  * | `hours`               | hash   | `s:<hour start ms>` / `f:<hour start ms>` → successes / failures in that UTC hour |
+ *
+ * Enqueued and processing jobs, the hot path, are indexed once each (a fetch and a completion
+ * touch three sorted sets in all); monitoring merges the queues' sets or sorts the processing set
+ * instead, which is cheap for a page and the processing set is bounded by the running workers.
  *
  * The Lua scripts build the same names from the key prefix they receive as `KEYS[1]` (see
  * `lua/library.ts`); this module is the JavaScript side of the same layout.

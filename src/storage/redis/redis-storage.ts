@@ -32,7 +32,7 @@ import {
 import {
   closeClient,
   createClient,
-  defaultLogger,
+  describe,
   duplicateForSubscriber,
   isNoScriptError,
   isRedisClient,
@@ -40,12 +40,12 @@ import {
   DEFAULT_REDIS_URL,
   type RedisClient,
   type RedisConnection,
-  type RedisStorageLogger,
 } from './connection.js';
+import { consoleLogger, type Logger } from '../../logger.js';
 import { keyLayout, type KeyLayout } from './keys.js';
 import { SCRIPTS, type LuaScript } from './scripts.js';
 
-export type { RedisClient, RedisConnection, RedisStorageLogger } from './connection.js';
+export type { RedisClient, RedisConnection } from './connection.js';
 
 export interface RedisStorageOptions {
   /**
@@ -56,10 +56,11 @@ export interface RedisStorageOptions {
    */
   prefix?: string;
   /**
-   * Receives connection errors (once per outage, not per reconnection attempt) and errors thrown
-   * by event listeners. Default: `console.warn`.
+   * Receives connection errors (a warning once per outage, not per reconnection attempt, and a
+   * line when the connection is back) and errors thrown by event listeners. Default: the console
+   * logger, because an unreachable Redis must be visible even when nobody configured logging.
    */
-  logger?: RedisStorageLogger;
+  logger?: Logger;
 }
 
 /**
@@ -101,7 +102,7 @@ export class RedisStorage implements Storage {
   readonly keys: KeyLayout;
   private readonly client: RedisClient;
   private readonly ownsClient: boolean;
-  private readonly log: RedisStorageLogger;
+  private readonly logger: Logger;
   private readonly listeners = new Set<Listener>();
   private subscriber: RedisClient | null = null;
   private subscribing: Promise<void> | null = null;
@@ -113,14 +114,14 @@ export class RedisStorage implements Storage {
    */
   constructor(connection: RedisConnection = DEFAULT_REDIS_URL, options: RedisStorageOptions = {}) {
     this.keys = keyLayout(options.prefix ?? 'kiln:');
-    this.log = options.logger ?? defaultLogger;
+    this.logger = options.logger ?? consoleLogger();
     if (isRedisClient(connection)) {
       this.client = connection;
       this.ownsClient = false;
     } else {
       this.client = createClient(connection);
       this.ownsClient = true;
-      watchConnection(this.client, 'command', this.log);
+      watchConnection(this.client, 'command', this.logger);
     }
   }
 
@@ -183,7 +184,7 @@ export class RedisStorage implements Storage {
   async fetch(o: FetchOptions): Promise<JobRecord[]> {
     if (o.max <= 0 || o.queues.length === 0) return [];
     const entry = JSON.stringify({ name: 'processing', data: { serverId: o.serverId }, at: o.now });
-    const reply = (await this.run(SCRIPTS.fetch, [
+    const reply = await this.run(SCRIPTS.fetch, [
       String(o.max),
       o.serverId,
       String(o.now + o.leaseMs),
@@ -191,8 +192,8 @@ export class RedisStorage implements Storage {
       entry,
       JSON.stringify({ serverId: o.serverId }),
       ...o.queues,
-    ])) as unknown[];
-    return reply.map((flat) => decodeJob(flat).record);
+    ]);
+    return (JSON.parse(String(reply)) as unknown[]).map((flat) => decodeJob(flat).record);
   }
 
   async renewLeases(serverId: string, ids: string[], leaseMs: number, now: number): Promise<string[]> {
@@ -430,7 +431,7 @@ export class RedisStorage implements Storage {
     if (!this.subscribing) {
       const sub = duplicateForSubscriber(this.client);
       this.subscriber = sub;
-      watchConnection(sub, 'subscriber', this.log);
+      watchConnection(sub, 'subscriber', this.logger);
       sub.on('message', (channel: string, message: string) => {
         if (channel === this.keys.channel) this.deliver(message);
       });
@@ -475,7 +476,7 @@ export class RedisStorage implements Storage {
       try {
         listener(event);
       } catch (error) {
-        this.log('Kiln RedisStorage: an event listener threw', error);
+        this.logger.error('a storage event listener threw', { error: describe(error) });
       }
     }
   }

@@ -31,6 +31,23 @@ local function many(cmd, key, list)
   end
 end
 
+-- Index writes are buffered and sent at the end of the call as one variadic ZADD / ZREM per
+-- sorted set and one HINCRBY per queue: a batch of 100 jobs costs a few index commands instead of
+-- several hundred. The last write of a member wins, so a job changed twice in one batch ends up
+-- where the sequential order puts it. Scripts read only job hashes after writing, never indexes.
+local zops = {}
+local qproc = {}
+local function zadd(key, score, id)
+  local t = zops[key]
+  if not t then t = {}; zops[key] = t end
+  t[id] = score
+end
+local function zrem(key, id)
+  local t = zops[key]
+  if not t then t = {}; zops[key] = t end
+  t[id] = false
+end
+
 -- Queues that received jobs and jobs taken from their worker during this call; published once
 -- at the end by flush().
 local woken = {}
@@ -48,7 +65,27 @@ local function count(name, hour)
   end
 end
 
+-- Sends the buffered index writes, counters and events. Every script that writes calls it last.
 local function flush()
+  for key, members in pairs(zops) do
+    local adds, rems = {}, {}
+    for id, score in pairs(members) do
+      if score then
+        adds[#adds + 1] = score
+        adds[#adds + 1] = id
+      else
+        rems[#rems + 1] = id
+      end
+    end
+    many('ZREM', key, rems)
+    many('ZADD', key, adds)
+  end
+  zops = {}
+  for q, d in pairs(qproc) do
+    if d ~= 0 then redis.call('HINCRBY', P .. 'qproc', q, d) end
+    if d > 0 then redis.call('SADD', P .. 'queues', q) end
+  end
+  qproc = {}
   for field, n in pairs(counters) do
     if string.sub(field, 1, 1) == '#' then
       redis.call('HINCRBY', P .. 'stats', string.sub(field, 2), n)
@@ -56,41 +93,54 @@ local function flush()
       redis.call('HINCRBY', P .. 'hours', field, n)
     end
   end
+  counters = {}
   for q in pairs(woken) do
     redis.call('SADD', P .. 'queues', q)
     redis.call('PUBLISH', CHANNEL, cjson.encode({ t = 'e', q = q }))
   end
+  woken = {}
   for _, id in ipairs(aborted) do
     redis.call('PUBLISH', CHANNEL, cjson.encode({ t = 'a', id = id }))
   end
+  aborted = {}
 end
+
+-- The indexes of a job by state (see keys.ts):
+--   enqueued    q:<queue> (score seq), the only list of enqueued jobs: fetch touches one set
+--   processing  processing (score leaseUntil, +inf without a lease) and the qproc counter
+--   scheduled   scheduled (score runAt, absent without a time) and state:scheduled (score seq)
+--   others      state:<state> (score seq)
+-- Enqueued and processing jobs have no state:<state> set: those two are the hot path, and
+-- monitoring can afford to merge the queues' sets or sort the (small) processing set.
 
 -- Removes a job from the indexes of its state.
 local function unindex(id, state, queue)
-  redis.call('ZREM', P .. 'state:' .. state, id)
   if state == 'enqueued' then
-    redis.call('ZREM', P .. 'q:' .. queue, id)
-  elseif state == 'scheduled' then
-    redis.call('ZREM', P .. 'scheduled', id)
+    zrem(P .. 'q:' .. queue, id)
   elseif state == 'processing' then
-    redis.call('ZREM', P .. 'processing', id)
-    redis.call('HINCRBY', P .. 'qproc', queue, -1)
+    zrem(P .. 'processing', id)
+    qproc[queue] = (qproc[queue] or 0) - 1
+  else
+    zrem(P .. 'state:' .. state, id)
+    if state == 'scheduled' then zrem(P .. 'scheduled', id) end
   end
 end
 
--- Adds a job to the indexes of its state. runAt / leaseUntil may be nil (a scheduled job without
--- a time is never due; a processing job without a lease is never released, as in MemoryStorage).
+-- Adds a job to the indexes of its state. runAt / leaseUntil may be nil or ''.
 local function index(id, state, queue, seq, runAt, leaseUntil)
-  redis.call('ZADD', P .. 'state:' .. state, seq, id)
   if state == 'enqueued' then
-    redis.call('ZADD', P .. 'q:' .. queue, seq, id)
+    zadd(P .. 'q:' .. queue, seq, id)
     woken[queue] = true
-  elseif state == 'scheduled' then
-    if runAt then redis.call('ZADD', P .. 'scheduled', runAt, id) end
   elseif state == 'processing' then
-    if leaseUntil then redis.call('ZADD', P .. 'processing', leaseUntil, id) end
-    redis.call('HINCRBY', P .. 'qproc', queue, 1)
-    redis.call('SADD', P .. 'queues', queue)
+    if leaseUntil and leaseUntil ~= '' then
+      zadd(P .. 'processing', leaseUntil, id)
+    else
+      zadd(P .. 'processing', '+inf', id)
+    end
+    qproc[queue] = (qproc[queue] or 0) + 1
+  else
+    zadd(P .. 'state:' .. state, seq, id)
+    if state == 'scheduled' and runAt and runAt ~= '' then zadd(P .. 'scheduled', runAt, id) end
   end
 end
 
@@ -133,8 +183,8 @@ local function requeue(id, expect, reason, now)
   if f[1] ~= expect then return false end
   unindex(id, f[1], f[2])
   local entry = '{"name":"enqueued","reason":' .. cjson.encode(reason) .. ',"at":' .. now .. '}'
-  redis.call('HSET', key, 'state', 'enqueued', 'reason', reason, 'stateAt', now, 'hist', appendHistory(f[4], { entry }))
-  redis.call('HDEL', key, 'data', 'runAt', 'serverId', 'leaseUntil')
+  redis.call('HSET', key, 'state', 'enqueued', 'reason', '=' .. reason, 'stateAt', now,
+    'hist', appendHistory(f[4], { entry }), 'data', '', 'runAt', '', 'serverId', '', 'leaseUntil', '')
   index(id, 'enqueued', f[2], f[3])
   return true
 end
@@ -155,6 +205,10 @@ end
 -- Creates jobs (decoded from the JSON the client sent, see codec.ts encodeNewJob). Returns, per
 -- job, '' when created or the id of the active job holding its unique key. Fails before writing
 -- anything if an id exists already.
+--
+-- Stored values: nullable fields are always present, '' meaning null (data, runAt, serverId,
+-- leaseUntil, expireAt), and the reason carries a '=' before its text ('' is null, '=' is an
+-- empty reason), so every state change is a single HSET, never an HSET plus an HDEL.
 local function createJobs(jobs, now)
   local seen = {}
   for _, j in ipairs(jobs) do
@@ -172,11 +226,9 @@ local function createJobs(jobs, now)
       out[i] = holder
     else
       local seq = last + i
-      local f = { 'name', j.n, 'queue', j.q, 'args', j.a, 'state', j.s, 'createdAt', j.c,
-        'stateAt', j.sa, 'attempt', '1', 'seq', seq, 'hist', j.e }
-      if j.r then f[#f + 1] = 'reason'; f[#f + 1] = j.r end
-      if j.d then f[#f + 1] = 'data'; f[#f + 1] = j.d end
-      if j.ra then f[#f + 1] = 'runAt'; f[#f + 1] = j.ra end
+      local f = { 'name', j.n, 'queue', j.q, 'args', j.a, 'state', j.s, 'reason', j.r or '',
+        'data', j.d or '', 'createdAt', j.c, 'stateAt', j.sa, 'attempt', '1', 'seq', seq,
+        'runAt', j.ra or '', 'serverId', '', 'leaseUntil', '', 'expireAt', '', 'hist', j.e }
       if j.pid then f[#f + 1] = 'parentId'; f[#f + 1] = j.pid end
       if j.uk then f[#f + 1] = 'uniqueKey'; f[#f + 1] = j.uk end
       if j.uu then f[#f + 1] = 'uniqueUntil'; f[#f + 1] = j.uu end

@@ -66,57 +66,134 @@ return out
 
 /**
  * ARGV[2] = JSON query { s: state, o: offset, l: limit, q?: queue, n?: name, x?: lowercased search }.
- * Returns { total, records } newest first. Without filters (or only a queue, for enqueued jobs)
- * this is a range read of one sorted set; with filters it scans the state's set, as a SQL
- * backend without a matching index would.
+ * Returns { total, records } newest (highest seq) first.
+ *
+ * Unfiltered pages are range reads: of `state:<state>`, of one queue's set for enqueued jobs of a
+ * queue, or, for all enqueued jobs, of the top offset+limit of every queue merged. Filtered ones
+ * scan the state's jobs, as a SQL backend without a matching index would. Processing jobs (few:
+ * at most the running workers' slots) are sorted by seq in the script.
  */
 export const LIST_JOBS = String.raw`
 local q = cjson.decode(ARGV[2])
 local offset, limit = tonumber(q.o), tonumber(q.l)
-local source = P .. 'state:' .. q.s
-local queueFilter = q.q
-if q.s == 'enqueued' and q.q then
-  source = P .. 'q:' .. q.q
-  queueFilter = nil
+local filtered = q.q or q.n or q.x
+
+local function matches(id)
+  local f = redis.call('HMGET', jobkey(id), 'queue', 'name', 'ln')
+  if not f[2] then return false end
+  if q.q and f[1] ~= q.q then return false end
+  if q.n and f[2] ~= q.n then return false end
+  if q.x then
+    return string.sub(id, 1, #q.x) == q.x or string.find(f[3] or string.lower(f[2]), q.x, 1, true) ~= nil
+  end
+  return true
 end
-local out = {}
-if not queueFilter and not q.n and not q.x then
-  local total = redis.call('ZCARD', source)
-  if limit > 0 then
-    for _, id in ipairs(redis.call('ZREVRANGE', source, offset, offset + limit - 1)) do
-      local r = readRecord(id)
-      if r then out[#out + 1] = r end
+
+-- A page of ids already in newest-first order, filtered.
+local function pageOf(ids)
+  local total, out = 0, {}
+  for _, id in ipairs(ids) do
+    if matches(id) then
+      if total >= offset and #out < limit then out[#out + 1] = readRecord(id) end
+      total = total + 1
     end
   end
   return { total, out }
 end
-local total = 0
-local start = 0
-while true do
-  local ids = redis.call('ZREVRANGE', source, start, start + 499)
-  if #ids == 0 then break end
-  for _, id in ipairs(ids) do
-    local f = redis.call('HMGET', jobkey(id), 'queue', 'name', 'ln')
-    if f[2] then
-      local match = (not queueFilter or f[1] == queueFilter) and (not q.n or f[2] == q.n)
-      if match and q.x then
-        match = string.sub(id, 1, #q.x) == q.x or string.find(f[3] or string.lower(f[2]), q.x, 1, true) ~= nil
+
+-- A page of a sorted set scored by seq: a range read, or a scan in slices when filtered.
+local function pageOfSet(key, useFilters)
+  local out = {}
+  if not useFilters then
+    if limit > 0 then
+      for _, id in ipairs(redis.call('ZREVRANGE', key, offset, offset + limit - 1)) do
+        local r = readRecord(id)
+        if r then out[#out + 1] = r end
       end
-      if match then
+    end
+    return { redis.call('ZCARD', key), out }
+  end
+  local total = 0
+  local start = 0
+  while true do
+    local ids = redis.call('ZREVRANGE', key, start, start + 499)
+    if #ids == 0 then break end
+    for _, id in ipairs(ids) do
+      if matches(id) then
         if total >= offset and #out < limit then out[#out + 1] = readRecord(id) end
         total = total + 1
       end
     end
+    start = start + 500
   end
-  start = start + 500
+  return { total, out }
 end
-return { total, out }
+
+-- { seq, id } pairs to ids, newest first.
+local function newestFirst(list)
+  table.sort(list, function(a, b) return a[1] > b[1] end)
+  local ids = {}
+  for i, p in ipairs(list) do ids[i] = p[2] end
+  return ids
+end
+
+if q.s == 'enqueued' then
+  if q.q then return pageOfSet(P .. 'q:' .. q.q, q.n or q.x) end
+  local all = {}
+  if not filtered then
+    local total = 0
+    for _, name in ipairs(redis.call('SMEMBERS', P .. 'queues')) do
+      total = total + redis.call('ZCARD', P .. 'q:' .. name)
+      if limit > 0 then
+        local top = redis.call('ZREVRANGE', P .. 'q:' .. name, 0, offset + limit - 1, 'WITHSCORES')
+        for i = 1, #top, 2 do all[#all + 1] = { tonumber(top[i + 1]), top[i] } end
+      end
+    end
+    local ids = newestFirst(all)
+    local out = {}
+    for i = offset + 1, math.min(offset + limit, #ids) do
+      local r = readRecord(ids[i])
+      if r then out[#out + 1] = r end
+    end
+    return { total, out }
+  end
+  for _, name in ipairs(redis.call('SMEMBERS', P .. 'queues')) do
+    local members = redis.call('ZRANGE', P .. 'q:' .. name, 0, -1, 'WITHSCORES')
+    for i = 1, #members, 2 do all[#all + 1] = { tonumber(members[i + 1]), members[i] } end
+  end
+  return pageOf(newestFirst(all))
+end
+
+if q.s == 'processing' then
+  local all = {}
+  for _, id in ipairs(redis.call('ZRANGE', P .. 'processing', 0, -1)) do
+    local seq = redis.call('HGET', jobkey(id), 'seq')
+    if seq then all[#all + 1] = { tonumber(seq), id } end
+  end
+  return pageOf(newestFirst(all))
+end
+
+return pageOfSet(P .. 'state:' .. q.s, filtered)
 `;
 
-/** Returns { counts of the 7 states (STATE_NAMES order, passed as ARGV[2..8]), succeeded, failed, servers, recurring }. */
+/**
+ * ARGV[2..8] = the state names (STATE_NAMES order). Returns { a count per state, succeeded total,
+ * failed total, servers, recurring }. Enqueued jobs are counted over the queues' sets.
+ */
 export const STATISTICS = String.raw`
 local out = {}
-for i = 2, 8 do out[#out + 1] = redis.call('ZCARD', P .. 'state:' .. ARGV[i]) end
+for i = 2, 8 do
+  local s = ARGV[i]
+  if s == 'enqueued' then
+    local n = 0
+    for _, q in ipairs(redis.call('SMEMBERS', P .. 'queues')) do n = n + redis.call('ZCARD', P .. 'q:' .. q) end
+    out[#out + 1] = n
+  elseif s == 'processing' then
+    out[#out + 1] = redis.call('ZCARD', P .. 'processing')
+  else
+    out[#out + 1] = redis.call('ZCARD', P .. 'state:' .. s)
+  end
+end
 local t = redis.call('HMGET', P .. 'stats', 'succeeded', 'failed')
 out[#out + 1] = tonumber(t[1] or '0')
 out[#out + 1] = tonumber(t[2] or '0')
