@@ -1,5 +1,8 @@
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { runConformance } from '../../src/storage/conformance/index.js';
+import { describe, it } from 'node:test';
+import { T0, newJob, runConformance } from '../../src/storage/conformance/index.js';
+import { keyLayout } from '../../src/storage/redis/keys.js';
 import { RedisStorage } from '../../src/storage/redis/redis-storage.js';
 import { deleteKeys } from '../fixtures/redis-helpers.js';
 import { serviceUrl } from '../support/services.js';
@@ -29,5 +32,26 @@ if (url) {
         },
       };
     },
+  });
+}
+
+if (url) {
+  describe('redis: options', () => {
+    it('hash-tags every key with the prefix and rejects prefixes that would break the tag', () => {
+      const keys = keyLayout('app-1:');
+      assert.equal(keys.key('job:x'), '{app-1}:job:x');
+      assert.equal(keys.channel, 'app-1:events');
+      assert.throws(() => keyLayout('a{b}:'), /must not contain/);
+      assert.throws(() => keyLayout(':'), /must not be empty/);
+    });
+
+    it('refuses a transaction handle rather than pretending to join it', async () => {
+      const storage = new RedisStorage(url, { prefix: `kiln-t-${randomBytes(6).toString('hex')}:` });
+      try {
+        await assert.rejects(storage.createJobs([newJob()], { now: T0, tx: {} }), /cannot join a transaction/);
+      } finally {
+        await storage.close();
+      }
+    });
   });
 }

@@ -52,7 +52,8 @@ export interface RedisStorageOptions {
    * Prefix of every key, default `kiln:`. Without its trailing colon it becomes the hash tag
    * (`{kiln}:job:<id>`), so one installation lives in one Redis Cluster slot and every script
    * can touch all of its keys; the wake-up channel is `<prefix>events`. Use a different prefix
-   * for each application (or test) sharing one Redis.
+   * for each application (or test) sharing one Redis. (A client passed in with ioredis's own
+   * `keyPrefix` adds that in front of every key as well.)
    */
   prefix?: string;
   /**
@@ -64,11 +65,28 @@ export interface RedisStorageOptions {
 }
 
 /**
- * Jobs per `createJobs` script call. A call of 2,000 jobs keeps Redis busy for a few
+ * Jobs per `createJobs` script call. A call of 2,000 jobs keeps Redis busy for some
  * milliseconds, short enough not to stall other clients; larger batches are sent as several
- * calls in one pipeline, which executes them in order.
+ * calls at once (one connection runs them in order, so ids, order and unique keys behave as in
+ * one call). Each call is atomic; a batch of several calls is not: a connection lost in the middle
+ * can leave the first chunks created, which a retry reports as "already exists".
  */
 const CREATE_CHUNK = 2_000;
+
+/**
+ * Filtered `listJobs` (by name, search, or queue outside the enqueued state) examine at most this
+ * many of the newest jobs of the state, and `total` counts the matches among them: a Lua script
+ * blocks Redis for every client, and scanning a million finished jobs for a dashboard search
+ * would stall all workers for seconds. Unfiltered pages and counts are exact at any size.
+ */
+const LIST_SCAN_LIMIT = 50_000;
+
+/**
+ * Changes per `transition` script call. The engine sends batches of hundreds; a larger batch is
+ * split (each change is its own compare-and-set, so nothing is lost by splitting) to keep every
+ * script short.
+ */
+const TRANSITION_CHUNK = 1_000;
 
 /** Locks that ended this long before a caller's `now` are forgotten (see ACQUIRE_LOCK). */
 const LOCK_GARBAGE_MS = 60_000;
@@ -87,9 +105,14 @@ type Listener = (event: StorageEvent) => void;
  *
  * Connections: given a URL or ioredis options, the storage creates its connection with the
  * defaults documented on `KILN_REDIS_DEFAULTS` (calls reject soon while Redis is down, and work
- * again after it returns) and closes it in `close()`. Given an existing client (`Redis` or
- * `Cluster`), it uses it as configured and leaves it open on `close()`. Either way `subscribe`
- * opens one extra connection (a duplicate) for pub/sub, which the storage owns.
+ * again after it returns), logs its errors through `logger`, and closes it in `close()`. Given an
+ * existing client (`Redis` or `Cluster`), it uses it exactly as configured, leaves its 'error'
+ * events to its owner, and leaves it open on `close()`. Either way `subscribe` opens one extra
+ * connection (a duplicate of the command connection) for pub/sub, which the storage owns, watches
+ * and closes.
+ *
+ * Transactions: Redis has none that a script could join and report back from, so `createJobs`
+ * rejects a `tx` instead of silently not being atomic with the caller's other writes.
  *
  * Wake-ups are published by the scripts themselves on `<prefix>events`:
  * `{"t":"e","q":"<queue>"}` once per queue that received jobs in a call, and `{"t":"a","id":"<id>"}`
@@ -158,6 +181,9 @@ export class RedisStorage implements Storage {
   // ---- jobs
 
   async createJobs(jobs: NewJob[], options: CreateOptions): Promise<CreatedJob[]> {
+    if (options.tx !== undefined) {
+      throw new TypeError('RedisStorage cannot join a transaction: createJobs takes no tx option');
+    }
     if (jobs.length === 0) return [];
     const ids = new Set<string>();
     for (const job of jobs) {
@@ -203,8 +229,12 @@ export class RedisStorage implements Storage {
 
   async transition(changes: TransitionChange[], now: number): Promise<boolean[]> {
     if (changes.length === 0) return [];
-    const reply = (await this.run(SCRIPTS.transition, [JSON.stringify(changes.map(encodeChange)), String(now)])) as number[];
-    return reply.map((r) => Number(r) === 1);
+    const chunks: TransitionChange[][] = [];
+    for (let i = 0; i < changes.length; i += TRANSITION_CHUNK) chunks.push(changes.slice(i, i + TRANSITION_CHUNK));
+    const replies = await Promise.all(
+      chunks.map((chunk) => this.run(SCRIPTS.transition, [JSON.stringify(chunk.map(encodeChange)), String(now)])),
+    );
+    return replies.flatMap((reply) => (reply as number[]).map((r) => Number(r) === 1));
   }
 
   async enqueueDue(now: number, limit: number): Promise<number> {
@@ -371,10 +401,11 @@ export class RedisStorage implements Storage {
   }
 
   async listJobs(q: ListJobsQuery): Promise<JobPage> {
-    const query: { s: StateName; o: string; l: string; q?: string; n?: string; x?: string } = {
+    const query: { s: StateName; o: string; l: string; c: string; q?: string; n?: string; x?: string } = {
       s: q.state,
       o: String(Math.max(0, q.offset)),
       l: String(Math.max(0, q.limit)),
+      c: String(LIST_SCAN_LIMIT),
     };
     if (q.queue !== undefined) query.q = q.queue;
     if (q.name !== undefined) query.n = q.name;

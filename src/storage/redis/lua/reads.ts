@@ -39,23 +39,24 @@ while #out < limit do
   if #ids == 0 then break end
   for _, id in ipairs(ids) do
     if #out >= limit then break end
-    local m = hash(redis.call('HGETALL', jobkey(id)))
-    if m.state == 'awaiting' then
-      local ready, ps, pr = false, nil, nil
-      if not m.parentId then
+    local parentId = redis.call('HGET', jobkey(id), 'parentId')
+    local ready, ps, pr = false, nil, nil
+    if not parentId then
+      ready = true
+    else
+      local pf = redis.call('HMGET', jobkey(parentId), 'state', 'result')
+      if not pf[1] then
         ready = true
-      else
-        local pf = redis.call('HMGET', jobkey(m.parentId), 'state', 'result')
-        if not pf[1] then
-          ready = true
-        elseif pf[1] == 'succeeded' or pf[1] == 'deleted' then
-          ready, ps, pr = true, pf[1], pf[2]
-        end
+      elseif pf[1] == 'succeeded' or pf[1] == 'deleted' then
+        ready, ps, pr = true, pf[1], pf[2]
       end
-      if ready then
+    end
+    if ready then
+      local r = readRecord(id)
+      if r then
         local hasResult = 0
         if pr then hasResult = 1 end
-        out[#out + 1] = { record(id, m), ps or '', hasResult, pr or '' }
+        out[#out + 1] = { r, ps or '', hasResult, pr or '' }
       end
     end
   end
@@ -65,17 +66,19 @@ return out
 `;
 
 /**
- * ARGV[2] = JSON query { s: state, o: offset, l: limit, q?: queue, n?: name, x?: lowercased search }.
- * Returns { total, records } newest (highest seq) first.
+ * ARGV[2] = JSON query { s: state, o: offset, l: limit, q?: queue, n?: name, x?: lowercased
+ * search, c: scan cap }. Returns { total, records } newest (highest seq) first.
  *
  * Unfiltered pages are range reads: of `state:<state>`, of one queue's set for enqueued jobs of a
  * queue, or, for all enqueued jobs, of the top offset+limit of every queue merged. Filtered ones
- * scan the state's jobs, as a SQL backend without a matching index would. Processing jobs (few:
- * at most the running workers' slots) are sorted by seq in the script.
+ * scan the state's jobs newest first, as a SQL backend without a matching index would, but at
+ * most the newest `c` of them: a script blocks Redis for every client, and a dashboard search
+ * must not stall the workers for seconds. Processing jobs (few: at most the running workers'
+ * slots) are sorted by seq in the script.
  */
 export const LIST_JOBS = String.raw`
 local q = cjson.decode(ARGV[2])
-local offset, limit = tonumber(q.o), tonumber(q.l)
+local offset, limit, cap = tonumber(q.o), tonumber(q.l), tonumber(q.c)
 local filtered = q.q or q.n or q.x
 
 local function matches(id)
@@ -115,8 +118,8 @@ local function pageOfSet(key, useFilters)
   end
   local total = 0
   local start = 0
-  while true do
-    local ids = redis.call('ZREVRANGE', key, start, start + 499)
+  while start < cap do
+    local ids = redis.call('ZREVRANGE', key, start, math.min(start + 499, cap - 1))
     if #ids == 0 then break end
     for _, id in ipairs(ids) do
       if matches(id) then
@@ -158,10 +161,12 @@ if q.s == 'enqueued' then
     return { total, out }
   end
   for _, name in ipairs(redis.call('SMEMBERS', P .. 'queues')) do
-    local members = redis.call('ZRANGE', P .. 'q:' .. name, 0, -1, 'WITHSCORES')
+    local members = redis.call('ZREVRANGE', P .. 'q:' .. name, 0, cap - 1, 'WITHSCORES')
     for i = 1, #members, 2 do all[#all + 1] = { tonumber(members[i + 1]), members[i] } end
   end
-  return pageOf(newestFirst(all))
+  local ids = newestFirst(all)
+  for i = #ids, cap + 1, -1 do ids[i] = nil end
+  return pageOf(ids)
 end
 
 if q.s == 'processing' then
