@@ -125,18 +125,22 @@ async function main(): Promise<void> {
       const ms = performance.now() - t;
       console.log(`createJobs 20,000 in one call: ${ms.toFixed(0)} ms (${rate(20_000, ms)})`);
     }
-    // Drain with 1 loop.
-    {
-      const t = performance.now();
-      const n = await drain(storage, 1, 'one');
-      console.log(`fetch(100) + transition(100 → succeeded), 1 loop: ${n} jobs, ${rate(n, performance.now() - t)}`);
-    }
-    // Drain with 4 loops.
-    {
-      for (let i = 0; i < 4; i++) await storage.createJobs(jobs(5_000), { now: Date.now() });
-      const t = performance.now();
-      const n = await drain(storage, 4, 'four');
-      console.log(`fetch(100) + transition(100 → succeeded), 4 loops: ${n} jobs, ${rate(n, performance.now() - t)}`);
+    // Drain 20,000 jobs with 1 and with 4 loops, three times each (this is a shared 2-core box
+    // in CI: the median is the number to read, the spread is shown).
+    for (const loops of [1, 4]) {
+      const rates: number[] = [];
+      for (let run = 0; run < 3; run++) {
+        for (let i = 0; i < 4; i++) await storage.createJobs(jobs(5_000), { now: Date.now() });
+        const t = performance.now();
+        const n = await drain(storage, loops, `l${loops}r${run}`);
+        rates.push((n / (performance.now() - t)) * 1000);
+      }
+      rates.sort((a, b) => a - b);
+      const fmt = (r: number) => Math.round(r).toLocaleString('en-US');
+      console.log(
+        `fetch(100) + transition(100 → succeeded), ${loops} loop${loops > 1 ? 's' : ''}, 20,000 jobs: ` +
+          `median ${fmt(rates[1]!)} jobs/s (runs ${rates.map(fmt).join(', ')})`,
+      );
     }
     await admin.query(`VACUUM ANALYZE "${schema}".jobs`);
     // Fetch latency with 10k enqueued.
@@ -163,10 +167,12 @@ async function main(): Promise<void> {
       console.log(`  plan of the claim inside fetch_jobs:\n${await explainClaim(admin)}`);
       const stats = performance.now();
       await storage.statistics();
-      console.log(`statistics() with 1M jobs: ${(performance.now() - stats).toFixed(0)} ms`);
-      const page = performance.now();
-      await storage.listJobs({ state: 'enqueued', offset: 0, limit: 20 });
-      console.log(`listJobs(enqueued, first page) with 1M jobs: ${(performance.now() - page).toFixed(0)} ms`);
+      console.log(`statistics() with 1M+ jobs: ${(performance.now() - stats).toFixed(0)} ms`);
+      for (const state of ['enqueued', 'succeeded'] as const) {
+        const page = performance.now();
+        const { total } = await storage.listJobs({ state, offset: 0, limit: 20 });
+        console.log(`listJobs(${state}, first page of ${total.toLocaleString('en-US')}): ${(performance.now() - page).toFixed(0)} ms`);
+      }
     }
   } finally {
     await storage.close();
