@@ -58,3 +58,4 @@ export {
   type RunningDashboard,
   type DashboardAuthorize,
 } from './dashboard/index.js';
+export type { DashboardRequest } from './dashboard/index.js';

@@ -1,0 +1,145 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { getCookie, setCookie } from 'hono/cookie';
+import { csrf } from 'hono/csrf';
+import { html } from 'hono/html';
+import { HTTPException } from 'hono/http-exception';
+import { secureHeaders } from 'hono/secure-headers';
+import { routePath, type DashboardDeps, type DashboardEnv } from './context.js';
+import { actionRoutes } from './routes/actions.js';
+import { apiRoutes } from './routes/api.js';
+import { assetRoutes } from './routes/assets.js';
+import { pageRoutes } from './routes/pages.js';
+import { CONTENT_SECURITY_POLICY, isLocalRequest } from './security.js';
+
+/** The anti-forgery cookie. HttpOnly and SameSite=Strict; its path is the dashboard's. */
+export const CSRF_COOKIE = 'kiln_csrf';
+/** The form field, or header for scripts, that carries the anti-forgery token. */
+export const CSRF_FIELD = '_csrf';
+export const CSRF_HEADER = 'x-kiln-csrf';
+/** The largest action body accepted: 1000 ids fit in well under this. */
+const MAX_BODY_BYTES = 256 * 1024;
+
+function forbidden(message: string) {
+  return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Forbidden</title></head><body><h1>403 Forbidden</h1><p>${message}</p></body></html>`;
+}
+
+/**
+ * The dashboard as one Hono app; routes are relative to the mount path, which the adapters pass
+ * in the bindings (`base`). Order of the middleware: security headers on every response, then
+ * authorization (nothing, not even a static file, is served to a refused request), then the
+ * anti-forgery cookie and the page context, then read-only and token checks on every POST.
+ */
+export function createApp(d: DashboardDeps): Hono<DashboardEnv> {
+  const { options, tokens } = d;
+  const app = new Hono<DashboardEnv>({ getPath: (request, o) => routePath(request, o?.env as DashboardEnv['Bindings'] | undefined) });
+
+  app.use(
+    '*',
+    secureHeaders({
+      contentSecurityPolicy: Object.fromEntries(Object.entries(CONTENT_SECURITY_POLICY).map(([k, v]) => [k, [...v]])),
+      xFrameOptions: 'DENY',
+      referrerPolicy: 'no-referrer',
+      crossOriginResourcePolicy: 'same-origin',
+      crossOriginOpenerPolicy: 'same-origin',
+      // HSTS is the business of whatever terminates TLS in front of the application, not of a
+      // dashboard that is usually reached over plain http on localhost.
+      strictTransportSecurity: false,
+      xXssProtection: '0',
+    }),
+  );
+
+  app.use('*', async (c, next) => {
+    const incoming = c.env?.incoming;
+    const remoteAddress = incoming?.socket?.remoteAddress;
+    const isLocal = isLocalRequest(c.req.raw, remoteAddress);
+    let allowed = isLocal;
+    if (options.authorize) {
+      try {
+        allowed = (await options.authorize({ request: c.req.raw, remoteAddress, incoming, isLocal })) === true;
+      } catch (error) {
+        options.logger.error('Dashboard authorize() threw; the request is refused', { error: String(error) });
+        allowed = false;
+      }
+    }
+    if (!allowed) {
+      const why = options.authorize
+        ? 'You are not allowed to see this dashboard.'
+        : 'The Kiln dashboard answers local requests only (loopback address and host, no proxy). Pass `authorize` to open it to others.';
+      return c.html(forbidden(why), 403, { 'cache-control': 'no-store' });
+    }
+    await next();
+  });
+
+  app.use('*', async (c, next) => {
+    const base = c.env?.base ?? '';
+    let nonce = getCookie(c, CSRF_COOKIE);
+    if (!nonce || !/^[A-Za-z0-9_-]{16,64}$/.test(nonce)) {
+      nonce = tokens.newNonce();
+      setCookie(c, CSRF_COOKIE, nonce, {
+        path: base || '/',
+        httpOnly: true,
+        sameSite: 'Strict',
+        secure: new URL(c.req.url).protocol === 'https:',
+      });
+    }
+    c.set('page', {
+      base,
+      csrfToken: tokens.tokenFor(nonce),
+      readOnly: options.readOnly,
+      title: options.title,
+      now: Date.now(),
+      recurringActions: d.recurring !== undefined,
+    });
+    await next();
+    if (!c.res.headers.has('cache-control')) c.res.headers.set('cache-control', 'no-store');
+  });
+
+  // Every POST: refused in read-only mode; else the Origin / Sec-Fetch-Site check (Hono's csrf,
+  // defence in depth for browsers that send them), then the signed double-submit token.
+  app.post('*', async (c, next) => {
+    if (options.readOnly) return c.html(forbidden('This dashboard is read-only.'), 403);
+    await next();
+  });
+  app.post('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.text('Payload too large', 413) }));
+  app.post('*', csrf());
+  app.post('*', async (c, next) => {
+    let token = c.req.header(CSRF_HEADER);
+    if (token === undefined) {
+      const type = c.req.header('content-type') ?? '';
+      if (type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data')) {
+        const form = await c.req.parseBody({ all: true });
+        const v = form[CSRF_FIELD];
+        token = typeof v === 'string' ? v : undefined;
+      }
+    }
+    if (!tokens.verify(getCookie(c, CSRF_COOKIE), token)) {
+      return c.html(forbidden('The anti-forgery token is missing or invalid. Reload the page and try again.'), 403);
+    }
+    await options.client.ready();
+    await next();
+  });
+
+  app.use('*', async (c, next) => {
+    if (!c.req.path.startsWith('/assets/')) await options.client.ready();
+    await next();
+  });
+
+  assetRoutes(app);
+  apiRoutes(app, d);
+  pageRoutes(app, d);
+  actionRoutes(app, d);
+
+  app.notFound((c) =>
+    c.html(html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not found</title></head><body><h1>404 Not found</h1><p><a href="${(c.env?.base ?? '') + '/'}">Overview</a></p></body></html>`, 404),
+  );
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) return error.getResponse();
+    options.logger.error('Dashboard request failed', { path: c.req.path, error: error instanceof Error ? error.message : String(error) });
+    return c.html(
+      html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Error</title></head><body><h1>500 The dashboard failed</h1><p>${error instanceof Error ? error.message : String(error)}</p></body></html>`,
+      500,
+    );
+  });
+  return app;
+}

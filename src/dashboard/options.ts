@@ -1,0 +1,85 @@
+import { defaultLogger } from '../config.js';
+import { JobClient } from '../client/job-client.js';
+import { ValidationError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Storage } from '../storage/storage.js';
+import type { DashboardAuthorize } from './security.js';
+
+/** Options of `createDashboard`. Every one has a default. */
+export interface DashboardOptions {
+  /** The storage to show. Default: the client's storage, else `configure({ storage })`, else `./kiln.db`. */
+  storage?: Storage;
+  /**
+   * The client every action goes through (requeue, delete, recurring trigger/pause/...), so the
+   * state machine and the client's filters see each change. Default: `new JobClient({ storage })`.
+   */
+  client?: JobClient;
+  /**
+   * The path the dashboard is mounted under, e.g. `'/kiln'`; links are made under it. Default
+   * `''` (the root). Express and Connect tell the middleware their mount path, so it is needed
+   * there only when the middleware is `app.use`d without a path.
+   */
+  basePath?: string;
+  /**
+   * Who may see the dashboard. Replaces the default, which admits local requests only (see
+   * `isLocalRequest`: loopback socket, loopback `Host`, no proxy headers). The argument tells
+   * whether the default would have admitted the request, to combine both.
+   */
+  authorize?: DashboardAuthorize;
+  /** Shows everything, offers no action, and refuses every POST with 403. Default false. */
+  readOnly?: boolean;
+  /** The name in the page header and title. Default `'Kiln'`. */
+  title?: string;
+  /** Jobs per page when the URL does not say. Default 20, as Hangfire. */
+  pageSize?: number;
+  /**
+   * The key that signs anti-forgery tokens. Default: random per dashboard, so tokens die with the
+   * process. Give the same secret (at least 16 bytes) to every instance behind a load balancer.
+   */
+  csrfSecret?: string;
+  /** Where storage errors are reported. Default: `configure({ logger })`, else the console. */
+  logger?: Logger;
+}
+
+export interface ResolvedDashboardOptions {
+  storage: Storage;
+  client: JobClient;
+  basePath: string;
+  authorize: DashboardAuthorize | undefined;
+  readOnly: boolean;
+  title: string;
+  pageSize: number;
+  csrfSecret: string | undefined;
+  logger: Logger;
+}
+
+/** Validates the options and fills in the defaults. */
+export function resolveDashboardOptions(o: DashboardOptions = {}): ResolvedDashboardOptions {
+  if (typeof o !== 'object' || o === null) throw new ValidationError('options', 'must be an object');
+  if (o.authorize !== undefined && typeof o.authorize !== 'function') throw new ValidationError('authorize', 'must be a function');
+  const client = o.client ?? new JobClient(o.storage ? { storage: o.storage } : {});
+  const storage = o.storage ?? client.storage;
+  const pageSize = o.pageSize ?? 20;
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 500) {
+    throw new ValidationError('pageSize', `must be a whole number from 1 to 500, got ${String(pageSize)}`);
+  }
+  return {
+    storage,
+    client,
+    basePath: normalizeBasePath(o.basePath ?? ''),
+    authorize: o.authorize,
+    readOnly: o.readOnly ?? false,
+    title: typeof o.title === 'string' && o.title.length > 0 ? o.title : 'Kiln',
+    pageSize,
+    csrfSecret: o.csrfSecret,
+    logger: o.logger ?? defaultLogger(),
+  };
+}
+
+/** `'kiln/'` → `'/kiln'`, `'/'` → `''`. Rejects what could not be a path. */
+export function normalizeBasePath(path: string): string {
+  if (typeof path !== 'string' || /[?#\s\\]/.test(path)) throw new ValidationError('basePath', `must be a URL path, got ${JSON.stringify(path)}`);
+  const trimmed = path.replace(/\/+$/, '');
+  if (trimmed === '') return '';
+  return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
+}

@@ -1,0 +1,96 @@
+import type { Hono } from 'hono';
+import { STATE_NAMES, type StateName } from '../../storage/storage.js';
+import type { Ctx, DashboardDeps, DashboardEnv } from '../context.js';
+import { listRetries, RETRY_SCAN_LIMIT } from '../retries.js';
+import type { Html } from '../views/html.js';
+import { jobDetails, jobMissing } from '../views/job-details.js';
+import { jobList } from '../views/jobs.js';
+import { layout, type LayoutOptions } from '../views/layout.js';
+import { overview, queuesPage } from '../views/overview.js';
+import { recurringPage } from '../views/recurring.js';
+import { serversPage } from '../views/servers.js';
+import { flashOf, paging, queryText } from './query.js';
+
+/** Renders a page in the frame, with the navigation counters loaded once. */
+async function render(c: Ctx, d: DashboardDeps, o: Omit<LayoutOptions, 'flash'>, content: (page: Ctx['var']['page']) => Html, status: 200 | 404 = 200) {
+  const page = c.get('page');
+  page.stats ??= await d.options.storage.statistics();
+  return c.html(layout(page, { ...o, flash: flashOf(c) }, content(page)), status);
+}
+
+/** The HTML pages: overview, jobs by state, retries, job details, recurring, servers, queues. */
+export function pageRoutes(app: Hono<DashboardEnv>, d: DashboardDeps): void {
+  const { storage } = d.options;
+
+  app.get('/', async (c) => {
+    const [stats, queues] = await Promise.all([storage.statistics(), storage.queues()]);
+    c.get('page').stats = stats;
+    return render(c, d, { title: 'Overview', section: 'overview', charts: true }, (page) => overview(page, stats, queues));
+  });
+
+  app.get('/jobs', (c) => c.redirect(`${c.get('page').base}/jobs/enqueued`, 302));
+
+  app.get('/jobs/:state', async (c) => {
+    const state = c.req.param('state') as StateName;
+    if (!STATE_NAMES.includes(state)) return c.notFound();
+    const p = paging(c, d.options.pageSize);
+    const filter = { search: queryText(c, 'search'), name: queryText(c, 'name'), queue: queryText(c, 'queue') };
+    const [result, queues] = await Promise.all([
+      storage.listJobs({ state, ...filter, offset: p.offset, limit: p.size }),
+      storage.queues(),
+    ]);
+    const names = queues.map((q) => q.queue);
+    if (filter.queue && !names.includes(filter.queue)) names.push(filter.queue);
+    return render(c, d, { title: `${state} jobs`, section: 'jobs' }, (page) =>
+      jobList(page, { kind: state, jobs: result.jobs, paging: { page: p.page, size: p.size, total: result.total }, filter, queues: names }),
+    );
+  });
+
+  app.get('/retries', async (c) => {
+    const p = paging(c, d.options.pageSize);
+    const search = queryText(c, 'search');
+    const result = await listRetries(storage, { search, offset: p.offset, limit: p.size });
+    return render(c, d, { title: 'Retries', section: 'retries' }, (page) =>
+      jobList(page, {
+        kind: 'retries',
+        jobs: result.jobs,
+        paging: { page: p.page, size: p.size, total: result.total },
+        filter: { search },
+        queues: [],
+        scanLimit: result.truncated ? RETRY_SCAN_LIMIT : undefined,
+      }),
+    );
+  });
+
+  app.get('/job/:id', async (c) => {
+    const id = c.req.param('id');
+    const job = id.length > 0 && id.length <= 100 ? await storage.getJob(id) : null;
+    if (!job) return render(c, d, { title: 'Job not found', section: 'jobs' }, (page) => jobMissing(page, id), 404);
+    return render(c, d, { title: `Job ${job.name}`, section: 'jobs' }, (page) => jobDetails(page, job));
+  });
+
+  app.get('/recurring', async (c) => {
+    const p = paging(c, d.options.pageSize);
+    const search = queryText(c, 'search')?.toLowerCase();
+    const all = await storage.listRecurring();
+    const matching = search ? all.filter((r) => r.id.toLowerCase().includes(search) || r.name.toLowerCase().includes(search)) : all;
+    const shown = matching.slice(p.offset, p.offset + p.size);
+    const lastIds = [...new Set(shown.map((r) => r.lastJobId).filter((id): id is string => id !== null))];
+    const lastJobs = await Promise.all(lastIds.map((id) => storage.getJob(id)));
+    const lastStates = new Map<string, StateName>();
+    for (const j of lastJobs) if (j) lastStates.set(j.id, j.state);
+    return render(c, d, { title: 'Recurring jobs', section: 'recurring' }, (page) =>
+      recurringPage(page, { jobs: shown, lastStates, paging: { page: p.page, size: p.size, total: matching.length }, search: queryText(c, 'search') }),
+    );
+  });
+
+  app.get('/servers', async (c) => {
+    const servers = await storage.listServers();
+    return render(c, d, { title: 'Servers', section: 'servers' }, (page) => serversPage(page, servers));
+  });
+
+  app.get('/queues', async (c) => {
+    const queues = await storage.queues();
+    return render(c, d, { title: 'Queues', section: 'queues' }, (page) => queuesPage(page, queues));
+  });
+}

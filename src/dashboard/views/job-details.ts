@@ -1,0 +1,111 @@
+import { html } from 'hono/html';
+import type { JobDetails, StateEntry, StateName } from '../../storage/storage.js';
+import { href, type PageContext } from '../context.js';
+import { actionFields } from './components.js';
+import { jsonText, prettyJson, time } from './format.js';
+import type { Html } from './html.js';
+import { stateBadge } from './layout.js';
+
+/** Keys of state data shown as their own blocks rather than in the key/value list. */
+const ERROR_KEYS = new Set(['error', 'stack']);
+
+function stateData(entry: StateEntry, now: number): Html {
+  const data = entry.data ?? {};
+  const error = data['error'];
+  const stack = data['stack'];
+  const rest = Object.entries(data).filter(([k]) => !ERROR_KEYS.has(k));
+  return html`${typeof error === 'string' || typeof stack === 'string'
+    ? html`<div class="exception">
+        ${typeof error === 'string' ? html`<p class="error-text">${error}</p>` : ''}
+        ${typeof stack === 'string' ? html`<pre class="stack">${stack}</pre>` : ''}
+      </div>`
+    : ''}
+  ${rest.length > 0
+    ? html`<dl class="kv">${rest.map(
+        ([k, v]) =>
+          html`<dt>${k}</dt><dd>${(k === 'runAt' || k.endsWith('At')) && typeof v === 'number'
+            ? time(v, now)
+            : html`<code>${jsonText(v)}</code>`}</dd>`,
+      )}</dl>`
+    : ''}`;
+}
+
+/** What can be done to a job in a state, through `JobClient` with `fromState` = that state. */
+function actionsFor(state: StateName): Array<{ op: 'requeue' | 'delete'; label: string }> {
+  switch (state) {
+    case 'enqueued':
+      return [{ op: 'delete', label: 'Delete' }];
+    case 'scheduled':
+    case 'awaiting':
+      return [{ op: 'requeue', label: 'Enqueue now' }, { op: 'delete', label: 'Delete' }];
+    case 'processing':
+    case 'failed':
+      return [{ op: 'requeue', label: 'Requeue' }, { op: 'delete', label: 'Delete' }];
+    case 'succeeded':
+    case 'deleted':
+      return [{ op: 'requeue', label: 'Requeue' }];
+  }
+}
+
+/** One job: arguments, parameters, result, parent, continuations, and its whole state history. */
+export function jobDetails(page: PageContext, job: JobDetails): Html {
+  const { base, now } = page;
+  const link = (id: string) => html`<a href="${href(base, `/job/${encodeURIComponent(id)}`)}" class="mono">${id}</a>`;
+  const params = Object.entries(job.parameters);
+  const history = [...job.history].reverse();
+  const actions = page.readOnly ? [] : actionsFor(job.state);
+  return html`<section class="content job-details">
+  <p class="crumbs"><a href="${href(base, `/jobs/${job.state}`)}">${job.state} jobs</a> ›</p>
+  <h1><span class="job-name">${job.name}</span> ${stateBadge(job.state)}</h1>
+  <p class="mono id-line">${job.id}</p>
+  ${actions.length > 0
+    ? html`<form method="post" action="${href(base, '/actions/jobs')}" class="toolbar">
+    ${actionFields(page, `/job/${encodeURIComponent(job.id)}`)}
+    <input type="hidden" name="ids" value="${job.id}">
+    <input type="hidden" name="from" value="${job.state}">
+    ${actions.map(
+      (a) =>
+        html`<button type="submit" name="op" value="${a.op}" class="btn${a.op === 'delete' ? ' danger' : ''}"${
+          a.op === 'delete' ? html` data-confirm="Delete this job?"` : ''
+        }>${a.label}</button>`,
+    )}
+  </form>`
+    : ''}
+  <dl class="facts">
+    <dt>Queue</dt><dd><a href="${href(base, '/jobs/enqueued', { queue: job.queue })}">${job.queue}</a></dd>
+    <dt>Created</dt><dd>${time(job.createdAt, now)}</dd>
+    <dt>In state since</dt><dd>${time(job.stateAt, now)}</dd>
+    <dt>Attempt</dt><dd>${job.attempt}</dd>
+    ${job.runAt !== null && job.state === 'scheduled' ? html`<dt>Due</dt><dd>${time(job.runAt, now)}</dd>` : ''}
+    ${job.serverId ? html`<dt>Server</dt><dd class="mono small">${job.serverId}</dd>` : ''}
+    ${job.expireAt !== null ? html`<dt>Expires</dt><dd>${time(job.expireAt, now)}</dd>` : ''}
+    ${job.parentId ? html`<dt>Parent</dt><dd>${link(job.parentId)}</dd>` : ''}
+    ${job.uniqueKey ? html`<dt>Unique key</dt><dd><code>${job.uniqueKey}</code></dd>` : ''}
+  </dl>
+  <h2>Arguments</h2>
+  <pre class="code args">${prettyJson(job.args)}</pre>
+  ${job.result !== null ? html`<h2>Result</h2><pre class="code">${prettyJson(job.result)}</pre>` : ''}
+  ${params.length > 0
+    ? html`<h2>Parameters</h2><dl class="kv">${params.map(([k, v]) => html`<dt>${k}</dt><dd><code>${jsonText(v, true)}</code></dd>`)}</dl>`
+    : ''}
+  ${job.continuations.length > 0
+    ? html`<h2>Continuations</h2><ul class="plain">${job.continuations.map((id) => html`<li>${link(id)}</li>`)}</ul>`
+    : ''}
+  <h2>History</h2>
+  <ol class="history">
+    ${history.map(
+      (h) => html`<li class="entry st-${h.name}">
+      <div class="entry-head">${stateBadge(h.name)} <span class="reason">${h.reason ?? ''}</span> ${time(h.at, now)}</div>
+      ${stateData(h, now)}
+    </li>`,
+    )}
+  </ol>
+</section>`;
+}
+
+/** The page for a job id that is not (or no longer) in storage. */
+export function jobMissing(page: PageContext, id: string): Html {
+  return html`<section class="content"><h1>Job not found</h1>
+  <p>No job <code>${id}</code>: it never existed, or it expired after its retention.</p>
+  <p><a href="${href(page.base, '/jobs/succeeded')}">Succeeded jobs</a> · <a href="${href(page.base, '/jobs/failed')}">Failed jobs</a></p></section>`;
+}
