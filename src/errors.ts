@@ -27,3 +27,14 @@ export class JobCreationCanceledError extends KilnError {
     super(`creation of job '${jobName}' was canceled by a filter: ${reason}`);
   }
 }
+
+/** A unique key matched an active job and `onDuplicate: 'throw'` was asked for; nothing was written. */
+export class DuplicateJobError extends KilnError {
+  override name = 'DuplicateJobError';
+  constructor(
+    readonly uniqueKey: string,
+    readonly existingJobId: string,
+  ) {
+    super(`a job with unique key ${JSON.stringify(uniqueKey)} is already active: ${existingJobId}`);
+  }
+}

@@ -1,6 +1,6 @@
 // Kiln's public API: re-exports only.
 export { configure, type KilnConfig } from './config.js';
-export { KilnError, ValidationError, JobCreationCanceledError } from './errors.js';
+export { KilnError, ValidationError, JobCreationCanceledError, DuplicateJobError } from './errors.js';
 export { consoleLogger, silentLogger, type Logger } from './logger.js';
 export type { Clock } from './clock.js';
 

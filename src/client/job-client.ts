@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../clock.js';
 import { defaultLogger, defaultStorage, globalFilters } from '../config.js';
-import { JobCreationCanceledError, ValidationError } from '../errors.js';
+import { DuplicateJobError, JobCreationCanceledError, ValidationError } from '../errors.js';
 import { toJsonText } from '../jobs/args.js';
 import type { AnyJobDefinition, JobDefinition } from '../jobs/define-job.js';
 import { checkQueueName } from '../jobs/names.js';
@@ -226,6 +226,7 @@ export class JobClient {
     for (const f of filters) {
       if (f.onCreated) await f.onCreated({ jobId: created!.id, name: prepared.definition.name, created: created!.created });
     }
+    if (!created!.created && opts.onDuplicate === 'throw') throw new DuplicateJobError(opts.uniqueKey!, created!.id);
     return created!.id;
   }
 

@@ -17,6 +17,12 @@ export interface EnqueueOptions {
   uniqueKey?: string;
   /** How long the unique key blocks at most (default: as long as the job is active). */
   uniqueFor?: Duration;
+  /**
+   * What a unique key that matches an active job does: `'existing'` (default) resolves to that
+   * job's id, as a deduplicating enqueue should; `'throw'` rejects with a `DuplicateJobError`
+   * carrying it, for callers that must know nothing new was created.
+   */
+  onDuplicate?: 'existing' | 'throw';
   /** Create the job inside the application's own transaction (Postgres: a `pg` client in BEGIN). */
   tx?: unknown;
 }
@@ -29,11 +35,12 @@ export interface CheckedEnqueueOptions {
   parameters: Record<string, Json>;
   uniqueKey: string | undefined;
   uniqueForMs: number | undefined;
+  onDuplicate: 'existing' | 'throw';
   tx: unknown;
 }
 
 export function checkEnqueueOptions(options: EnqueueOptions | undefined): CheckedEnqueueOptions {
-  if (options === undefined) return { queue: undefined, parameters: {}, uniqueKey: undefined, uniqueForMs: undefined, tx: undefined };
+  if (options === undefined) return { queue: undefined, parameters: {}, uniqueKey: undefined, uniqueForMs: undefined, onDuplicate: 'existing', tx: undefined };
   if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'must be an object');
   const queue = options.queue === undefined ? undefined : checkQueueName(options.queue, 'options.queue');
   let parameters: Record<string, Json> = {};
@@ -49,7 +56,10 @@ export function checkEnqueueOptions(options: EnqueueOptions | undefined): Checke
   }
   const uniqueForMs = options.uniqueFor === undefined ? undefined : parseDuration(options.uniqueFor, 'options.uniqueFor');
   if (uniqueForMs !== undefined && key === undefined) throw new ValidationError('options.uniqueFor', 'needs options.uniqueKey');
-  return { queue, parameters, uniqueKey: key, uniqueForMs, tx: options.tx };
+  const onDuplicate = options.onDuplicate ?? 'existing';
+  if (onDuplicate !== 'existing' && onDuplicate !== 'throw') throw new ValidationError('options.onDuplicate', `must be 'existing' or 'throw', got ${describe(onDuplicate)}`);
+  if (options.onDuplicate !== undefined && key === undefined) throw new ValidationError('options.onDuplicate', 'needs options.uniqueKey');
+  return { queue, parameters, uniqueKey: key, uniqueForMs, onDuplicate, tx: options.tx };
 }
 
 /** Resolves a `{ delay }` or `{ at }` to epoch ms. */

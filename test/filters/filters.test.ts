@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   BackgroundJobServer,
+  DuplicateJobError,
   JobClient,
   JobCreationCanceledError,
   MemoryStorage,
@@ -133,5 +134,12 @@ describe('filters', () => {
     assert.equal((await storage.statistics()).states.enqueued, 1);
     const other = await client.enqueue(job, { report: 43 }, { uniqueKey: 'report:43' });
     assert.notEqual(other, ids[0]);
+    // A collision can be an error instead; nothing is written either way.
+    await assert.rejects(
+      client.enqueue(job, { report: 42 }, { uniqueKey: 'report:42', onDuplicate: 'throw' }),
+      (e: unknown) => e instanceof DuplicateJobError && e.existingJobId === ids[0] && /already active/.test(e.message),
+    );
+    await assert.rejects(client.enqueue(job, { report: 1 }, { onDuplicate: 'throw' }), /options.onDuplicate: needs options.uniqueKey/);
+    assert.equal((await storage.statistics()).states.enqueued, 2);
   });
 });
