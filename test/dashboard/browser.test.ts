@@ -160,6 +160,7 @@ describe('dashboard in a browser', { skip: !existsSync(CHROMIUM) && `${CHROMIUM}
     await expectRows('/jobs/processing', ['dash-slow', ids.processing, server.id]);
     await expectRows('/jobs/succeeded', ['dash-ok', '{"doubled":2}']);
     await expectRows('/jobs/failed', ['SMTP refused for a@example.com', 'dash-xss']);
+    await shot('failed-list.png');
     await expectRows('/jobs/awaiting', [ids.awaiting, ids.scheduled]);
     await expectRows('/retries', ['dash-flaky', 'upstream timeout', ids.retry]);
     await go('/jobs/deleted');

@@ -59,7 +59,7 @@ main { flex: 1; padding: 1.25rem; max-width: 1400px; width: 100%; margin: 0 auto
 
 .with-side { display: grid; grid-template-columns: 12rem 1fr; gap: 1.25rem; align-items: start; }
 .side { display: flex; flex-direction: column; background: var(--panel); border: 1px solid var(--border); border-radius: var(--radius); overflow: hidden; }
-.side a { display: flex; justify-content: space-between; padding: .5rem .8rem; color: var(--text); border-left: 3px solid transparent; }
+.side a { display: flex; justify-content: space-between; align-items: center; padding: .5rem .8rem; color: var(--text); border-left: 3px solid transparent; }
 .side a.active { background: var(--code-bg); border-left-color: var(--accent); font-weight: 600; }
 .side a:hover { text-decoration: none; background: var(--code-bg); }
 .content { min-width: 0; }
