@@ -24,8 +24,8 @@ export interface JobContext {
   /** The server running the job. */
   readonly serverId: string;
   /**
-   * Reports progress (a number 0-100 or any JSON). Kept in the running server's memory and shown
-   * in its logs at debug level; not persisted in this version.
+   * Reports progress (a number 0-100, or any JSON): stored as the job's `progress` parameter and
+   * shown in the dashboard. Throttled to one write per 500 ms; the last value is always stored.
    */
   progress(value: Json): void;
 }

@@ -7,6 +7,7 @@ import { orderFilters, type CandidateState, type JobFilter } from '../states/fil
 import type { StateMachine } from '../states/state-machine.js';
 import type { Json, JobRecord, Storage, TransitionChange } from '../storage/storage.js';
 import type { Clock } from '../clock.js';
+import { ProgressReporter } from './progress-reporter.js';
 
 /** Why a running job's signal was aborted. */
 export type AbortCause = 'shutdown' | 'taken-away' | 'timeout';
@@ -55,8 +56,8 @@ export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<voi
     return;
   }
 
-  let progress: Json = null;
   const logger = childLogger(deps.logger, { jobId: job.id, job: job.name });
+  let progress: ProgressReporter | undefined;
   const context: JobContext = {
     jobId: job.id,
     name: job.name,
@@ -68,8 +69,8 @@ export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<voi
     parentResult: 'parentResult' in job.parameters ? job.parameters['parentResult'] : undefined,
     serverId: deps.serverId,
     progress(value: Json) {
-      progress = value;
-      logger.debug('progress', { progress });
+      progress ??= new ProgressReporter(deps.storage, job.id, deps.serverId, logger);
+      progress.report(value);
     },
   };
   const timer =
@@ -112,6 +113,7 @@ export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<voi
     clearTimeout(timer);
   }
 
+  await progress?.flush();
   for (const f of filters) {
     if (!f.onPerformed) continue;
     try {

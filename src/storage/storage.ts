@@ -264,6 +264,11 @@ export interface Storage {
   fetch(options: FetchOptions): Promise<JobRecord[]>;
   /** Extends the leases of the server's running jobs; returns the ids it no longer holds. */
   renewLeases(serverId: string, ids: string[], leaseMs: number, now: number): Promise<string[]>;
+  /**
+   * Merges parameters into a job this server is running (`ctx.progress()` reports); false, and
+   * nothing written, when the job is no longer processing under `serverId`.
+   */
+  mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }): Promise<boolean>;
   /** Applies each change if its expectation holds; reports per change whether it applied. */
   transition(changes: TransitionChange[], now: number): Promise<boolean[]>;
   /** Moves due scheduled jobs to their queues; returns how many moved. */

@@ -169,4 +169,24 @@ describe('BackgroundJobServer', () => {
     const j = await waitFor('timed out', async () => ((await client.get(id))?.state === 'failed' ? client.get(id) : undefined));
     assert.match(j?.stateReason ?? '', /Timed out after 30 ms/);
   });
+
+  it('stores ctx.progress() as the progress parameter while the job runs, and its last value', async () => {
+    const { storage, client } = setup();
+    const gate = deferred();
+    const job = defineJob({
+      name: 'srv-progress',
+      run: async (_: null, ctx) => {
+        ctx.progress(50);
+        await gate.promise;
+        for (let p = 60; p <= 100; p += 10) ctx.progress(p);
+      },
+    });
+    await startServer({ storage, jobs: [job] });
+    const id = await client.enqueue(job, null);
+    await waitFor('progress 50 while running', async () => (await client.get(id))?.parameters['progress'] === 50);
+    assert.equal((await client.get(id))?.state, 'processing');
+    gate.resolve();
+    const done = await waitFor('success', async () => ((await client.get(id))?.state === 'succeeded' ? client.get(id) : undefined));
+    assert.equal(done?.parameters['progress'], 100, 'the last value is stored before the job ends');
+  });
 });

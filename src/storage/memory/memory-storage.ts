@@ -3,6 +3,7 @@ import type {
   CreatedJob,
   CreateOptions,
   FetchOptions,
+  Json,
   JobDetails,
   JobPage,
   JobRecord,
@@ -136,6 +137,13 @@ export class MemoryStorage implements Storage {
       else lost.push(id);
     }
     return lost;
+  }
+
+  async mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }): Promise<boolean> {
+    const j = this.jobs.get(id);
+    if (!j || j.state !== 'processing' || j.serverId !== serverId) return false;
+    Object.assign(j.parameters, clone(parameters));
+    return true;
   }
 
   async transition(changes: TransitionChange[], now: number): Promise<boolean[]> {

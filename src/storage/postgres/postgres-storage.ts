@@ -20,6 +20,7 @@ import type {
   StorageStatistics,
   TimelinePoint,
   TransitionChange,
+  Json,
 } from '../storage.js';
 import { STATE_NAMES } from '../storage.js';
 import { NotificationListener } from './listener.js';
@@ -253,6 +254,11 @@ export class PostgresStorage implements Storage {
     return res.rows
       .sort((a, b) => (rank.get(a.queue) ?? 0) - (rank.get(b.queue) ?? 0) || a.seq - b.seq)
       .map(toJob);
+  }
+
+  async mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }): Promise<boolean> {
+    const res = await this.run(this.sql.mergeParameters, [id, serverId, JSON.stringify(parameters)]);
+    return res.rowCount === 1;
   }
 
   async renewLeases(serverId: string, ids: string[], leaseMs: number, now: number): Promise<string[]> {

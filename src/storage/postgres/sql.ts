@@ -60,6 +60,10 @@ export function statements(schema: string) {
     ),
     transition: named('transition', `SELECT ${s}.transition_jobs($1::jsonb, $2::bigint, $3::boolean) AS applied`),
     renewLeases: named('renew', `SELECT id FROM ${s}.renew_leases($1::text, $2::text[], $3::bigint) id`),
+    mergeParameters: named(
+      'merge_parameters',
+      `UPDATE ${s}.jobs SET parameters = parameters || $3::jsonb WHERE id = $1 AND state = 'processing' AND server_id = $2`,
+    ),
     enqueueDue: named('enqueue_due', `SELECT ${s}.enqueue_due($1::bigint, $2::integer) AS moved`),
     nextDueAt: named('next_due', `SELECT ${s}.next_due_at() AS at`),
     releaseExpiredLeases: named(

@@ -61,19 +61,31 @@ export function duplicateForSubscriber(client: RedisClient): RedisClient {
 }
 
 /**
- * Logs a connection's errors instead of leaving ioredis to print them as unhandled: once when
- * the connection goes down (not once per reconnection attempt), and once when it is back.
+ * Logs a connection's errors instead of leaving ioredis to print them as unhandled, once per
+ * outage (not once per reconnection attempt): a warning when an established connection is lost
+ * (closed by the server, as CLIENT KILL, a restart or a failover do, which ioredis reports with no
+ * 'error' at all), a warning with the first error of the outage (why it cannot reconnect), and
+ * one line when it is back.
  */
 export function watchConnection(client: RedisClient, label: string, logger: Logger): void {
   let down = false;
+  let errorLogged = false;
   client.on('error', (error: unknown) => {
+    if (errorLogged) return;
+    down = true;
+    errorLogged = true;
+    logger.warn(`redis ${label} connection error; reconnecting with back-off`, { error: describe(error) });
+  });
+  // Emitted only when ioredis reconnects on its own, never after quit() or disconnect().
+  client.on('reconnecting', () => {
     if (down) return;
     down = true;
-    logger.warn(`redis ${label} connection error; reconnecting with back-off`, { error: describe(error) });
+    logger.warn(`redis ${label} connection lost; reconnecting with back-off`);
   });
   client.on('ready', () => {
     if (!down) return;
     down = false;
+    errorLogged = false;
     logger.info(`redis ${label} connection restored`);
   });
 }

@@ -4,6 +4,7 @@ import type {
   CreatedJob,
   CreateOptions,
   FetchOptions,
+  Json,
   JobDetails,
   JobPage,
   JobRecord,
@@ -57,8 +58,9 @@ export interface RedisStorageOptions {
    */
   prefix?: string;
   /**
-   * Receives connection errors (a warning once per outage, not per reconnection attempt, and a
-   * line when the connection is back) and errors thrown by event listeners. Default: the console
+   * Receives connection problems (per outage, not per reconnection attempt: a warning when a
+   * connection is lost, one with the first error, and a line when it is back) and errors thrown
+   * by event listeners. Default: the console
    * logger, because an unreachable Redis must be visible even when nobody configured logging.
    */
   logger?: Logger;
@@ -220,6 +222,11 @@ export class RedisStorage implements Storage {
       ...o.queues,
     ]);
     return (JSON.parse(String(reply)) as unknown[]).map((flat) => decodeJob(flat).record);
+  }
+
+  async mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }): Promise<boolean> {
+    const pairs = Object.entries(parameters).flatMap(([k, v]) => [k, JSON.stringify(v)]);
+    return (await this.run(SCRIPTS.mergeParameters, [id, serverId, ...pairs])) === 1;
   }
 
   async renewLeases(serverId: string, ids: string[], leaseMs: number, now: number): Promise<string[]> {

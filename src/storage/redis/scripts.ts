@@ -27,6 +27,7 @@ export const SCRIPTS = {
   fetch: script('fetch', jobs.FETCH),
   transition: script('transition', jobs.TRANSITION),
   renewLeases: script('renewLeases', jobs.RENEW_LEASES),
+  mergeParameters: script('mergeParameters', jobs.MERGE_PARAMETERS),
   enqueueDue: script('enqueueDue', jobs.ENQUEUE_DUE),
   releaseExpiredLeases: script('releaseExpiredLeases', jobs.RELEASE_EXPIRED_LEASES),
   deleteExpired: script('deleteExpired', jobs.DELETE_EXPIRED),

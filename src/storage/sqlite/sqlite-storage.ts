@@ -21,6 +21,7 @@ import type {
   StorageStatistics,
   TimelinePoint,
   TransitionChange,
+  Json,
 } from '../storage.js';
 import { STATE_NAMES } from '../storage.js';
 import { openConnection } from './connection.js';
@@ -205,6 +206,15 @@ export class SqliteStorage implements Storage {
     return this.write((s) => {
       const until = now + leaseMs;
       return ids.filter((id) => s.renewLease.run(until, id, serverId).changes === 0);
+    });
+  }
+
+  async mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }): Promise<boolean> {
+    return this.write((s) => {
+      const row = s.heldParameters.get(id, serverId);
+      if (!row) return false;
+      s.setParameters.run(JSON.stringify({ ...(JSON.parse(row.parameters) as object), ...parameters }), id);
+      return true;
     });
   }
 

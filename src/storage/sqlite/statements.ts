@@ -65,6 +65,8 @@ export class Statements {
     JobRow
   >;
   readonly renewLease: Statement<[number, string, string]>;
+  readonly heldParameters: Statement<[string, string], { parameters: string }>;
+  readonly setParameters: Statement<[string, string]>;
   readonly changeRow: Statement<[string], ChangeRow>;
   readonly applyChange: Statement<
     [
@@ -174,6 +176,8 @@ export class Statements {
        RETURNING ${JOB_COLUMNS}`,
     );
     this.renewLease = p(`UPDATE kiln_jobs SET lease_until = ? WHERE id = ? AND state = 'processing' AND server_id = ?`);
+    this.heldParameters = p(`SELECT parameters FROM kiln_jobs WHERE id = ? AND state = 'processing' AND server_id = ?`);
+    this.setParameters = p(`UPDATE kiln_jobs SET parameters = ? WHERE id = ?`);
     this.changeRow = p(`SELECT seq, state, queue, server_id, lease_until, parameters FROM kiln_jobs WHERE id = ?`);
     this.applyChange = p(
       `UPDATE kiln_jobs

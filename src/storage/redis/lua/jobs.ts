@@ -195,3 +195,17 @@ end
 flush()
 return n
 `;
+
+/** ARGV[2] = id, [3] = serverId, [4..] = parameter name, JSON text pairs. 1 if merged, 0 if the server no longer holds the job. */
+export const MERGE_PARAMETERS = String.raw`
+local key = jobkey(ARGV[2])
+local f = redis.call('HMGET', key, 'state', 'serverId')
+if f[1] ~= 'processing' or f[2] ~= ARGV[3] then return 0 end
+local sets = {}
+for i = 4, #ARGV, 2 do
+  sets[#sets + 1] = 'p:' .. ARGV[i]
+  sets[#sets + 1] = ARGV[i + 1]
+end
+if #sets > 0 then redis.call('HSET', key, unpack(sets)) end
+return 1
+`;
