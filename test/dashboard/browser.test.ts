@@ -42,7 +42,10 @@ const flaky = defineJob({
 const slow = defineJob({
   name: 'dash-slow',
   queue: 'mail',
-  run: (_: { n: number }, ctx) => new Promise<void>((r) => ctx.signal.addEventListener('abort', () => r())),
+  run: (_: { n: number }, ctx) => {
+    ctx.progress(42);
+    return new Promise<void>((r) => ctx.signal.addEventListener('abort', () => r()));
+  },
 });
 
 describe('dashboard in a browser', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} is missing (apt-get install chromium)` }, () => {
@@ -93,7 +96,8 @@ describe('dashboard in a browser', { skip: !existsSync(CHROMIUM) && `${CHROMIUM}
     await client.recurring.addOrUpdate('every-5-minutes', ok, { n: 8 }, { cron: '*/5 * * * *' });
     await waitFor('jobs to settle', async () => {
       const s = await storage.statistics();
-      return s.states.succeeded >= 3 && s.states.failed >= 3 && s.states.processing === 1 && (await state(ids.retry)) === 'scheduled';
+      const progress = (await storage.getJob(ids.processing))?.parameters['progress'];
+      return s.states.succeeded >= 3 && s.states.failed >= 3 && s.states.processing === 1 && progress === 42 && (await state(ids.retry)) === 'scheduled';
     });
     dashboard = await startDashboard({ client, port: 0, logger: silentLogger });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
@@ -157,7 +161,7 @@ describe('dashboard in a browser', { skip: !existsSync(CHROMIUM) && `${CHROMIUM}
     };
     await expectRows('/jobs/enqueued', ['dash-ok', 'reports', ids.enqueued1]);
     await expectRows('/jobs/scheduled', [ids.scheduled, 'in 1 h']);
-    await expectRows('/jobs/processing', ['dash-slow', ids.processing, server.id]);
+    await expectRows('/jobs/processing', ['dash-slow', ids.processing, server.id, '42%']);
     await expectRows('/jobs/succeeded', ['dash-ok', '{"doubled":2}']);
     await expectRows('/jobs/failed', ['SMTP refused for a@example.com', 'dash-xss']);
     await shot('failed-list.png');

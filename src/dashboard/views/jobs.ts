@@ -47,6 +47,13 @@ const errorOf = (job: JobRecord): string => {
   return typeof e === 'string' ? e : (job.stateReason ?? '');
 };
 
+/** `ctx.progress()` as reported: a percentage when it is a number from 0 to 100, else its JSON. */
+function progressCell(progress: JobRecord['parameters'][string] | undefined): Html | string {
+  if (progress === undefined) return '—';
+  if (typeof progress === 'number' && progress >= 0 && progress <= 100) return html`<span class="num">${Math.round(progress)}%</span>`;
+  return html`<code class="preview">${truncate(jsonText(progress), 60)}</code>`;
+}
+
 function columnsFor(kind: JobListView['kind'], base: string): Column[] {
   const at = (label: string): Column => ({ head: label, cell: (j, now) => time(j.stateAt, now), className: 'nowrap' });
   const queue: Column = { head: 'Queue', cell: (j) => html`<a href="${href(base, '/jobs/enqueued', { queue: j.queue })}" class="queue">${j.queue}</a>` };
@@ -70,6 +77,7 @@ function columnsFor(kind: JobListView['kind'], base: string): Column[] {
       return [
         queue,
         { head: 'Server', cell: (j) => html`<span class="mono small">${j.serverId ?? '—'}</span>` },
+        { head: 'Progress', cell: (j) => progressCell(j.parameters['progress']) },
         at('Started'),
       ];
     case 'succeeded':
