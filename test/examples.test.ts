@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { serviceUrl } from './support/services.js';
 
 const run = promisify(execFile);
 const tsx = import.meta.resolve('tsx');
+const pgUrl = serviceUrl('KILN_TEST_PG_URL');
 
 /** Runs an example in a fresh working directory (its ./kiln.db is its own) and returns its output. */
 async function example(name: string): Promise<string> {
@@ -51,5 +53,12 @@ describe('the examples in examples/ run and print what they promise', () => {
     assert.match(out, /same job: true/);
     assert.match(out, /result: "a-1 charged 500 \(tenant acme\)"/);
     assert.match(out, /history: enqueued -> processing -> failed -> scheduled -> enqueued -> processing -> succeeded/);
+  });
+
+  it('postgres-transaction (the job exists only if the application commits)', { skip: pgUrl ? false : 'KILN_TEST_PG_URL is not set' }, async () => {
+    const out = await example('postgres-transaction');
+    assert.match(out, /committed order \d+: job \S+ is enqueued/);
+    assert.match(out, /rolled back order \d+ \(payment declined\): order exists: false, job \S+ exists: false/);
+    assert.match(out, /receipts sent for orders: \d+\n/);
   });
 });

@@ -60,8 +60,8 @@ export interface RedisStorageOptions {
   /**
    * Receives connection problems (per outage, not per reconnection attempt: a warning when a
    * connection is lost, one with the first error, and a line when it is back) and errors thrown
-   * by event listeners. Default: the console
-   * logger, because an unreachable Redis must be visible even when nobody configured logging.
+   * by event listeners. Default: the console logger, because an unreachable Redis must be visible
+   * even when nobody configured logging.
    */
   logger?: Logger;
 }

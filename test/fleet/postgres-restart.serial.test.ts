@@ -1,0 +1,151 @@
+/**
+ * A server process keeps draining while Postgres restarts under it (`pg_ctlcluster restart`, fast
+ * mode: every connection is terminated, then the database is down for a moment). It must not
+ * crash, must back off and reconnect, and every job must run exactly once.
+ *
+ * Serial (`*.serial.test.ts`): it restarts the shared Postgres, so it runs alone after the other
+ * tests. It leaves Postgres running even when it fails.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { JobClient, silentLogger } from '../../src/index.js';
+import { fleetWork } from '../fixtures/fleet-jobs.js';
+import { openPostgresStore } from '../fixtures/postgres-store.js';
+import { serviceUrl } from '../support/services.js';
+import { waitFor } from '../support/wait.js';
+import { CHUNK, exactlyOnce, readRuns, startFleetServer, statisticsOrNothing, type FleetServer } from './fleet.js';
+
+const run = promisify(execFile);
+const url = serviceUrl('KILN_TEST_PG_URL');
+const JOBS = 3_000;
+const JOB_MS = 20;
+
+/** The single cluster version under /etc/postgresql, or why this machine cannot restart Postgres. */
+function clusterVersion(): string | { skip: string } {
+  try {
+    const versions = readdirSync('/etc/postgresql');
+    if (versions.length !== 1) return { skip: `expected one Postgres version in /etc/postgresql, found ${versions.join(', ') || 'none'}` };
+    return versions[0]!;
+  } catch {
+    return { skip: 'no /etc/postgresql: Postgres is not a local pg_ctlcluster cluster here' };
+  }
+}
+
+async function pgIsReady(): Promise<boolean> {
+  const u = new URL(url!);
+  try {
+    await run('pg_isready', ['-h', u.hostname || '127.0.0.1', '-p', u.port || '5432', '-t', '2']);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function pgCtl(version: string, action: 'restart' | 'start'): Promise<void> {
+  await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', action], { timeout: 60_000 });
+}
+
+const version = url ? clusterVersion() : { skip: 'KILN_TEST_PG_URL is not set' };
+const skip = typeof version === 'string' ? false : version.skip;
+
+describe('postgres restart under a running server', { skip }, () => {
+  it('the server backs off, reconnects and finishes every job exactly once', async (t) => {
+    const store = await openPostgresStore(url!);
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-pg-restart-'));
+    let server: FleetServer | undefined;
+    try {
+      server = startFleetServer({
+        backend: 'postgres',
+        url: url!,
+        namespace: store.schema,
+        name: `${store.schema}_restart`,
+        runsFile: join(dir, 'runs.txt'),
+        workers: 10,
+        // Short enough that a claim whose reply died with the connection comes back within the test.
+        leaseMs: 5_000,
+        heartbeatMs: 500,
+        checkMs: 500,
+      });
+      await server.started;
+      const s = server;
+
+      const client = new JobClient({ storage: store.storage, logger: silentLogger });
+      const ids: string[] = [];
+      for (let i = 0; i < JOBS; i += CHUNK) {
+        const args = Array.from({ length: Math.min(CHUNK, JOBS - i) }, (_, k) => ({ i: i + k, ms: JOB_MS }));
+        ids.push(...(await client.enqueueMany(fleetWork, args)));
+      }
+
+      await waitFor('the drain to be under way', () => s.ran >= 100, 60_000);
+      const ranBefore = s.ran;
+      const restartBegan = Date.now();
+      await pgCtl(version as string, 'restart');
+      await waitFor('Postgres to accept connections again', pgIsReady, 60_000);
+      const restartedAt = Date.now();
+      const ranDuringRestart = s.ran;
+      assert.ok(ranDuringRestart < JOBS, `the restart happened mid-drain (ran ${ranDuringRestart} of ${JOBS})`);
+
+      await waitFor(`all ${JOBS} jobs to run`, () => s.exit || s.ran >= JOBS, 60_000).catch((e: Error) => {
+        throw new Error(`${e.message} (ran ${s.ran}); logs:\n${s.logs.join('\n')}`);
+      });
+      assert.equal(s.exit, undefined, `the server process did not crash:\n${s.logs.join('\n')}`);
+      await waitFor('every completion written', async () => (await statisticsOrNothing(store.storage))?.states.succeeded === JOBS, 60_000);
+      const finishedAt = Date.now();
+
+      const count = await s.stop();
+      const stats = await store.storage.statistics();
+      assert.equal(stats.states.succeeded, JOBS);
+      assert.equal(stats.states.processing + stats.states.enqueued + stats.states.failed + stats.states.scheduled, 0, 'no job is lost');
+      const runs = readRuns([s.runsFile]);
+      assert.equal(exactlyOnce(ids, runs), '');
+      assert.equal(count, JOBS);
+
+      // Its log tells the story: the outage, the back-off, the way back.
+      const logs = s.logs.join('\n');
+      assert.match(logs, /WARN .*(terminating connection|shutting down|ECONNREFUSED)/, 'it saw the outage');
+      assert.match(logs, /WARN .*retrying in \d+ ms/, 'it backed off');
+      assert.match(logs, /LISTEN on \S+ restored/, 'its wake-ups came back');
+      const at = (line: string | undefined) => (line ? Date.parse(line.slice(0, 24)) : NaN);
+      const firstWarning = at(s.logs.find((l) => / WARN /.test(l)));
+      const lastRecovery = at(s.logs.findLast((l) => /works again|restored/.test(l)));
+
+      // Claims whose reply was lost with the connection are recovered by lease expiry; they show
+      // as a second processing entry in the history (never as a second execution: see the runs).
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      let reclaimed = 0;
+      try {
+        const { rows } = await admin.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM "${store.schema}".jobs
+            WHERE (SELECT count(*) FROM jsonb_array_elements(history) e WHERE e->>'name' = 'processing') > 1`,
+        );
+        reclaimed = rows[0]?.n ?? 0;
+      } finally {
+        await admin.end();
+      }
+
+      if (process.env['FLEET_DUMP']) for (const l of s.logs) t.diagnostic(l);
+      const warnings = s.logs.filter((l) => / WARN /.test(l)).length;
+      t.diagnostic(
+        `restart took ${((restartedAt - restartBegan) / 1000).toFixed(1)} s (ran ${ranBefore} before, ${ranDuringRestart} by its end); ` +
+          `the server saw the outage and was fully back ${lastRecovery - firstWarning} ms later (first warning to last recovery line, ${warnings} warning lines); ` +
+          `all ${JOBS} done ${((finishedAt - restartedAt) / 1000).toFixed(1)} s after the restart command returned; ${reclaimed} claim(s) recovered by lease expiry`,
+      );
+    } finally {
+      server?.kill();
+      // Whatever happened, leave Postgres running for everyone else.
+      if (!(await pgIsReady())) {
+        await pgCtl(version as string, 'start').catch(() => {});
+        await waitFor('Postgres to be back', pgIsReady, 60_000);
+      }
+      await store.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
