@@ -73,7 +73,7 @@ export class BackgroundJobServer implements AsyncDisposable {
     });
     this.pool = new WorkerPool(
       this.storage,
-      { serverId: this.id, workerCount: o.workerCount, queues: o.queues, leaseMs: o.leaseMs, pollIntervalMs: o.pollMs },
+      { serverId: this.id, workerCount: o.workerCount, prefetch: o.prefetch, queues: o.queues, leaseMs: o.leaseMs, pollIntervalMs: o.pollMs },
       {
         serverId: this.id,
         storage: this.storage,
@@ -82,15 +82,17 @@ export class BackgroundJobServer implements AsyncDisposable {
         logger: this.logger,
         resolve: (name) => this.resolve(name),
         filters: this.filters,
-        complete: (change, filters) => this.completer.complete(change, filters),
+        complete: (change, filters) => void this.completer.complete(change, filters),
       },
       this.clock,
       this.logger,
+      // Backpressure: while the storage lags behind on writing completions, fetch no more.
+      () => this.completer.backlog(),
     );
     this.heartbeat = new Heartbeat(
       this.storage,
       () => this.record(),
-      () => [...this.pool.runningIds(), ...this.completer.pendingIds()],
+      () => [...this.pool.heldIds(), ...this.completer.pendingIds()],
       o.leaseMs,
       o.heartbeatMs,
       this.clock,
@@ -154,7 +156,15 @@ export class BackgroundJobServer implements AsyncDisposable {
     this.status = 'stopping';
     this.logger.info('server stopping');
     this.removeSignalHandlers();
-    await this.pool.stopFetching();
+    const unstarted = await this.pool.stopFetching();
+    for (const job of unstarted) {
+      const change = this.states.change(
+        job.id,
+        { state: { name: 'enqueued', reason: 'Server shutting down: claimed but not started, requeued', at: this.clock.now() } },
+        { states: ['processing'], serverId: this.id },
+      );
+      void this.completer.complete(change, this.filters);
+    }
     await Promise.all(this.maintenance.map((p) => p.stop()));
     if (!(await this.pool.waitIdle(o.stopTimeoutMs - (Date.now() - began)))) {
       this.pool.abortAll('shutdown', 'The server is shutting down');

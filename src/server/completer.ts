@@ -30,6 +30,15 @@ export class Completer {
     private readonly maxBatch = 500,
   ) {}
 
+  /**
+   * Resolves at once while fewer than `maxBacklog` (default 10,000) changes wait; otherwise when
+   * the backlog has been written. The worker pool awaits it before fetching, so a storage that
+   * falls behind slows fetching instead of filling memory.
+   */
+  backlog(maxBacklog = 10_000): Promise<void> {
+    return this.pending.length < maxBacklog ? Promise.resolve() : this.flush();
+  }
+
   /** Ids whose change is not yet written (their leases must still be renewed). */
   pendingIds(): string[] {
     return this.pending.map((p) => p.change.id);

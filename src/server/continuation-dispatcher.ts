@@ -22,6 +22,9 @@ export class ContinuationDispatcher {
         if (n > 0) logger.debug(`moved ${n} continuation(s) on`);
       },
       logger,
+      // Woken by every batch of completions: at most every 50 ms, so a busy server does not pay a
+      // continuation lookup per batch. A chain link waits at most that long.
+      50,
     );
   }
 }

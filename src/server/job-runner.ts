@@ -28,8 +28,11 @@ export interface RunnerDeps {
   resolve(name: string): AnyJobDefinition | undefined;
   /** Global and server filters, before each definition's own. */
   filters: readonly JobFilter[];
-  /** Where to put the change that ends the run. */
-  complete(change: TransitionChange, filters: readonly JobFilter[]): Promise<boolean>;
+  /**
+   * Where to put the change that ends the run. The server's completer takes it and writes it in
+   * a batch later: the slot is free at once, not after a storage round trip.
+   */
+  complete(change: TransitionChange, filters: readonly JobFilter[]): void;
 }
 
 /**
@@ -46,7 +49,7 @@ export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<voi
   const startedAt = deps.clock.now();
   const finish = async (candidate: CandidateState, error?: unknown): Promise<void> => {
     const change = await deps.states.elect(job, candidate, expect, filters, error);
-    await deps.complete(change, filters);
+    deps.complete(change, filters);
   };
 
   if (!definition) {
@@ -127,10 +130,10 @@ export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<voi
   if (ok) {
     const change = await deps.states.elect(job, { state: { name: 'succeeded', reason: 'Completed', at: now, data: { duration: now - startedAt } } }, expect, filters);
     change.result = JSON.stringify(result);
-    await deps.complete(change, filters);
+    deps.complete(change, filters);
   } else if (running.cause === 'shutdown') {
     logger.info('interrupted by server shutdown; requeued');
-    await deps.complete(deps.states.change(job.id, { state: { name: 'enqueued', reason: 'Server shutting down: interrupted and requeued', at: now } }, expect), filters);
+    deps.complete(deps.states.change(job.id, { state: { name: 'enqueued', reason: 'Server shutting down: interrupted and requeued', at: now } }, expect), filters);
   } else if (running.cause === 'taken-away') {
     logger.info('stopped: the job was deleted, requeued or its lease was lost while it ran');
   } else {

@@ -16,11 +16,19 @@ export class PeriodicProcess {
   private woken = false;
   private failures = 0;
 
+  private lastRun = 0;
+  private dueAt = Infinity;
+
+  /**
+   * `minWakeGapMs`: a wake-up within this long of the last run waits for the rest of it, so a
+   * process woken by every batch of completions still runs at most that often (default 0).
+   */
   constructor(
     readonly name: string,
     private readonly intervalMs: number,
     private readonly tick: () => Promise<number | void>,
     private readonly logger: Logger,
+    private readonly minWakeGapMs = 0,
   ) {}
 
   start(): void {
@@ -35,7 +43,8 @@ export class PeriodicProcess {
       this.woken = true;
       return;
     }
-    this.schedule(0);
+    const at = Math.max(Date.now(), this.lastRun + this.minWakeGapMs);
+    if (at < this.dueAt) this.schedule(at - Date.now());
   }
 
   /** Stops; resolves when a tick in progress has finished. */
@@ -48,12 +57,15 @@ export class PeriodicProcess {
   private schedule(delay: number): void {
     clearTimeout(this.timer);
     if (this.stopped) return;
+    this.dueAt = Date.now() + Math.max(0, delay);
     this.timer = setTimeout(() => {
+      this.dueAt = Infinity;
       this.running = this.run();
     }, Math.max(0, delay));
   }
 
   private async run(): Promise<void> {
+    this.lastRun = Date.now();
     let next = this.intervalMs;
     try {
       const asked = await this.tick();
@@ -66,7 +78,7 @@ export class PeriodicProcess {
       this.logger.warn(`${this.name} failed (${this.failures} in a row), retrying in ${next} ms`, { error: errorText(e) });
     }
     this.running = undefined;
-    if (this.woken && this.failures === 0) next = 0;
+    if (this.woken && this.failures === 0) next = this.minWakeGapMs;
     this.woken = false;
     this.schedule(next);
   }

@@ -16,6 +16,13 @@ export interface ServerOptions {
   jobs?: AnyJobDefinition[];
   /** Concurrent job slots. Default 20 (Hangfire: min(cores × 5, 20)). */
   workerCount?: number;
+  /**
+   * Jobs claimed ahead of free slots and kept in a local queue, so a busy server fetches in large
+   * batches (graphile-worker's local queue). Default: `workerCount` (so up to twice that many jobs
+   * are claimed per fetch). They keep their leases and go back to their queue at shutdown; use
+   * 0 to claim only as many jobs as there are free slots (fairest across many servers).
+   */
+  prefetch?: number;
   /** Queues to take jobs from, in priority order. Default `['default']`. */
   queues?: string[];
   /** How long a claimed job is invisible to other servers unless renewed. Default 30 s. */
@@ -52,6 +59,7 @@ export interface ServerOptions {
 export interface ResolvedServerOptions {
   jobs: AnyJobDefinition[] | undefined;
   workerCount: number;
+  prefetch: number;
   queues: string[];
   leaseMs: number;
   heartbeatMs: number;
@@ -78,6 +86,10 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   if (!Number.isInteger(workerCount) || workerCount < 1 || workerCount > 10_000) {
     throw new ValidationError('workerCount', `must be a whole number from 1 to 10000, got ${String(workerCount)}`);
   }
+  const prefetch = o.prefetch ?? workerCount;
+  if (!Number.isInteger(prefetch) || prefetch < 0 || prefetch > 100_000) {
+    throw new ValidationError('prefetch', `must be a whole number from 0 to 100000, got ${String(prefetch)}`);
+  }
   const queues = o.queues ?? ['default'];
   if (!Array.isArray(queues) || queues.length === 0) throw new ValidationError('queues', 'must be a non-empty array of queue names');
   queues.forEach((q, i) => checkQueueName(q, `queues[${i}]`));
@@ -100,6 +112,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   return {
     jobs: o.jobs,
     workerCount,
+    prefetch,
     queues: [...queues],
     leaseMs,
     heartbeatMs,

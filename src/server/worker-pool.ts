@@ -1,12 +1,14 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { Storage } from '../storage/storage.js';
+import type { JobRecord, Storage } from '../storage/storage.js';
 import { runJob, type AbortCause, type RunnerDeps, type RunningJob } from './job-runner.js';
 import { errorText } from './periodic-process.js';
 
 export interface WorkerPoolOptions {
   serverId: string;
   workerCount: number;
+  /** Jobs claimed ahead of free slots and held in memory (see `ServerOptions.prefetch`). */
+  prefetch: number;
   queues: string[];
   leaseMs: number;
   /** How often an idle pool looks for work when no wake-up arrives. */
@@ -14,12 +16,16 @@ export interface WorkerPoolOptions {
 }
 
 /**
- * `workerCount` concurrent slots fed by one fetch loop: whenever slots are free it claims that
- * many jobs in one storage call, so a busy server acknowledges and fetches in batches and an idle
- * one waits for a wake-up (new jobs in its queues) or the poll interval.
+ * `workerCount` concurrent slots fed by one fetch loop and a small local queue, as
+ * graphile-worker's: the loop claims jobs in batches of up to `workerCount + prefetch` and hands
+ * them to slots without a round trip, refilling when the local queue is half empty, so a busy server
+ * fetches and acknowledges in large batches while an idle one waits for a wake-up (new jobs in
+ * its queues) or the poll interval. Claimed jobs waiting in the local queue keep their leases
+ * renewed; at shutdown they go straight back to their queue.
  */
 export class WorkerPool {
   private readonly running = new Map<string, RunningJob>();
+  private readonly buffer: JobRecord[] = [];
   private stopping = false;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
@@ -33,6 +39,8 @@ export class WorkerPool {
     private readonly deps: RunnerDeps,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    /** Awaited before each fetch: resolves when the pool may claim more work. */
+    private readonly backpressure: () => Promise<void> = () => Promise.resolve(),
   ) {}
 
   start(): void {
@@ -45,17 +53,24 @@ export class WorkerPool {
     this.wakeUp?.();
   }
 
-  /** Ids of the jobs running now. */
-  runningIds(): string[] {
-    return [...this.running.keys()];
+  /** Ids of the jobs this pool holds: running, or claimed and waiting for a slot. */
+  heldIds(): string[] {
+    const ids = [...this.running.keys()];
+    for (const j of this.buffer) ids.push(j.id);
+    return ids;
   }
 
   get size(): number {
     return this.running.size;
   }
 
-  /** Aborts the signal of a running job. */
+  /** Aborts the signal of a running job, or drops a claimed job that has not started. */
   abort(id: string, cause: AbortCause, reason: string): boolean {
+    const waiting = this.buffer.findIndex((j) => j.id === id);
+    if (waiting >= 0) {
+      this.buffer.splice(waiting, 1);
+      return true;
+    }
     const r = this.running.get(id);
     if (!r) return false;
     r.cause ??= cause;
@@ -67,11 +82,12 @@ export class WorkerPool {
     for (const id of this.running.keys()) this.abort(id, cause, reason);
   }
 
-  /** Stops fetching; running jobs go on. */
-  async stopFetching(): Promise<void> {
+  /** Stops fetching; running jobs go on. Returns the claimed jobs that never started. */
+  async stopFetching(): Promise<JobRecord[]> {
     this.stopping = true;
     this.wakeUp?.();
     await this.loop;
+    return this.buffer.splice(0);
   }
 
   /** Resolves when no job runs, or after `ms`; true if idle. */
@@ -87,21 +103,26 @@ export class WorkerPool {
   }
 
   private async fetchLoop(): Promise<void> {
-    const { workerCount } = this.options;
+    const { workerCount, prefetch } = this.options;
+    const capacity = workerCount + prefetch;
+    // Refill when the local queue is half empty, so batches stay large under load.
+    const lowWater = Math.max(1, Math.floor(prefetch / 2));
     while (!this.stopping) {
-      const free = workerCount - this.running.size;
-      if (free <= 0) {
-        // Full: a finishing job wakes the loop; wake-ups for new jobs can wait until then.
+      this.startBuffered();
+      const room = capacity - this.running.size - this.buffer.length;
+      if (room <= 0 || this.buffer.length >= lowWater) {
+        // Enough work in hand: a finishing job wakes the loop; wake-ups for new jobs can wait until then.
         this.dirty = false;
         await this.sleep(this.options.pollIntervalMs);
         continue;
       }
       this.dirty = false;
-      let jobs;
+      let jobs: JobRecord[];
       try {
+        await this.backpressure();
         jobs = await this.storage.fetch({
           queues: this.options.queues,
-          max: free,
+          max: room,
           serverId: this.options.serverId,
           leaseMs: this.options.leaseMs,
           now: this.clock.now(),
@@ -115,20 +136,27 @@ export class WorkerPool {
         await this.sleep(delay);
         continue;
       }
-      for (const job of jobs) this.startJob(job);
-      if (this.stopping) break;
-      if (jobs.length < free) await this.sleep(this.options.pollIntervalMs);
+      for (const job of jobs) this.buffer.push(job);
+      this.startBuffered();
+      if (jobs.length < room) await this.sleep(this.options.pollIntervalMs);
     }
   }
 
-  private startJob(job: Parameters<typeof runJob>[0]['job']): void {
+  private startBuffered(): void {
+    while (this.running.size < this.options.workerCount && this.buffer.length > 0 && !this.stopping) {
+      this.startJob(this.buffer.shift()!);
+    }
+  }
+
+  private startJob(job: JobRecord): void {
     const running: RunningJob = { job, controller: new AbortController(), cause: undefined };
     this.running.set(job.id, running);
     runJob(running, this.deps)
       .catch((e: unknown) => this.logger.error('a job run ended with an internal error', { jobId: job.id, error: errorText(e) }))
       .finally(() => {
         this.running.delete(job.id);
-        // Let other jobs finishing in this turn free their slots too, then fetch them all at once.
+        // Hand the freed slot a claimed job at once; the loop refills the local queue in batches.
+        this.startBuffered();
         this.wake();
         if (this.running.size === 0) for (const w of this.idleWaiters.splice(0)) w();
       });

@@ -102,4 +102,27 @@ describe('graceful shutdown', () => {
     }
     assert.equal((await storage.listServers()).length, 0);
   });
+
+  it('jobs claimed ahead (prefetch) but not started go straight back to their queue at dispose()', async () => {
+    const storage = new MemoryStorage();
+    const client = new JobClient({ storage, logger: silentLogger });
+    let started = 0;
+    const blocking = defineJob({
+      name: 'shutdown-prefetched',
+      run: (_: number, ctx) => {
+        started++;
+        return new Promise<void>((_r, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)));
+      },
+    });
+    const ids = await client.enqueueMany(blocking, [1, 2, 3, 4, 5, 6]);
+    const server = new BackgroundJobServer({ storage, jobs: [blocking], workerCount: 1, prefetch: 5, logger: silentLogger, pollInterval: 20 });
+    await server.start();
+    await waitFor('one running and five claimed', async () => started === 1 && (await storage.statistics()).states.processing === 6);
+    await server.dispose();
+    assert.equal(started, 1, 'the claimed jobs never ran');
+    const jobs = await Promise.all(ids.map((id) => client.get(id)));
+    assert.ok(jobs.every((j) => j?.state === 'enqueued' && j.attempt === 1));
+    assert.equal(jobs.filter((j) => /claimed but not started/.test(j?.stateReason ?? '')).length, 5);
+    assert.throws(() => new BackgroundJobServer({ storage, prefetch: -1 }), /prefetch: must be a whole number/);
+  });
 });
