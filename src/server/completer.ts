@@ -3,6 +3,9 @@ import type { StateMachine } from '../states/state-machine.js';
 import type { JobFilter } from '../states/filters.js';
 import type { TransitionChange } from '../storage/storage.js';
 
+/** Batches written at the same time at most. */
+const MAX_IN_FLIGHT = 2;
+
 interface Pending {
   change: TransitionChange;
   filters: readonly JobFilter[];
@@ -18,7 +21,7 @@ interface Pending {
  */
 export class Completer {
   private pending: Pending[] = [];
-  private flushing: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
   private scheduled = false;
   private failures = 0;
 
@@ -58,21 +61,24 @@ export class Completer {
     });
   }
 
-  /** Writes everything pending; resolves when the storage has it (or `deadline` passed). */
+  /**
+   * Writes everything pending; resolves when the storage has it (or `deadline` passed). Up to
+   * `MAX_IN_FLIGHT` batches are written at once, so the next batch does not wait for the previous
+   * round trip: the storage stays busy and batches stay large.
+   */
   async flush(deadline = Infinity): Promise<void> {
-    while (this.pending.length > 0 || this.flushing) {
-      if (this.flushing) {
-        await this.flushing;
+    while (this.pending.length > 0 || this.inFlight.size > 0) {
+      if (this.pending.length > 0 && this.inFlight.size < MAX_IN_FLIGHT) {
+        if (Date.now() > deadline) {
+          this.logger.warn(`gave up writing ${this.pending.length} job completion(s) at shutdown; their leases will expire and they will run again`);
+          for (const p of this.pending.splice(0)) p.resolve(false);
+          return;
+        }
+        const write: Promise<void> = this.writeBatch().finally(() => this.inFlight.delete(write));
+        this.inFlight.add(write);
         continue;
       }
-      if (Date.now() > deadline) {
-        this.logger.warn(`gave up writing ${this.pending.length} job completion(s) at shutdown; their leases will expire and they will run again`);
-        for (const p of this.pending.splice(0)) p.resolve(false);
-        return;
-      }
-      this.flushing = this.writeBatch();
-      await this.flushing;
-      this.flushing = undefined;
+      await Promise.race(this.inFlight);
     }
   }
 
