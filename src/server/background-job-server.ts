@@ -82,7 +82,7 @@ export class BackgroundJobServer implements AsyncDisposable {
         logger: this.logger,
         resolve: (name) => this.resolve(name),
         filters: this.filters,
-        complete: (change, filters) => void this.completer.complete(change, filters),
+        complete: (change, filters) => this.completer.push(change, filters),
       },
       this.clock,
       this.logger,

@@ -9,7 +9,8 @@ const MAX_IN_FLIGHT = 2;
 interface Pending {
   change: TransitionChange;
   filters: readonly JobFilter[];
-  resolve: (applied: boolean) => void;
+  /** Absent for `push`ed changes: nobody waits for them. */
+  resolve: ((applied: boolean) => void) | undefined;
 }
 
 /**
@@ -47,19 +48,29 @@ export class Completer {
     return this.pending.map((p) => p.change.id);
   }
 
+  /** Queues a change; resolves with whether it applied once it is written. */
   complete(change: TransitionChange, filters: readonly JobFilter[]): Promise<boolean> {
-    return new Promise((resolve) => {
-      this.pending.push({ change, filters, resolve });
-      if (this.pending.length >= this.maxBatch) void this.flush();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => {
-          this.scheduled = false;
-          void this.flush();
-        });
-      }
-    });
+    return new Promise((resolve) => this.add({ change, filters, resolve }));
   }
+
+  /** Queues a change nobody waits for (a job run's end: the slot is already free). No promise is made. */
+  push(change: TransitionChange, filters: readonly JobFilter[]): void {
+    this.add({ change, filters, resolve: undefined });
+  }
+
+  private add(p: Pending): void {
+    this.pending.push(p);
+    if (this.pending.length >= this.maxBatch) void this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flushSoon);
+    }
+  }
+
+  private readonly flushSoon = (): void => {
+    this.scheduled = false;
+    void this.flush();
+  };
 
   /**
    * Writes everything pending; resolves when the storage has it (or `deadline` passed). Up to
@@ -71,7 +82,7 @@ export class Completer {
       if (this.pending.length > 0 && this.inFlight.size < MAX_IN_FLIGHT) {
         if (Date.now() > deadline) {
           this.logger.warn(`gave up writing ${this.pending.length} job completion(s) at shutdown; their leases will expire and they will run again`);
-          for (const p of this.pending.splice(0)) p.resolve(false);
+          for (const p of this.pending.splice(0)) p.resolve?.(false);
           return;
         }
         const write: Promise<void> = this.writeBatch().finally(() => this.inFlight.delete(write));
@@ -85,20 +96,17 @@ export class Completer {
   private async writeBatch(): Promise<void> {
     const batch = this.pending.splice(0, this.maxBatch);
     try {
-      const byFilters = new Map<readonly JobFilter[], Pending[]>();
-      for (const p of batch) byFilters.set(p.filters, [...(byFilters.get(p.filters) ?? []), p]);
-      if (byFilters.size === 1 || batch.every((p) => p.filters.every((f) => !f.onStateApplied))) {
-        const changes = batch.map((p) => p.change);
-        const applied = await this.states.apply(changes, batch[0]?.filters ?? []);
-        batch.forEach((p, i) => p.resolve(applied[i] === true));
+      // Usually every change of a batch has the same filters (one job type): one storage call.
+      const first = batch[0]!.filters;
+      const groups =
+        batch.every((p) => p.filters === first) || batch.every((p) => p.filters.every((f) => !f.onStateApplied))
+          ? [batch]
+          : groupByFilters(batch);
+      for (const group of groups) {
+        const changes = group.map((p) => p.change);
+        const applied = await this.states.apply(changes, group[0]!.filters);
+        for (let i = 0; i < group.length; i++) group[i]!.resolve?.(applied[i] === true);
         this.onWritten(changes, applied);
-      } else {
-        for (const group of byFilters.values()) {
-          const changes = group.map((p) => p.change);
-          const applied = await this.states.apply(changes, group[0]!.filters);
-          group.forEach((p, i) => p.resolve(applied[i] === true));
-          this.onWritten(changes, applied);
-        }
       }
       this.failures = 0;
     } catch (e) {
@@ -109,4 +117,14 @@ export class Completer {
       await new Promise((r) => setTimeout(r, delay));
     }
   }
+}
+
+function groupByFilters(batch: Pending[]): Pending[][] {
+  const groups = new Map<readonly JobFilter[], Pending[]>();
+  for (const p of batch) {
+    const group = groups.get(p.filters);
+    if (group) group.push(p);
+    else groups.set(p.filters, [p]);
+  }
+  return [...groups.values()];
 }

@@ -5,18 +5,42 @@ import { childLogger, type Logger } from '../logger.js';
 import { NonRetryableError } from '../states/automatic-retry.js';
 import { orderFilters, type CandidateState, type JobFilter } from '../states/filters.js';
 import type { StateMachine } from '../states/state-machine.js';
-import type { Json, JobRecord, Storage, TransitionChange } from '../storage/storage.js';
+import type { Json, JobRecord, StateName, Storage, TransitionChange } from '../storage/storage.js';
 import type { Clock } from '../clock.js';
 import { ProgressReporter } from './progress-reporter.js';
 
 /** Why a running job's signal was aborted. */
 export type AbortCause = 'shutdown' | 'taken-away' | 'timeout';
 
-export interface RunningJob {
-  readonly job: JobRecord;
-  readonly controller: AbortController;
+/**
+ * A job held by a worker slot. Its `AbortController` is made only when someone reads `signal`
+ * (most jobs never do, and creating one costs more than running a no-op job); an abort that comes
+ * first is kept and the signal is then born aborted with its reason, which job code cannot tell
+ * apart from a controller made up front.
+ */
+export class RunningJob {
   cause: AbortCause | undefined;
+  private controller: AbortController | undefined;
+  private reason: Error | undefined;
+
+  constructor(readonly job: JobRecord) {}
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  /** Aborts the signal (the first reason wins, as with `AbortController`). */
+  abort(reason: Error): void {
+    if (this.controller) this.controller.abort(reason);
+    else this.reason ??= reason;
+  }
 }
+
+const PROCESSING: StateName[] = ['processing'];
 
 export interface RunnerDeps {
   serverId: string;
@@ -43,7 +67,7 @@ export interface RunnerDeps {
  */
 export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<void> {
   const { job } = running;
-  const expect = { states: ['processing' as const], serverId: deps.serverId };
+  const expect = { states: PROCESSING, serverId: deps.serverId };
   const definition = deps.resolve(job.name);
   const filters = definition ? pipelineFor(definition, deps.filters) : deps.filters;
   const startedAt = deps.clock.now();
@@ -59,20 +83,26 @@ export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<voi
     return;
   }
 
-  const logger = childLogger(deps.logger, { jobId: job.id, job: job.name });
+  // The job's logger is made on first use: most runs never log.
+  let jobLogger: Logger | undefined;
+  const log = (): Logger => (jobLogger ??= childLogger(deps.logger, { jobId: job.id, job: job.name }));
   let progress: ProgressReporter | undefined;
   const context: JobContext = {
     jobId: job.id,
     name: job.name,
     queue: job.queue,
     attempt: job.attempt,
-    signal: running.controller.signal,
-    logger,
+    get signal() {
+      return running.signal;
+    },
+    get logger() {
+      return log();
+    },
     parameters: job.parameters,
     parentResult: 'parentResult' in job.parameters ? job.parameters['parentResult'] : undefined,
     serverId: deps.serverId,
     progress(value: Json) {
-      progress ??= new ProgressReporter(deps.storage, job.id, deps.serverId, logger);
+      progress ??= new ProgressReporter(deps.storage, job.id, deps.serverId, log());
       progress.report(value);
     },
   };
@@ -81,7 +111,7 @@ export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<voi
       ? undefined
       : setTimeout(() => {
           running.cause ??= 'timeout';
-          running.controller.abort(new Error(`Job timed out after ${definition.timeoutMs} ms`));
+          running.abort(new Error(`Job timed out after ${definition.timeoutMs} ms`));
         }, definition.timeoutMs);
 
   let result: Json = null;
@@ -122,7 +152,7 @@ export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<voi
     try {
       await f.onPerformed(ok ? { job, context, storage: deps.storage, result } : { job, context, storage: deps.storage, error });
     } catch (e) {
-      logger.error(`server filter ${f.name ?? '(anonymous)'} threw in onPerformed`, { error: String(e) });
+      log().error(`server filter ${f.name ?? '(anonymous)'} threw in onPerformed`, { error: String(e) });
     }
   }
 
@@ -132,15 +162,15 @@ export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<voi
     change.result = JSON.stringify(result);
     deps.complete(change, filters);
   } else if (running.cause === 'shutdown') {
-    logger.info('interrupted by server shutdown; requeued');
+    log().info('interrupted by server shutdown; requeued');
     deps.complete(deps.states.change(job.id, { state: { name: 'enqueued', reason: 'Server shutting down: interrupted and requeued', at: now } }, expect), filters);
   } else if (running.cause === 'taken-away') {
-    logger.info('stopped: the job was deleted, requeued or its lease was lost while it ran');
+    log().info('stopped: the job was deleted, requeued or its lease was lost while it ran');
   } else {
     const e = error instanceof Error ? error : new Error(String(error));
     const timedOut = running.cause === 'timeout';
     const reason = timedOut ? `Timed out after ${definition.timeoutMs} ms` : `${e.name}: ${e.message}`;
-    logger.warn(`failed: ${reason}`);
+    log().warn(`failed: ${reason}`);
     await finish(
       { state: { name: 'failed', reason, at: now, data: { error: e.message, type: timedOut ? 'Timeout' : e.name, stack: e.stack ?? '' } } },
       error,

@@ -1,8 +1,16 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { JobRecord, Storage } from '../storage/storage.js';
-import { runJob, type AbortCause, type RunnerDeps, type RunningJob } from './job-runner.js';
+import { RunningJob, runJob, type AbortCause, type RunnerDeps } from './job-runner.js';
 import { errorText } from './periodic-process.js';
+
+/**
+ * The smallest claim worth splitting a local queue for. Measured on a 2-core machine draining
+ * no-op jobs at concurrency 50: with 500 claimed, halves of 250 with overlap beat one claim of 500
+ * on Redis (+13%) and match it on Postgres; with 100 or 200 claimed, whole claims win on Postgres
+ * (by 20-25%) and tie on Redis.
+ */
+const SPLIT_MIN_BATCH = 200;
 
 export interface WorkerPoolOptions {
   serverId: string;
@@ -74,7 +82,7 @@ export class WorkerPool {
     const r = this.running.get(id);
     if (!r) return false;
     r.cause ??= cause;
-    r.controller.abort(new Error(reason));
+    r.abort(new Error(reason));
     return true;
   }
 
@@ -102,43 +110,80 @@ export class WorkerPool {
     });
   }
 
+  /**
+   * Claims jobs while there is room. When a full batch arrives and there is room for another, the
+   * next claim is sent before that batch runs, so the storage works on it while this process runs
+   * jobs (with short jobs a serial loop waits on one side or the other half of the time). For that
+   * a large local queue (capacity of at least 2 × SPLIT_MIN_BATCH) is claimed in two halves;
+   * smaller ones are claimed whole, because there a bigger batch saves more than the overlap (a
+   * Postgres claim or completion of 100 jobs costs little more than one of 50). A batch that comes
+   * back short means the queues are empty for now: the loop waits for a wake-up (new jobs, a
+   * finishing job) or the poll interval.
+   */
   private async fetchLoop(): Promise<void> {
-    const { workerCount, prefetch } = this.options;
+    const { workerCount, prefetch, pollIntervalMs } = this.options;
     const capacity = workerCount + prefetch;
+    // Two claims in flight need two batches of room; split only when halves still amortise a
+    // round trip well (see SPLIT_MIN_BATCH).
+    const batch = capacity >= 2 * SPLIT_MIN_BATCH ? Math.ceil(capacity / 2) : capacity;
     // Refill when the local queue is half empty, so batches stay large under load.
     const lowWater = Math.max(1, Math.floor(prefetch / 2));
+    let claim: Promise<JobRecord[] | undefined> | undefined;
+    let asked = 0;
+    const next = (): boolean => {
+      const room = capacity - this.running.size - this.buffer.length;
+      if (room < lowWater) return false;
+      this.dirty = false;
+      asked = Math.min(room, batch);
+      claim = this.claim(asked);
+      return true;
+    };
     while (!this.stopping) {
       this.startBuffered();
-      const room = capacity - this.running.size - this.buffer.length;
-      if (room <= 0 || this.buffer.length >= lowWater) {
+      if (!claim && !next()) {
         // Enough work in hand: a finishing job wakes the loop; wake-ups for new jobs can wait until then.
         this.dirty = false;
-        await this.sleep(this.options.pollIntervalMs);
+        await this.sleep(pollIntervalMs);
         continue;
       }
-      this.dirty = false;
-      let jobs: JobRecord[];
-      try {
-        await this.backpressure();
-        jobs = await this.storage.fetch({
-          queues: this.options.queues,
-          max: room,
-          serverId: this.options.serverId,
-          leaseMs: this.options.leaseMs,
-          now: this.clock.now(),
-        });
-        if (this.failures > 0) this.logger.info(`fetching works again after ${this.failures} failure(s)`);
-        this.failures = 0;
-      } catch (e) {
-        this.failures++;
-        const delay = Math.min(250 * 2 ** (this.failures - 1), 10_000);
-        this.logger.warn(`fetching jobs failed (${this.failures} in a row), retrying in ${delay} ms`, { error: errorText(e) });
-        await this.sleep(delay);
-        continue;
-      }
+      const jobs = await claim;
+      claim = undefined;
+      if (jobs === undefined) continue;
       for (const job of jobs) this.buffer.push(job);
-      this.startBuffered();
-      if (jobs.length < room) await this.sleep(this.options.pollIntervalMs);
+      if (this.stopping) break;
+      if (jobs.length < asked) {
+        this.startBuffered();
+        await this.sleep(pollIntervalMs);
+        continue;
+      }
+      // A full batch: more may be waiting. Ask for it now, then let the request leave (clients that
+      // pipeline send on the next tick) before this batch runs.
+      if (next()) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    const last = await claim;
+    if (last) for (const job of last) this.buffer.push(job);
+  }
+
+  /** One claim: undefined when it failed (after a back-off). */
+  private async claim(max: number): Promise<JobRecord[] | undefined> {
+    try {
+      await this.backpressure();
+      const jobs = await this.storage.fetch({
+        queues: this.options.queues,
+        max,
+        serverId: this.options.serverId,
+        leaseMs: this.options.leaseMs,
+        now: this.clock.now(),
+      });
+      if (this.failures > 0) this.logger.info(`fetching works again after ${this.failures} failure(s)`);
+      this.failures = 0;
+      return jobs;
+    } catch (e) {
+      this.failures++;
+      const delay = Math.min(250 * 2 ** (this.failures - 1), 10_000);
+      this.logger.warn(`fetching jobs failed (${this.failures} in a row), retrying in ${delay} ms`, { error: errorText(e) });
+      await this.pause(delay);
+      return undefined;
     }
   }
 
@@ -149,17 +194,40 @@ export class WorkerPool {
   }
 
   private startJob(job: JobRecord): void {
-    const running: RunningJob = { job, controller: new AbortController(), cause: undefined };
+    const running = new RunningJob(job);
     this.running.set(job.id, running);
-    runJob(running, this.deps)
-      .catch((e: unknown) => this.logger.error('a job run ended with an internal error', { jobId: job.id, error: errorText(e) }))
-      .finally(() => {
-        this.running.delete(job.id);
-        // Hand the freed slot a claimed job at once; the loop refills the local queue in batches.
-        this.startBuffered();
-        this.wake();
-        if (this.running.size === 0) for (const w of this.idleWaiters.splice(0)) w();
-      });
+    runJob(running, this.deps).then(
+      () => this.finished(job.id),
+      (e: unknown) => {
+        this.logger.error('a job run ended with an internal error', { jobId: job.id, error: errorText(e) });
+        this.finished(job.id);
+      },
+    );
+  }
+
+  private finished(id: string): void {
+    this.running.delete(id);
+    // Hand the freed slot a claimed job at once; the loop refills the local queue in batches.
+    this.startBuffered();
+    this.wake();
+    if (this.running.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /** Waits `ms`, or less if the pool stops: a back-off that wake-ups do not cut short. */
+  private pause(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const previous = this.wakeUp;
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        if (self.wakeUp === stop) self.wakeUp = previous;
+        resolve();
+      }
+      const stop = () => (this.stopping ? done() : undefined);
+      this.wakeUp = stop;
+    });
   }
 
   /** Sleeps until woken or `ms` passed. */
