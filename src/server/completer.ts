@@ -25,6 +25,9 @@ export class Completer {
   private readonly inFlight = new Set<Promise<void>>();
   private scheduled = false;
   private failures = 0;
+  private draining: Promise<void> | undefined;
+  /** The earliest deadline a caller of `flush` gave; Infinity while none waits. */
+  private deadline = Infinity;
 
   constructor(
     private readonly states: StateMachine,
@@ -85,21 +88,38 @@ export class Completer {
   /**
    * Writes everything pending; resolves when the storage has it (or `deadline` passed). Up to
    * `MAX_IN_FLIGHT` batches are written at once, so the next batch does not wait for the previous
-   * round trip: the storage stays busy and batches stay large.
+   * round trip: the storage stays busy and batches stay large. One drain loop serves every caller:
+   * a loop per call piled up while writes lagged behind (a large Redis backlog), each waking on
+   * every finished write, and the process spent its time there instead of running jobs.
    */
-  async flush(deadline = Infinity): Promise<void> {
-    while (this.pending.length > 0 || this.inFlight.size > 0) {
-      if (this.pending.length > 0 && this.inFlight.size < MAX_IN_FLIGHT) {
-        if (Date.now() > deadline) {
-          this.logger.warn(`gave up writing ${this.pending.length} job completion(s) at shutdown; their leases will expire and they will run again`);
-          for (const p of this.pending.splice(0)) p.resolve?.(false);
-          return;
-        }
-        const write: Promise<void> = this.writeBatch().finally(() => this.inFlight.delete(write));
-        this.inFlight.add(write);
-        continue;
+  flush(deadline = Infinity): Promise<void> {
+    this.deadline = Math.min(this.deadline, deadline);
+    if (!this.fill()) return Promise.resolve();
+    this.draining ??= this.drain().finally(() => {
+      this.draining = undefined;
+      this.deadline = Infinity;
+    });
+    return this.draining;
+  }
+
+  /** Starts writes while some are pending and a slot is free; false when the deadline passed. */
+  private fill(): boolean {
+    while (this.pending.length > 0 && this.inFlight.size < MAX_IN_FLIGHT) {
+      if (Date.now() > this.deadline) {
+        this.logger.warn(`gave up writing ${this.pending.length} job completion(s) at shutdown; their leases will expire and they will run again`);
+        for (const p of this.pending.splice(0)) p.resolve?.(false);
+        return false;
       }
+      const write: Promise<void> = this.writeBatch().finally(() => this.inFlight.delete(write));
+      this.inFlight.add(write);
+    }
+    return true;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.inFlight.size > 0) {
       await Promise.race(this.inFlight);
+      if (!this.fill()) return;
     }
   }
 
