@@ -30,7 +30,7 @@ async function redisVersion(): Promise<string> {
 function commit(): string {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bench'], { encoding: 'utf8' }).trim() ? ' (with uncommitted changes)' : '';
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim() ? ' (with uncommitted changes)' : '';
     return head + dirty;
   } catch {
     return 'unknown';

@@ -10,7 +10,8 @@
  * Options (also as env BENCH_<NAME>): --systems, --jobs (20000), --concurrency (50),
  * --one-by-one (2000), --latency-samples (500), --scheduled (1000), --processes (3),
  * --rss-backlogs (100000,1000000), --out (bench/results/latest.md).
- * A full default run replaces bench/results/latest.{json,md}; a partial run merges its numbers in.
+ * A full default run replaces bench/results/latest.{json,md}; a partial run merges its numbers in;
+ * --report only rewrites latest.md from latest.json.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -67,7 +68,8 @@ const workloads = workloadIds.map((id) => {
   return w;
 });
 const systems = opt('systems')?.split(',').map(systemById) ?? [...SYSTEMS];
-const fullRun = positional.length === 0 && !opt('workloads') && !opt('systems');
+const reportOnly = flags.has('report');
+const fullRun = positional.length === 0 && !opt('workloads') && !opt('systems') && !reportOnly;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = opt('out') ?? `${here}/results/latest.md`;
@@ -80,7 +82,7 @@ if (env.experiments.length) console.log(`experiment switches set (not Kiln's def
 console.log(`workloads: ${workloads.map((w) => w.id).join(', ')}; systems: ${systems.map((s) => s.id).join(', ')}\n`);
 
 const results: Result[] = [];
-for (const w of workloads) {
+for (const w of reportOnly ? [] : workloads) {
   console.log(`== ${w.title}`);
   for (const s of systems) {
     const began = performance.now();
@@ -98,13 +100,17 @@ for (const w of workloads) {
 }
 
 // Merge with earlier results unless this was a full run.
+const command = fullRun ? 'npm run bench' : `npm run bench -- ${process.argv.slice(2).join(' ')}`;
 let merged = results;
 let mergedEnv: Environment = env;
+let commands = [command];
 if (!fullRun && existsSync(jsonPath)) {
-  const previous = JSON.parse(readFileSync(jsonPath, 'utf8')) as { env: Environment; results: Result[] };
+  const previous = JSON.parse(readFileSync(jsonPath, 'utf8')) as { env: Environment; results: Result[]; commands?: string[] };
+  commands = reportOnly ? (previous.commands ?? []) : [...(previous.commands ?? []), command];
   const measured = new Set(results.map((r) => `${r.workload}\u0000${r.system}`));
   merged = [...previous.results.filter((r) => !measured.has(`${r.workload}\u0000${r.system}`)), ...results];
-  mergedEnv = { ...env, date: `${previous.env.date} (partly updated ${env.date})` };
+  const firstDate = previous.env.date.split(' (')[0]!;
+  mergedEnv = reportOnly ? previous.env : { ...env, date: `${firstDate} (partly updated ${env.date})` };
 }
 const order = (r: Result) => WORKLOADS.findIndex((w) => w.id === r.workload);
 merged.sort((a, b) => order(a) - order(b));
@@ -117,9 +123,9 @@ const targets = targetsTable(merged);
 if (targets) console.log(`${targets}\n`);
 
 const titles = new Map(WORKLOADS.filter((w) => merged.some((r) => r.workload === w.id)).map((w) => [w.id, w.title]));
-const command = fullRun ? 'npm run bench' : `npm run bench -- ${process.argv.slice(2).join(' ')}`;
+if (reportOnly && merged.length === 0) throw new Error(`--report: no results in ${jsonPath}`);
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(jsonPath, JSON.stringify({ env: mergedEnv, results: merged }, null, 2) + '\n');
-writeFileSync(out, markdown(mergedEnv, merged, SYSTEMS, titles, command));
+writeFileSync(jsonPath, JSON.stringify({ env: mergedEnv, commands, results: merged }, null, 2) + '\n');
+writeFileSync(out, markdown(mergedEnv, merged, SYSTEMS, titles, commands));
 console.log(`written ${out}`);
 process.exit(process.exitCode ?? 0);

@@ -145,6 +145,7 @@ class KilnSystem implements System {
 }
 
 function spec(backend: Backend, label: string, config: string, variant?: { suffix: string; prefetch: number }): SystemSpec {
+  if (!variant) config += ' (prefetch = workerCount: up to 2 × workerCount jobs claimed per round trip)';
   return {
     id: `kiln-${backend}${variant ? `-${variant.suffix}` : ''}`,
     label,
@@ -156,7 +157,7 @@ function spec(backend: Backend, label: string, config: string, variant?: { suffi
   };
 }
 
-export const kilnSqlite = spec('sqlite', 'Kiln SQLite', 'SqliteStorage(file in tmpdir) defaults (WAL, synchronous=normal); server defaults (prefetch = workerCount: up to 2 × workerCount claimed per round trip), workerCount = concurrency');
+export const kilnSqlite = spec('sqlite', 'Kiln SQLite', 'SqliteStorage(file in tmpdir) defaults (WAL, synchronous=normal); server defaults, workerCount = concurrency');
 export const kilnPostgres = spec('postgres', 'Kiln PG', 'PostgresStorage defaults (pool 10), own schema; server defaults, workerCount = concurrency');
 /** Kiln's local queue as large as graphile-worker's batched configuration (500 claimed at once). */
 export const kilnPostgresBatch = spec(

@@ -49,6 +49,8 @@ function post(session: Session, method: string): Promise<unknown> {
   return new Promise((resolve, reject) => session.post(method, (err, result) => (err ? reject(err) : resolve(result))));
 }
 
+// Piped into `head`, keep going after the pipe closes so the namespace is still cleaned up.
+process.stdout.on('error', () => {});
 const ns = randomBytes(4).toString('hex');
 const system = systemById(`kiln-${backend}`).create(ns);
 await system.prepare();
