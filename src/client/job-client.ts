@@ -14,6 +14,7 @@ import { orderFilters } from '../states/filters.js';
 import { DEFAULT_RETENTION, StateMachine, type Retention } from '../states/state-machine.js';
 import { statesExcept } from '../states/states.js';
 import type { Json, JobDetails, StateEntry, StateName, Storage } from '../storage/storage.js';
+import { STATE_NAMES } from '../storage/storage.js';
 
 export interface JobClientOptions {
   /** Default: `configure({ storage })`, else the embedded SQLite file `./kiln.db`. */
@@ -139,18 +140,15 @@ export class JobClient {
    */
   async requeue(id: string, condition: StateCondition & { queue?: string } = {}, reason = 'Requeued by the client'): Promise<boolean> {
     checkId(id);
-    const queue = condition.queue === undefined ? undefined : checkQueueName(condition.queue, 'queue');
     const expect = this.expect(condition, statesExcept('enqueued'));
-    const from = condition.fromState;
-    const fresh = from === undefined || from === 'failed' || from === 'succeeded' || from === 'deleted';
+    const queue = condition.queue === undefined ? undefined : checkQueueName(condition.queue, 'queue');
     const candidate = { state: { name: 'enqueued' as const, reason, at: this.clock.now() }, ...(queue ? { queue } : {}) };
-    if (fresh && from !== undefined) return this.change(id, { ...candidate, attempt: 1 }, expect);
-    if (from === undefined) {
-      // Without a condition: reset the attempt only when the job had ended, atomically per case.
-      if (await this.change(id, { ...candidate, attempt: 1 }, ['failed', 'succeeded', 'deleted'])) return true;
-      return this.change(id, candidate, ['scheduled', 'awaiting', 'processing']);
-    }
-    return this.change(id, candidate, expect);
+    const fresh = { ...candidate, attempt: 1 };
+    const from = condition.fromState;
+    if (from !== undefined) return this.change(id, ENDED_STATES.includes(from) ? fresh : candidate, expect);
+    // Without a condition: reset the attempt only when the job had ended, atomically per case.
+    if (await this.change(id, fresh, ENDED_STATES)) return true;
+    return this.change(id, candidate, statesExcept('enqueued', ...ENDED_STATES));
   }
 
   /** Moves a job to `scheduled` for a new time. */
@@ -175,7 +173,7 @@ export class JobClient {
     if (typeof condition !== 'object' || condition === null) throw new ValidationError('condition', 'must be an object');
     const from = condition.fromState;
     if (from === undefined) return otherwise;
-    if (!statesExcept().includes(from)) throw new ValidationError('fromState', `must be a state name, got ${JSON.stringify(from)}`);
+    if (!STATE_NAMES.includes(from)) throw new ValidationError('fromState', `must be a state name, got ${JSON.stringify(from)}`);
     return [from];
   }
 
@@ -231,6 +229,9 @@ export class JobClient {
   }
 
 }
+
+/** States a job has ended in; requeued from one of them, it starts its retries afresh. */
+const ENDED_STATES: StateName[] = ['failed', 'succeeded', 'deleted'];
 
 function checkId(id: unknown, field = 'id'): void {
   if (typeof id !== 'string' || id.length === 0 || id.length > 100) throw new ValidationError(field, `must be a job id string, got ${JSON.stringify(id)}`);

@@ -1,4 +1,4 @@
-import type { StateName } from '../storage/storage.js';
+import { STATE_NAMES, type StateName } from '../storage/storage.js';
 
 export type { StateName } from '../storage/storage.js';
 export { STATE_NAMES } from '../storage/storage.js';
@@ -11,12 +11,10 @@ export { STATE_NAMES } from '../storage/storage.js';
 export const FINAL_STATES: readonly StateName[] = ['succeeded', 'deleted'];
 
 export function isFinal(state: StateName): boolean {
-  return state === 'succeeded' || state === 'deleted';
+  return FINAL_STATES.includes(state);
 }
 
 /** Every state but the given ones, for compare-and-set expectations like "any but deleted". */
 export function statesExcept(...excluded: StateName[]): StateName[] {
-  return (['enqueued', 'scheduled', 'awaiting', 'processing', 'succeeded', 'failed', 'deleted'] as const).filter(
-    (s) => !excluded.includes(s),
-  );
+  return STATE_NAMES.filter((s) => !excluded.includes(s));
 }
