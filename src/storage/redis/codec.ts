@@ -1,116 +1,95 @@
 /**
- * Translation between the contract's objects and what the Lua scripts exchange: compact JSON
- * going in (decoded by cjson), flat field/value arrays coming out.
+ * Translation between the contract's objects and what the job scripts exchange (the hash layout
+ * is in keys.ts): compact JSON going in to `createJobs` (decoded by cjson), plain arguments going
+ * in to `transition`, flat field/value arrays or pasted-together JSON coming out.
  *
- * Numbers are sent as decimal strings and JSON values that Redis stores (state data, parameter
- * values, history entries) as JSON text, so cjson only ever handles strings: it never re-encodes
+ * Numbers are sent as decimal strings and JSON values that Redis stores (history entries,
+ * parameter values, results) as JSON text, so cjson only ever handles strings: it never re-encodes
  * a user's value (cjson would turn `[]` into `{}` and round numbers to 14 digits).
  */
 import { hourBucket } from '../buckets.js';
-import type {
-  Json,
-  JobRecord,
-  NewJob,
-  RecurringJobRecord,
-  StateEntry,
-  StateName,
-  TransitionChange,
-} from '../storage.js';
+import type { FetchOptions, Json, JobRecord, NewJob, StateEntry, StateName, TransitionChange } from '../storage.js';
 
 /** A job as `createJobs` in `lua/library.ts` reads it. */
 interface EncodedJob {
   id: string;
+  /** The immutable part of the record, as the `j` field stores it (see `ImmutablePart`). */
+  j: string;
   n: string;
   q: string;
-  a: string;
   s: StateName;
-  r?: string;
-  d?: string;
-  sa: string;
+  /** The first history entry. */
   e: string;
-  c: string;
   ra?: string;
   pid?: string;
-  p?: Array<[string, string]>;
+  p?: string;
   uk?: string;
   uu?: string;
   ln?: string;
 }
 
-/** A history entry as the transition script reads it. */
-interface EncodedEntry {
-  n: StateName;
-  j: string;
-  at: string;
-  r?: string;
-  d?: string;
-  /** The UTC hour of `at`, for succeeded / failed entries (counted in the hourly statistics). */
-  hb?: string;
-}
-
-/** A change as the transition script reads it. */
-interface EncodedChange {
+/** What a job's `j` field holds: the fields of its record that never change after creation. */
+interface ImmutablePart {
   id: string;
-  es: StateName[];
-  sv?: string;
-  pt?: EncodedEntry[];
-  to: EncodedEntry;
-  q?: string;
-  ra?: string;
-  ex?: string;
-  att?: string;
-  p?: Array<[string, string]>;
-  res?: string;
+  name: string;
+  args: string;
+  createdAt: number;
+  parentId: string | null;
+  uniqueKey: string | null;
 }
 
 const num = (n: number): string => String(n);
-
-/**
- * How a job hash stores nullable values (see `createJobs` in lua/library.ts): '' is null, so
- * every state change is one HSET; a reason is stored behind a '=' so that an empty reason stays
- * distinct from none.
- */
-const storedReason = (reason: string): string => `=${reason}`;
-const readReason = (v: string | undefined): string | null => (v === undefined || v === '' ? null : v.slice(1));
 const optNumber = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
 const optString = (v: string | undefined): string | null => (v === undefined || v === '' ? null : v);
 
-function encodeParameters(parameters: { [key: string]: Json } | undefined): Array<[string, string]> | undefined {
+/**
+ * Parameters as the `params` field stores them: a JSON object whose values are the parameters'
+ * JSON texts (strings only, so the scripts can merge them with cjson without touching a value).
+ * Undefined when there are none.
+ */
+function encodeParameters(parameters: { [key: string]: Json } | undefined): string | undefined {
   if (!parameters) return undefined;
-  const out: Array<[string, string]> = [];
+  const members: string[] = [];
   for (const [k, v] of Object.entries(parameters)) {
-    if (v !== undefined) out.push([k, JSON.stringify(v)]);
+    if (v !== undefined) members.push(`${JSON.stringify(k)}:${JSON.stringify(JSON.stringify(v))}`);
   }
-  return out.length > 0 ? out : undefined;
+  return members.length > 0 ? `{${members.join(',')}}` : undefined;
 }
 
-function encodeEntry(s: StateEntry): EncodedEntry {
-  const e: EncodedEntry = { n: s.name, j: JSON.stringify(s), at: num(s.at) };
-  if (s.reason !== undefined && s.reason !== null) e.r = storedReason(s.reason);
-  if (s.data) e.d = JSON.stringify(s.data);
-  if (s.name === 'succeeded' || s.name === 'failed') e.hb = num(hourBucket(s.at));
-  return e;
+/** Turns the values of a parsed `params` object from JSON texts into values, in place. */
+function parseValues(texts: { [key: string]: unknown }): { [key: string]: Json } {
+  // An own `__proto__` key (possible: JSON.parse makes it an own property) is assigned as one.
+  for (const k of Object.keys(texts)) texts[k] = JSON.parse(String(texts[k])) as Json;
+  return texts as { [key: string]: Json };
+}
+
+function decodeParameters(text: string | undefined): { [key: string]: Json } {
+  return text === undefined || text === '' ? {} : parseValues(JSON.parse(text) as { [key: string]: unknown });
 }
 
 const NON_ASCII = /[^\x00-\x7f]/;
 
 export function encodeNewJob(job: NewJob): EncodedJob {
+  const immutable: ImmutablePart = {
+    id: job.id,
+    name: job.name,
+    args: job.args,
+    createdAt: job.createdAt,
+    parentId: job.parentId ?? null,
+    uniqueKey: job.uniqueKey ?? null,
+  };
   const e: EncodedJob = {
     id: job.id,
+    j: JSON.stringify(immutable),
     n: job.name,
     q: job.queue,
-    a: job.args,
     s: job.state.name,
-    sa: num(job.state.at),
     e: JSON.stringify(job.state),
-    c: num(job.createdAt),
   };
-  if (job.state.reason !== undefined && job.state.reason !== null) e.r = storedReason(job.state.reason);
-  if (job.state.data) e.d = JSON.stringify(job.state.data);
   if (job.runAt !== undefined && job.runAt !== null) e.ra = num(job.runAt);
   if (job.parentId !== undefined && job.parentId !== null) e.pid = job.parentId;
   const p = encodeParameters(job.parameters);
-  if (p) e.p = p;
+  if (p !== undefined) e.p = p;
   if (job.uniqueKey !== undefined && job.uniqueKey !== null) e.uk = job.uniqueKey;
   if (job.uniqueUntil !== undefined && job.uniqueUntil !== null) e.uu = num(job.uniqueUntil);
   // Lua's string.lower only knows ASCII: the dashboard's case-insensitive search gets the
@@ -119,18 +98,73 @@ export function encodeNewJob(job: NewJob): EncodedJob {
   return e;
 }
 
-export function encodeChange(c: TransitionChange): EncodedChange {
-  const e: EncodedChange = { id: c.id, es: c.expectStates, to: encodeEntry(c.to) };
-  if (c.expectServerId !== undefined) e.sv = c.expectServerId;
-  if (c.passedThrough && c.passedThrough.length > 0) e.pt = c.passedThrough.map(encodeEntry);
-  if (c.queue !== undefined) e.q = c.queue;
-  if (c.runAt !== undefined && c.runAt !== null) e.ra = num(c.runAt);
-  if (c.expireAt !== undefined && c.expireAt !== null) e.ex = num(c.expireAt);
-  if (c.attempt !== undefined) e.att = num(c.attempt);
-  const p = encodeParameters(c.parameters);
-  if (p) e.p = p;
-  if (c.result !== undefined) e.res = c.result;
-  return e;
+/** The `hours` field a succeeded / failed entry is counted in, else undefined. */
+function hourField(s: StateEntry): string | undefined {
+  if (s.name === 'succeeded') return `s:${hourBucket(s.at)}`;
+  if (s.name === 'failed') return `f:${hourBucket(s.at)}`;
+  return undefined;
+}
+
+/**
+ * Appends the 12 arguments of one change to `out`, in the order `TRANSITION` (lua/jobs.ts) reads. Optional strings that may be
+ * empty (server, queue, result) are sent behind a '=', so '' always means absent.
+ */
+export function pushChange(out: string[], c: TransitionChange, now: number): void {
+  let history = JSON.stringify(c.to);
+  let counts = hourField(c.to) ?? '';
+  if (c.passedThrough && c.passedThrough.length > 0) {
+    const before = c.passedThrough.map((s) => JSON.stringify(s));
+    history = `${before.join('\n')}\n${history}`;
+    counts = [...c.passedThrough.map(hourField), counts].filter((f) => f !== undefined && f !== '').join(',');
+  }
+  out.push(
+    c.id,
+    c.expectStates.join(','),
+    c.expectServerId === undefined ? '' : `=${c.expectServerId}`,
+    c.to.name,
+    history,
+    counts,
+    c.queue === undefined ? '' : `=${c.queue}`,
+    c.to.name === 'scheduled' ? num(c.runAt ?? now) : '',
+    c.expireAt === undefined || c.expireAt === null ? '' : num(c.expireAt),
+    c.attempt === undefined ? '' : num(c.attempt),
+    encodeParameters(c.parameters) ?? '',
+    c.result === undefined ? '' : `=${c.result}`,
+  );
+}
+
+/** Parameters for `MERGE_PARAMETERS` (the JSON object of JSON texts, `{}` when empty). */
+export function mergeArgument(parameters: { [key: string]: Json }): string {
+  return encodeParameters(parameters) ?? '{}';
+}
+
+/** One claimed job as the fetch script returns it (see `FETCH` in lua/jobs.ts). */
+type ClaimedRow = [ImmutablePart, number, number, number | null, number | null, { [key: string]: unknown } | null, string | null];
+
+/** The records of the jobs a fetch claimed: the stored part from Redis, the new state from the call. */
+export function decodeClaimed(reply: unknown, o: FetchOptions): JobRecord[] {
+  const rows = JSON.parse(String(reply)) as ClaimedRow[];
+  const leaseUntil = o.now + o.leaseMs;
+  return rows.map(([j, queue, attempt, runAt, expireAt, params, result]) => ({
+    id: j.id,
+    name: j.name,
+    queue: o.queues[queue - 1] ?? '',
+    args: j.args,
+    state: 'processing',
+    stateReason: null,
+    stateData: { serverId: o.serverId },
+    createdAt: j.createdAt,
+    stateAt: o.now,
+    attempt,
+    parameters: params === null ? {} : parseValues(params),
+    runAt,
+    parentId: j.parentId,
+    serverId: o.serverId,
+    leaseUntil,
+    expireAt,
+    result,
+    uniqueKey: j.uniqueKey,
+  }));
 }
 
 /** Field/value pairs, as HGETALL and the scripts' records return them. */
@@ -147,75 +181,35 @@ export interface SequencedRecord {
   seq: number;
 }
 
+/** A record as the scripts return it: the job hash without `hist`, plus `cur`, its last entry. */
 export function decodeJob(flat: unknown): SequencedRecord {
   const m = pairs(flat);
-  const parameters: { [key: string]: Json } = {};
-  for (const [k, v] of m) {
-    if (k.startsWith('p:')) parameters[k.slice(2)] = JSON.parse(v) as Json;
-  }
-  const data = m.get('data');
+  const j = JSON.parse(m.get('j') ?? '{}') as ImmutablePart;
+  const cur = JSON.parse(m.get('cur') ?? '{}') as StateEntry;
   const record: JobRecord = {
-    id: m.get('id') ?? '',
-    name: m.get('name') ?? '',
+    id: j.id,
+    name: j.name,
     queue: m.get('queue') ?? '',
-    args: m.get('args') ?? '',
+    args: j.args,
     state: (m.get('state') ?? 'enqueued') as StateName,
-    stateReason: readReason(m.get('reason')),
-    stateData: data === undefined || data === '' ? null : (JSON.parse(data) as { [key: string]: Json }),
-    createdAt: Number(m.get('createdAt')),
-    stateAt: Number(m.get('stateAt')),
+    stateReason: cur.reason ?? null,
+    stateData: cur.data ?? null,
+    createdAt: j.createdAt,
+    stateAt: cur.at,
     attempt: Number(m.get('attempt') ?? 1),
-    parameters,
+    parameters: decodeParameters(m.get('params')),
     runAt: optNumber(m.get('runAt')),
-    parentId: m.get('parentId') ?? null,
+    parentId: j.parentId,
     serverId: optString(m.get('serverId')),
     leaseUntil: optNumber(m.get('leaseUntil')),
     expireAt: optNumber(m.get('expireAt')),
     result: m.get('result') ?? null,
-    uniqueKey: m.get('uniqueKey') ?? null,
+    uniqueKey: j.uniqueKey,
   };
   return { record, seq: Number(m.get('seq') ?? 0) };
 }
 
-/** The stored history text: JSON entries joined by commas. */
+/** The stored history text: JSON entries joined by newlines. */
 export function decodeHistory(text: string): StateEntry[] {
-  return text === '' ? [] : (JSON.parse(`[${text}]`) as StateEntry[]);
-}
-
-/** Field/value pairs of a recurring definition's hash, `null`s left out. */
-export function encodeRecurring(r: RecurringJobRecord): string[] {
-  const out = [
-    'name', r.name,
-    'queue', r.queue,
-    'args', r.args,
-    'cron', r.cron,
-    'timeZone', r.timeZone,
-    'misfire', r.misfire,
-    'paused', r.paused ? '1' : '0',
-    'createdAt', num(r.createdAt),
-  ];
-  if (r.nextExecution !== null) out.push('nextExecution', num(r.nextExecution));
-  if (r.lastExecution !== null) out.push('lastExecution', num(r.lastExecution));
-  if (r.lastJobId !== null) out.push('lastJobId', r.lastJobId);
-  if (r.error !== null) out.push('error', r.error);
-  return out;
-}
-
-export function decodeRecurring(id: string, flat: unknown): RecurringJobRecord {
-  const m = pairs(flat);
-  return {
-    id,
-    name: m.get('name') ?? '',
-    queue: m.get('queue') ?? '',
-    args: m.get('args') ?? '',
-    cron: m.get('cron') ?? '',
-    timeZone: m.get('timeZone') ?? '',
-    misfire: (m.get('misfire') ?? 'relaxed') as RecurringJobRecord['misfire'],
-    nextExecution: optNumber(m.get('nextExecution')),
-    lastExecution: optNumber(m.get('lastExecution')),
-    lastJobId: m.get('lastJobId') ?? null,
-    paused: m.get('paused') === '1',
-    createdAt: Number(m.get('createdAt')),
-    error: m.get('error') ?? null,
-  };
+  return text === '' ? [] : (JSON.parse(`[${text.replaceAll('\n', ',')}]`) as StateEntry[]);
 }

@@ -5,7 +5,7 @@
  * | key (after `{tag}:`)  | type   | holds |
  * | --------------------- | ------ | ----- |
  * | `seq`                 | string | INCR counter: a job's sequence number, the FIFO order within a queue |
- * | `job:<id>`            | hash   | one job: `name queue args state reason data createdAt stateAt attempt seq runAt parentId serverId leaseUntil expireAt result uniqueKey uniqueUntil`, its parameters as `p:<name>` fields (JSON each), its history as `hist` (JSON entries joined by `,`); `''` is null and a reason is stored behind a `=` |
+ * | `job:<id>`            | hash   | one job, see below |
  * | `q:<queue>`           | zset   | the enqueued jobs of a queue, score = seq (fetch pops the lowest); the only index of enqueued jobs |
  * | `queues`              | set    | every queue name that ever had an enqueued or processing job |
  * | `processing`          | zset   | the processing jobs, score = leaseUntil (`+inf` without a lease); their only index |
@@ -24,6 +24,20 @@
  * | `recurring:due`       | zset   | unpaused definitions with a next execution, score = nextExecution |
  * | `stats`               | hash   | lifetime `succeeded` / `failed` totals |
  * | `hours`               | hash   | `s:<hour start ms>` / `f:<hour start ms>` → successes / failures in that UTC hour |
+ *
+ * A job hash holds as few fields as the scripts need, because Redis time per job grows with every
+ * field a script reads or writes (measured on Redis 7.0: roughly 0.3 µs per field, next to 1.3 µs
+ * per command):
+ *
+ * | field | holds |
+ * | ----- | ----- |
+ * | `j` | the record's fields that never change, as one JSON text written at creation: `{"id","name","args","createdAt","parentId","uniqueKey"}` (fetch pastes it into its reply as it is) |
+ * | `state` `queue` `seq` `attempt` | current state, queue, sequence number (creation order), attempt |
+ * | `hist` | the history: JSON entries joined by newlines (JSON text has none); the last entry is the current state's, so its reason, data and time are not stored again |
+ * | `runAt` `serverId` `leaseUntil` `expireAt` | `''` is null: always present, so a state change is one HSET, never an HSET plus an HDEL |
+ * | `result` | the result's JSON text; absent until set |
+ * | `params` | the parameters as a JSON object of JSON texts (`{"retryCount":"1"}`): cjson merges strings and never re-encodes a value; absent until set |
+ * | `name` `ln` `parentId` `uniqueKey` `uniqueUntil` | what the scripts search by or check (`name`, `parentId` and `uniqueKey` repeat `j`; `ln` is the lower-cased name when it is not ASCII); absent when null |
  *
  * Enqueued and processing jobs, the hot path, are indexed once each (a fetch and a completion
  * touch three sorted sets in all); monitoring merges the queues' sets or sorts the processing set

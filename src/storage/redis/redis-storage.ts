@@ -23,13 +23,14 @@ import type {
 } from '../storage.js';
 import { HOUR_MS, denseTimeline, timelineRange } from '../buckets.js';
 import {
+  decodeClaimed,
   decodeHistory,
   decodeJob,
-  decodeRecurring,
-  encodeChange,
   encodeNewJob,
-  encodeRecurring,
+  mergeArgument,
+  pushChange,
 } from './codec.js';
+import { decodeRecurring, encodeRecurring } from './recurring-codec.js';
 import {
   closeClient,
   createClient,
@@ -212,21 +213,12 @@ export class RedisStorage implements Storage {
   async fetch(o: FetchOptions): Promise<JobRecord[]> {
     if (o.max <= 0 || o.queues.length === 0) return [];
     const entry = JSON.stringify({ name: 'processing', data: { serverId: o.serverId }, at: o.now });
-    const reply = await this.run(SCRIPTS.fetch, [
-      String(o.max),
-      o.serverId,
-      String(o.now + o.leaseMs),
-      String(o.now),
-      entry,
-      JSON.stringify({ serverId: o.serverId }),
-      ...o.queues,
-    ]);
-    return (JSON.parse(String(reply)) as unknown[]).map((flat) => decodeJob(flat).record);
+    const reply = await this.run(SCRIPTS.fetch, [String(o.max), o.serverId, String(o.now + o.leaseMs), entry, ...o.queues]);
+    return decodeClaimed(reply, o);
   }
 
   async mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }): Promise<boolean> {
-    const pairs = Object.entries(parameters).flatMap(([k, v]) => [k, JSON.stringify(v)]);
-    return (await this.run(SCRIPTS.mergeParameters, [id, serverId, ...pairs])) === 1;
+    return (await this.run(SCRIPTS.mergeParameters, [id, serverId, mergeArgument(parameters)])) === 1;
   }
 
   async renewLeases(serverId: string, ids: string[], leaseMs: number, now: number): Promise<string[]> {
@@ -236,11 +228,13 @@ export class RedisStorage implements Storage {
 
   async transition(changes: TransitionChange[], now: number): Promise<boolean[]> {
     if (changes.length === 0) return [];
-    const chunks: TransitionChange[][] = [];
-    for (let i = 0; i < changes.length; i += TRANSITION_CHUNK) chunks.push(changes.slice(i, i + TRANSITION_CHUNK));
-    const replies = await Promise.all(
-      chunks.map((chunk) => this.run(SCRIPTS.transition, [JSON.stringify(chunk.map(encodeChange)), String(now)])),
-    );
+    const calls: Array<Promise<unknown>> = [];
+    for (let i = 0; i < changes.length; i += TRANSITION_CHUNK) {
+      const args: string[] = [String(now)];
+      for (const c of changes.slice(i, i + TRANSITION_CHUNK)) pushChange(args, c, now);
+      calls.push(this.run(SCRIPTS.transition, args));
+    }
+    const replies = await Promise.all(calls);
     return replies.flatMap((reply) => (reply as number[]).map((r) => Number(r) === 1));
   }
 

@@ -53,16 +53,11 @@ end
 local woken = {}
 local aborted = {}
 
--- Hourly and lifetime counters touched during this call, flushed once at the end.
+-- Hourly counters (fields of the hours hash, 's:<hour>' / 'f:<hour>') touched during this call,
+-- flushed once at the end together with the lifetime totals they add up to.
 local counters = {}
-local function count(name, hour)
-  if name == 'succeeded' then
-    counters['s:' .. hour] = (counters['s:' .. hour] or 0) + 1
-    counters['#succeeded'] = (counters['#succeeded'] or 0) + 1
-  elseif name == 'failed' then
-    counters['f:' .. hour] = (counters['f:' .. hour] or 0) + 1
-    counters['#failed'] = (counters['#failed'] or 0) + 1
-  end
+local function count(field)
+  counters[field] = (counters[field] or 0) + 1
 end
 
 -- Sends the buffered index writes, counters and events. Every script that writes calls it last.
@@ -86,13 +81,13 @@ local function flush()
     if d > 0 then redis.call('SADD', P .. 'queues', q) end
   end
   qproc = {}
+  local succeeded, failed = 0, 0
   for field, n in pairs(counters) do
-    if string.sub(field, 1, 1) == '#' then
-      redis.call('HINCRBY', P .. 'stats', string.sub(field, 2), n)
-    else
-      redis.call('HINCRBY', P .. 'hours', field, n)
-    end
+    redis.call('HINCRBY', P .. 'hours', field, n)
+    if string.sub(field, 1, 1) == 's' then succeeded = succeeded + n else failed = failed + n end
   end
+  if succeeded > 0 then redis.call('HINCRBY', P .. 'stats', 'succeeded', succeeded) end
+  if failed > 0 then redis.call('HINCRBY', P .. 'stats', 'failed', failed) end
   counters = {}
   for q in pairs(woken) do
     redis.call('SADD', P .. 'queues', q)
@@ -151,28 +146,52 @@ local function hash(flat)
   return m
 end
 
--- A job record for the client: the hash's fields without the history, plus the id.
-local function record(id, m)
-  local out = { 'id', id }
+-- The last entry of a history text (entries are joined by newlines, which JSON text never holds
+-- outside strings, where it is escaped): the current state's entry.
+local function lastEntry(hist)
+  local from, at = 1, 0
+  while true do
+    local i = string.find(hist, '\n', from, true)
+    if not i then break end
+    at, from = i, i + 1
+  end
+  return string.sub(hist, at + 1)
+end
+
+-- A job record for the client: the hash's fields without the history, plus its last entry as
+-- 'cur' (the current state's reason, data and time).
+local function record(m)
+  local out = {}
   for k, v in pairs(m) do
     if k ~= 'hist' then
       out[#out + 1] = k
       out[#out + 1] = v
     end
   end
+  out[#out + 1] = 'cur'
+  out[#out + 1] = lastEntry(m.hist or '')
   return out
 end
 
 local function readRecord(id)
   local flat = redis.call('HGETALL', jobkey(id))
   if #flat == 0 then return nil end
-  return record(id, hash(flat))
+  return record(hash(flat))
 end
 
--- Appends history entries (JSON texts) to a history text.
+-- Appends history entries (JSON texts joined by newlines) to a history text.
 local function appendHistory(hist, entries)
-  if hist and hist ~= '' then return hist .. ',' .. table.concat(entries, ',') end
-  return table.concat(entries, ',')
+  if hist and hist ~= '' then return hist .. '\n' .. entries end
+  return entries
+end
+
+-- Merges parameters (a JSON object whose values are the parameters' JSON texts, so cjson only
+-- ever handles strings) into the stored ones.
+local function mergeParameters(stored, added)
+  if not stored or stored == '' then return added end
+  local t = cjson.decode(stored)
+  for k, v in pairs(cjson.decode(added)) do t[k] = v end
+  return cjson.encode(t)
 end
 
 -- Puts a job back in its queue (scheduled time reached, lease expired, server gone), if it is
@@ -183,8 +202,8 @@ local function requeue(id, expect, reason, now)
   if f[1] ~= expect then return false end
   unindex(id, f[1], f[2])
   local entry = '{"name":"enqueued","reason":' .. cjson.encode(reason) .. ',"at":' .. now .. '}'
-  redis.call('HSET', key, 'state', 'enqueued', 'reason', '=' .. reason, 'stateAt', now,
-    'hist', appendHistory(f[4], { entry }), 'data', '', 'runAt', '', 'serverId', '', 'leaseUntil', '')
+  redis.call('HSET', key, 'state', 'enqueued', 'hist', appendHistory(f[4], entry), 'runAt', '',
+    'serverId', '', 'leaseUntil', '')
   index(id, 'enqueued', f[2], f[3])
   return true
 end
@@ -206,9 +225,9 @@ end
 -- job, '' when created or the id of the active job holding its unique key. Fails before writing
 -- anything if an id exists already.
 --
--- Stored values: nullable fields are always present, '' meaning null (data, runAt, serverId,
--- leaseUntil, expireAt), and the reason carries a '=' before its text ('' is null, '=' is an
--- empty reason), so every state change is a single HSET, never an HSET plus an HDEL.
+-- Stored values (see keys.ts): nullable fields are always present, '' meaning null (runAt,
+-- serverId, leaseUntil, expireAt), so every state change is a single HSET, never an HSET plus an
+-- HDEL; result and params are absent until set.
 local function createJobs(jobs, now)
   local seen = {}
   for _, j in ipairs(jobs) do
@@ -226,16 +245,13 @@ local function createJobs(jobs, now)
       out[i] = holder
     else
       local seq = last + i
-      local f = { 'name', j.n, 'queue', j.q, 'args', j.a, 'state', j.s, 'reason', j.r or '',
-        'data', j.d or '', 'createdAt', j.c, 'stateAt', j.sa, 'attempt', '1', 'seq', seq,
-        'runAt', j.ra or '', 'serverId', '', 'leaseUntil', '', 'expireAt', '', 'hist', j.e }
+      local f = { 'j', j.j, 'name', j.n, 'queue', j.q, 'state', j.s, 'hist', j.e, 'attempt', '1',
+        'seq', seq, 'runAt', j.ra or '', 'serverId', '', 'leaseUntil', '', 'expireAt', '' }
       if j.pid then f[#f + 1] = 'parentId'; f[#f + 1] = j.pid end
       if j.uk then f[#f + 1] = 'uniqueKey'; f[#f + 1] = j.uk end
       if j.uu then f[#f + 1] = 'uniqueUntil'; f[#f + 1] = j.uu end
       if j.ln then f[#f + 1] = 'ln'; f[#f + 1] = j.ln end
-      if j.p then
-        for _, kv in ipairs(j.p) do f[#f + 1] = 'p:' .. kv[1]; f[#f + 1] = kv[2] end
-      end
+      if j.p then f[#f + 1] = 'params'; f[#f + 1] = j.p end
       redis.call('HSET', jobkey(j.id), unpack(f))
       index(j.id, j.s, j.q, seq, j.ra, nil)
       if j.pid then redis.call('ZADD', P .. 'children:' .. j.pid, seq, j.id) end

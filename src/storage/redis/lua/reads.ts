@@ -9,7 +9,7 @@ local id = ARGV[2]
 local flat = redis.call('HGETALL', jobkey(id))
 if #flat == 0 then return {} end
 local m = hash(flat)
-return { record(id, m), m.hist or '', redis.call('ZRANGE', P .. 'children:' .. id, 0, -1) }
+return { record(m), m.hist or '', redis.call('ZRANGE', P .. 'children:' .. id, 0, -1) }
 `;
 
 /** ARGV[2..] = parent ids (distinct). Returns the records of their awaiting children (the client sorts by seq). */
@@ -18,7 +18,7 @@ local out = {}
 for i = 2, #ARGV do
   for _, id in ipairs(redis.call('ZRANGE', P .. 'children:' .. ARGV[i], 0, -1)) do
     local m = hash(redis.call('HGETALL', jobkey(id)))
-    if m.state == 'awaiting' then out[#out + 1] = record(id, m) end
+    if m.state == 'awaiting' then out[#out + 1] = record(m) end
   end
 end
 return out
