@@ -157,7 +157,7 @@ async function main(): Promise<void> {
       await admin.query(
         `INSERT INTO "${schema}".jobs (id, name, queue, args, state, created_at, state_at, history)
          SELECT gen_random_uuid()::text, 'noop', 'default', '{}', 'enqueued', 0, 0,
-                '[{"name":"enqueued","at":0}]'::jsonb
+                '{"name":"enqueued","at":0}'
            FROM generate_series(1, 1000000)`,
       );
       await admin.query(`ANALYZE "${schema}".jobs`);

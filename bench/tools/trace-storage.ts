@@ -1,7 +1,8 @@
 /**
- * Runs a Kiln drain with the storage's hot calls counted: how many `fetch` and `transition`
- * calls the engine makes, how many jobs each carries, and how long they take. Shows whether a
- * drain is bound by round trips (small batches) or by the database.
+ * Runs a Kiln drain with every storage call counted: how many `fetch`, `transition` and other
+ * calls the engine makes, how many jobs each carries, and how long they take; and the database
+ * server's CPU per job. Shows whether a drain is bound by round trips (small batches), by the
+ * database, or by calls besides the hot two.
  *
  *   node --import tsx bench/tools/trace-storage.ts [sqlite|postgres|redis] [jobs=20000] [concurrency=50]
  *
@@ -13,7 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { Redis } from 'ioredis';
 import type { Storage } from '../../src/storage/storage.js';
-import { REDIS_URL } from '../services.js';
+import { REDIS_URL, databaseCpuMs } from '../services.js';
 import { systemById } from '../systems/index.js';
 import { StartCounter, payloads } from '../workload.js';
 
@@ -29,8 +30,8 @@ interface Stat {
 }
 const stats = new Map<string, Stat>();
 
-function wrap(storage: Storage, method: 'fetch' | 'transition' | 'renewLeases' | 'enqueueDue', size: (args: unknown[], result: unknown) => number): void {
-  const original = storage[method].bind(storage) as (...a: unknown[]) => Promise<unknown>;
+function wrap(storage: Storage, method: string, size: (args: unknown[], result: unknown) => number): void {
+  const original = ((storage as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!).bind(storage);
   (storage as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
     const t = performance.now();
     const result = await original(...args);
@@ -61,6 +62,15 @@ try {
   (system as unknown as { storage: Storage }).storage = storage;
   wrap(storage, 'fetch', (_a, r) => (r as unknown[]).length);
   wrap(storage, 'transition', (a) => (a[0] as unknown[]).length);
+  // Every other method, counted by calls (size 1).
+  for (let proto = Object.getPrototypeOf(storage); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      if (name === 'constructor' || name === 'fetch' || name === 'transition' || name === 'close' || name === 'subscribe') continue;
+      if (typeof (storage as unknown as Record<string, unknown>)[name] !== 'function' || stats.has(name)) continue;
+      if (Object.prototype.hasOwnProperty.call(storage, name)) continue;
+      wrap(storage, name, () => 1);
+    }
+  }
   const redis = backend === 'redis' ? new Redis(REDIS_URL) : undefined;
   await redis?.config('RESETSTAT');
   const profileTo = process.env['TRACE_PROFILE'];
@@ -72,11 +82,13 @@ try {
   }
   const counter = new StartCounter(jobs, 120_000);
   const cpu0 = process.cpuUsage();
+  const db0 = databaseCpuMs(backend === 'sqlite' ? 'sqlite' : backend === 'redis' ? 'redis' : 'postgres');
   const t0 = performance.now();
   const worker = await system.startWorker(concurrency, counter.handler);
   await counter.done;
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const dbMs = databaseCpuMs(backend === 'sqlite' ? 'sqlite' : backend === 'redis' ? 'redis' : 'postgres') - db0;
   if (session && profileTo) {
     const { profile } = (await post(session, 'Profiler.stop')) as { profile: unknown };
     writeFileSync(profileTo, JSON.stringify(profile));
@@ -91,6 +103,7 @@ try {
   await worker.stop();
   const busy = (cpu.user + cpu.system) / 1000;
   console.log(`kiln-${backend}: ${Math.round(counter.rate())} jobs/s; this process: ${((busy * 1000) / jobs).toFixed(1)} µs CPU per job, ${((100 * busy) / wall).toFixed(0)}% of one core`);
+  if (backend !== 'sqlite') console.log(`database server: ${((dbMs * 1000) / jobs).toFixed(1)} µs CPU per job`);
   for (const [name, s] of stats) {
     const common = [...s.sizes].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k}×${v}`).join(' ');
     console.log(`${name.padEnd(11)} calls ${s.calls}  avg batch ${(s.items / s.calls).toFixed(1)}  avg ${(s.ms / s.calls).toFixed(2)} ms  common sizes ${common}`);

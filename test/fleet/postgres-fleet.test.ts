@@ -70,7 +70,7 @@ describe('postgres fleet', { skip: url ? false : 'KILN_TEST_PG_URL is not set' }
       try {
         const { rows } = await admin.query<{ runs: number; jobs: number }>(
           `SELECT n AS runs, count(*)::int AS jobs FROM (
-             SELECT (SELECT count(*) FROM jsonb_array_elements(history) e WHERE e->>'name' = 'processing')::int AS n
+             SELECT (SELECT count(*) FROM json_array_elements(('[' || history || ']')::json) e WHERE e->>'name' = 'processing')::int AS n
                FROM "${store.schema}".jobs) h
             GROUP BY n ORDER BY n`,
         );

@@ -123,7 +123,7 @@ describe('postgres restart under a running server', { skip }, () => {
       try {
         const { rows } = await admin.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM "${store.schema}".jobs
-            WHERE (SELECT count(*) FROM jsonb_array_elements(history) e WHERE e->>'name' = 'processing') > 1`,
+            WHERE (SELECT count(*) FROM json_array_elements(('[' || history || ']')::json) e WHERE e->>'name' = 'processing') > 1`,
         );
         reclaimed = rows[0]?.n ?? 0;
       } finally {

@@ -14,25 +14,35 @@ export const COUNTER_SHARDS = 32;
  * every later call on that connection: measured, a batch completion went from 1.5 ms to 14 ms
  * within 80k jobs. Every access path of these functions has its index, so they are told to use
  * it whatever the statistics say.
+ * - Bitmap scans too: with stale statistics the claim's `id = ANY(...) AND state = 'enqueued'`
+ *   was planned as a BitmapAnd of the primary key and the whole `jobs_enqueued` index, reading
+ *   every enqueued job's entry on every fetch (15,100 entries for a claim of 100, measured).
+ * - JIT off: the planner prices a disabled path (the sequential scan of the small `servers`
+ *   table) at 10^10, far above `jit_above_cost`, so every call would compile its plan to machine
+ *   code: measured, 250 ms of database CPU per watchdog sweep, for a statement that runs in
+ *   0.3 ms. These are short statements that JIT never pays off for.
  */
-const PINNED = 'SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off';
+const PINNED =
+  'SET enable_seqscan = off SET enable_bitmapscan = off SET enable_hashjoin = off SET enable_mergejoin = off SET jit = off';
 
 /** The SET list that puts a job back in its queue (lease expiry, dead server, due schedule). */
 function requeueSet(reason: string, now: string): string {
   return `prev_state = j.state, state = 'enqueued', state_reason = ${reason}, state_data = NULL,
              state_at = ${now}, run_at = NULL, server_id = NULL, lease_until = NULL,
-             history = j.history || jsonb_build_array(jsonb_build_object('name', 'enqueued', 'reason', ${reason}, 'at', ${now}))`;
+             history = j.history || ',' || json_build_object('name', 'enqueued', 'reason', ${reason}, 'at', ${now})::text`;
 }
 
 /**
  * Migration 1: every table, index and function.
  *
- * - `jobs` holds one row per job, its history as a jsonb array on the row. The row is rewritten
- *   on every state change anyway (its state columns change; Postgres rows are immutable), so
- *   appending ~80 bytes to it costs little, while a history table adds an insert, an index entry
- *   and their WAL per transition, and a second delete per expired job. Measured with
- *   bench/postgres-history.ts (claim + complete, batches of 100): ~1,160 vs ~1,410 WAL bytes per
- *   job, and 5–10% more jobs/s for the array on the row.
+ * - `jobs` holds one row per job, its history on the row as text: the entries' JSON texts joined
+ *   by commas (the reader wraps them in brackets). The row is rewritten on every state change
+ *   anyway (its state columns change; Postgres rows are immutable), so appending ~80 bytes to it
+ *   costs little, while a history table adds an insert, an index entry and their WAL per
+ *   transition, and a second delete per expired job; and appending to text is a copy, where
+ *   appending to a jsonb array decodes and re-encodes it. Measured with bench/postgres-history.ts
+ *   (claim + complete, batches of 100): ~1,050 WAL bytes per job for text, ~1,160 for a jsonb
+ *   array, ~1,420 for a table.
  *   Times are epoch milliseconds (`bigint`), as the contract passes them.
  * - `seq` orders jobs FIFO. `prev_state` is written by every state change so that a statement's
  *   `RETURNING` knows which jobs left `processing` (for the `aborted` wake-up).
@@ -88,7 +98,7 @@ CREATE TABLE ${s}.jobs (
   parameters jsonb NOT NULL DEFAULT '{}',
   args text NOT NULL,
   result text,
-  history jsonb NOT NULL
+  history text NOT NULL
 ) WITH (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.02);
 
 CREATE INDEX jobs_enqueued ON ${s}.jobs (queue, seq) WHERE state = 'enqueued';
@@ -167,7 +177,7 @@ BEGIN
              c."createdAt", (c.state->>'at')::bigint, c."runAt", c."parentId", coalesce(c.parameters, '{}'),
              c."uniqueKey", c."uniqueUntil",
              CASE WHEN c."uniqueUntil" IS NULL OR c."uniqueUntil" > p_now THEN c."uniqueKey" END,
-             jsonb_build_array(c.state)
+             c.state::text
         FROM jsonb_to_recordset(v_pending) AS c(i integer, id text, name text, queue text, args text, state jsonb,
              "createdAt" bigint, "runAt" bigint, "parentId" text, parameters jsonb, "uniqueKey" text, "uniqueUntil" bigint)
        ORDER BY c.i
@@ -204,6 +214,9 @@ BEGIN
 END
 $fn$;
 
+-- Claims in queue priority order. The claimed rows are updated by the ctid their lock returned
+-- (a TID scan) rather than looked up again by id: the rows are locked by this statement, so the
+-- ctid is current, and a row that moved anyway fails the recheck and simply is not claimed.
 CREATE FUNCTION ${s}.fetch_jobs(p_queues text[], p_max integer, p_server text, p_lease_until bigint, p_now bigint)
 RETURNS SETOF ${s}.jobs
 LANGUAGE plpgsql ${PINNED} AS $fn$
@@ -212,7 +225,7 @@ DECLARE
   v_n integer;
   v_queue text;
   v_data jsonb := jsonb_build_object('serverId', p_server);
-  v_entry jsonb := jsonb_build_array(jsonb_build_object('name', 'processing', 'data', v_data, 'at', p_now));
+  v_entry text := ',' || json_build_object('name', 'processing', 'data', v_data, 'at', p_now)::text;
 BEGIN
   FOREACH v_queue IN ARRAY p_queues LOOP
     EXIT WHEN v_left <= 0;
@@ -221,8 +234,8 @@ BEGIN
          SET state = 'processing', prev_state = j.state, state_reason = NULL, state_data = v_data,
              state_at = p_now, server_id = p_server, lease_until = p_lease_until,
              history = j.history || v_entry
-       WHERE j.id = ANY (ARRAY(
-               SELECT c.id FROM ${s}.jobs c
+       WHERE j.ctid = ANY (ARRAY(
+               SELECT c.ctid FROM ${s}.jobs c
                 WHERE c.state = 'enqueued' AND c.queue = v_queue
                 ORDER BY c.seq LIMIT v_left
                 FOR UPDATE SKIP LOCKED))
@@ -238,7 +251,9 @@ $fn$;
 -- history, the counters (succeeded/failed of "to" and of "passedThrough", per hour and lifetime,
 -- in this backend's shard, locked in bucket order so concurrent batches cannot deadlock on them),
 -- and the wake-ups. Returns the "i" of the changes that applied.
-CREATE FUNCTION ${s}.transition_jobs(p_changes jsonb, p_now bigint, p_reacquire boolean)
+CREATE FUNCTION ${s}.transition_jobs(p_ids text[], p_expect text[], p_sid text[], p_entries text, p_sn text[],
+  p_sr text[], p_sd text, p_sa bigint[], p_q text[], p_ra bigint[], p_ea bigint[], p_att integer[], p_p text,
+  p_r text, p_cs integer[], p_cf integer[], p_hb bigint[], p_now bigint, p_reacquire boolean)
 RETURNS integer[]
 LANGUAGE plpgsql ${PINNED} AS $fn$
 DECLARE
@@ -246,47 +261,42 @@ DECLARE
   v_notified bigint;
 BEGIN
   WITH c AS (
-    SELECT * FROM jsonb_to_recordset(p_changes) AS c(i integer, id text, es text[], sid text, pt jsonb, st jsonb,
-           q text, ra bigint, ea bigint, att integer, p jsonb, r text)
+    SELECT * FROM unnest(p_ids, p_expect, p_sid, string_to_array(p_entries, E'\\x1e'), p_sn, p_sr,
+                         string_to_array(p_sd, E'\\x1e'), p_sa, p_q, p_ra, p_ea, p_att, string_to_array(p_p, E'\\x1e'),
+                         string_to_array(p_r, E'\\x1e'), p_cs, p_cf, p_hb) WITH ORDINALITY
+                   AS c(id, es, sid, e, sn, sr, sd, sa, q, ra, ea, att, p, r, cs, cf, hb, i)
      ORDER BY c.id
   ),
   u AS (
     UPDATE ${s}.jobs j SET
       prev_state = j.state,
-      state = c.st->>'name',
-      state_reason = c.st->>'reason',
-      state_data = c.st->'data',
-      state_at = (c.st->>'at')::bigint,
-      history = CASE WHEN c.pt IS NULL THEN j.history || jsonb_build_array(c.st)
-                     ELSE j.history || c.pt || jsonb_build_array(c.st) END,
+      state = c.sn,
+      state_reason = c.sr,
+      state_data = nullif(c.sd, '')::jsonb,
+      state_at = c.sa,
+      history = j.history || ',' || c.e,
       queue = coalesce(c.q, j.queue),
-      run_at = CASE WHEN c.st->>'name' = 'scheduled' THEN coalesce(c.ra, p_now) END,
+      run_at = CASE WHEN c.sn = 'scheduled' THEN coalesce(c.ra, p_now) END,
       expire_at = c.ea,
       attempt = coalesce(c.att, j.attempt),
-      parameters = CASE WHEN c.p IS NULL THEN j.parameters ELSE j.parameters || c.p END,
-      result = coalesce(c.r, j.result),
-      server_id = CASE WHEN c.st->>'name' = 'processing' THEN j.server_id END,
-      lease_until = CASE WHEN c.st->>'name' = 'processing' THEN j.lease_until END,
+      parameters = CASE WHEN c.p = '' OR c.p IS NULL THEN j.parameters ELSE j.parameters || c.p::jsonb END,
+      result = coalesce(nullif(c.r, ''), j.result),
+      server_id = CASE WHEN c.sn = 'processing' THEN j.server_id END,
+      lease_until = CASE WHEN c.sn = 'processing' THEN j.lease_until END,
       unique_slot = CASE
-        WHEN j.unique_key IS NULL OR j.state IN ${ACTIVE_SQL} OR c.st->>'name' NOT IN ${ACTIVE_SQL} THEN j.unique_slot
+        WHEN j.unique_key IS NULL OR j.state IN ${ACTIVE_SQL} OR c.sn NOT IN ${ACTIVE_SQL} THEN j.unique_slot
         WHEN p_reacquire AND (j.unique_until IS NULL OR j.unique_until > p_now)
              AND NOT EXISTS (SELECT 1 FROM ${s}.jobs o WHERE o.unique_slot = j.unique_key
                                 AND o.state IN ${ACTIVE_SQL} AND o.id <> j.id)
           THEN j.unique_key
       END
     FROM c
-    WHERE j.id = c.id AND j.state = ANY (c.es)
+    WHERE j.id = c.id AND j.state = ANY (string_to_array(c.es, ','))
       AND (c.sid IS NULL OR (j.state = 'processing' AND j.server_id = c.sid))
-    RETURNING c.i, j.id, j.queue, j.state, j.prev_state, c.sid IS NULL AS by_hand, c.pt, c.st
-  ),
-  e AS (
-    SELECT floor((x->>'at')::float8 / 3600000)::bigint * 3600000 AS bucket, x->>'name' AS name
-      FROM u CROSS JOIN LATERAL jsonb_array_elements(coalesce(u.pt, '[]'::jsonb) || jsonb_build_array(u.st)) x
-     WHERE x->>'name' IN ('succeeded', 'failed')
+    RETURNING c.i, j.id, j.queue, j.state, j.prev_state, c.sid IS NULL AS by_hand, c.cs, c.cf, c.hb
   ),
   h AS (
-    SELECT e.bucket, count(*) FILTER (WHERE e.name = 'succeeded') AS s, count(*) FILTER (WHERE e.name = 'failed') AS f
-      FROM e GROUP BY e.bucket
+    SELECT u.hb AS bucket, coalesce(sum(u.cs), 0) AS s, coalesce(sum(u.cf), 0) AS f FROM u WHERE u.hb IS NOT NULL GROUP BY u.hb
   ),
   k AS (
     INSERT INTO ${s}.counters AS t (bucket, shard, succeeded, failed)
@@ -305,7 +315,7 @@ BEGIN
       SELECT '{"t":"a","id":' || to_json(u.id)::text || '}' FROM u WHERE u.prev_state = 'processing' AND u.by_hand
     ) w
   )
-  SELECT coalesce((SELECT array_agg(u.i) FROM u), '{}'), (SELECT count(*) FROM n) INTO v_applied, v_notified;
+  SELECT coalesce((SELECT array_agg((u.i - 1)::integer) FROM u), '{}'), (SELECT count(*) FROM n) INTO v_applied, v_notified;
   RETURN v_applied;
 END
 $fn$;
