@@ -24,13 +24,15 @@ return out
 export const FETCH = String.raw`
 local max = tonumber(ARGV[2])
 local serverId, leaseUntil, entry = ARGV[3], ARGV[4], ARGV[5]
-local out = {}
+-- The reply's pieces, joined once at the end: no string is made per job.
+local out = { '[' }
+local o = 1
 local n = 0
 for qi = 6, #ARGV do
   local need = max - n
   if need <= 0 then break end
   local queue = ARGV[qi]
-  local index_ = ',' .. (qi - 5) .. ','
+  local tail = ',' .. (qi - 5) .. ','
   local popped = redis.call('ZPOPMIN', P .. 'q:' .. queue, need)
   for i = 1, #popped, 2 do
     local id = popped[i]
@@ -44,14 +46,19 @@ for qi = 6, #ARGV do
       if not runAt or runAt == '' then runAt = 'null' end
       if not expireAt or expireAt == '' then expireAt = 'null' end
       if f[7] then result = cjson.encode(f[7]) end
+      if n > 0 then out[o + 1] = '],['; else out[o + 1] = '[' end
+      out[o + 2] = f[2]; out[o + 3] = tail; out[o + 4] = f[3]; out[o + 5] = ','; out[o + 6] = runAt
+      out[o + 7] = ','; out[o + 8] = expireAt; out[o + 9] = ','; out[o + 10] = f[6] or 'null'
+      out[o + 11] = ','; out[o + 12] = result
+      o = o + 12
       n = n + 1
-      out[n] = '[' .. f[2] .. index_ .. f[3] .. ',' .. runAt .. ',' .. expireAt .. ',' .. (f[6] or 'null') .. ',' .. result .. ']'
     end
   end
 end
 flush()
 if n == 0 then return '[]' end
-return '[' .. table.concat(out, ',') .. ']'
+out[o + 1] = ']]'
+return table.concat(out)
 `;
 
 /**
@@ -68,7 +75,7 @@ local n = 0
 for b = 3, #ARGV, 12 do
   local id, expect, sv, to = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
   local key = jobkey(id)
-  local f = redis.call('HMGET', key, 'state', 'serverId', 'queue', 'seq', 'hist', 'expireAt')
+  local f = redis.call('HMGET', key, 'state', 'serverId', 'queue', 'seq', 'hist')
   local state = f[1]
   local ok = state and (expect == state or string.find(',' .. expect .. ',', ',' .. state .. ',', 1, true))
   if ok and sv ~= '' and (state ~= 'processing' or f[2] ~= string.sub(sv, 2)) then ok = false end
@@ -77,8 +84,10 @@ for b = 3, #ARGV, 12 do
     out[n] = 0
   else
     local counts = ARGV[b + 5]
-    if counts ~= '' then
+    if string.find(counts, ',', 1, true) then
       for field in string.gmatch(counts, '[^,]+') do count(field) end
+    elseif counts ~= '' then
+      count(counts)
     end
     unindex(id, state, f[3])
     local queue = f[3]
@@ -97,11 +106,9 @@ for b = 3, #ARGV, 12 do
     elseif state == 'processing' then
       lease = redis.call('HGET', key, 'leaseUntil') or ''
     end
-    if ex ~= '' then
-      zadd(P .. 'expire', ex, id)
-    elseif f[6] and f[6] ~= '' then
-      zrem(P .. 'expire', id)
-    end
+    -- Without an expiry the job leaves the expire set (removing an absent member costs less
+    -- than reading the field that would tell).
+    if ex ~= '' then zadd(P .. 'expire', ex, id) else zrem(P .. 'expire', id) end
     local attempt, params, result = ARGV[b + 9], ARGV[b + 10], ARGV[b + 11]
     if attempt ~= '' then sets[#sets + 1] = 'attempt'; sets[#sets + 1] = attempt end
     if params ~= '' then
