@@ -37,7 +37,17 @@ import {
   type PostgresLogger,
   type PostgresStorageOptions,
 } from './options.js';
-import { KILN_TYPES, toJob, toRecurring, toServer, type JobRow, type RecurringRow, type ServerRow } from './rows.js';
+import {
+  KILN_TYPES,
+  toClaimedJob,
+  toJob,
+  toRecurring,
+  toServer,
+  type ClaimedRow,
+  type JobRow,
+  type RecurringRow,
+  type ServerRow,
+} from './rows.js';
 import { statements, type Statement, type Statements } from './sql.js';
 
 /** Something that runs queries: the pool, a checked-out client, or the application's `tx`. */
@@ -320,20 +330,15 @@ export class PostgresStorage implements Storage {
 
   async fetch(o: FetchOptions): Promise<JobRecord[]> {
     if (o.max <= 0 || o.queues.length === 0) return [];
-    const res = await this.run<JobRow & { seq: number }>(this.sql.fetch, [
-      o.queues,
-      o.max,
-      o.serverId,
-      o.now + o.leaseMs,
-      o.now,
-    ]);
+    const leaseUntil = o.now + o.leaseMs;
+    const res = await this.run<ClaimedRow>(this.sql.fetch, [o.queues, o.max, o.serverId, leaseUntil, o.now]);
     const rank = new Map<string, number>();
     o.queues.forEach((q, i) => {
       if (!rank.has(q)) rank.set(q, i);
     });
     return res.rows
-      .sort((a, b) => (rank.get(a.queue) ?? 0) - (rank.get(b.queue) ?? 0) || a.seq - b.seq)
-      .map(toJob);
+      .sort((a, b) => (rank.get(a.o_queue) ?? 0) - (rank.get(b.o_queue) ?? 0) || a.o_seq - b.o_seq)
+      .map((r) => toClaimedJob(r, o.serverId, leaseUntil, o.now));
   }
 
   async mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }): Promise<boolean> {

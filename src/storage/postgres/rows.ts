@@ -58,6 +58,47 @@ export function toJob(r: JobRow): JobRecord {
   };
 }
 
+/** A row of `fetch_jobs`: the columns a claim does not set. */
+export interface ClaimedRow {
+  o_seq: number;
+  o_id: string;
+  o_name: string;
+  o_queue: string;
+  o_args: string;
+  o_created_at: number;
+  o_attempt: number;
+  o_parameters: { [key: string]: Json };
+  o_parent_id: string | null;
+  o_run_at: number | null;
+  o_expire_at: number | null;
+  o_result: string | null;
+  o_unique_key: string | null;
+}
+
+/** A job just claimed: its row, and the state the claim gave it (as `fetch_jobs` writes it). */
+export function toClaimedJob(r: ClaimedRow, serverId: string, leaseUntil: number, now: number): JobRecord {
+  return {
+    id: r.o_id,
+    name: r.o_name,
+    queue: r.o_queue,
+    args: r.o_args,
+    state: 'processing',
+    stateReason: null,
+    stateData: { serverId },
+    createdAt: r.o_created_at,
+    stateAt: now,
+    attempt: r.o_attempt,
+    parameters: r.o_parameters,
+    runAt: r.o_run_at,
+    parentId: r.o_parent_id,
+    serverId,
+    leaseUntil,
+    expireAt: r.o_expire_at,
+    result: r.o_result,
+    uniqueKey: r.o_unique_key,
+  };
+}
+
 export interface ServerRow {
   id: string;
   name: string;

@@ -56,7 +56,7 @@ export function statements(schema: string) {
     createJobs: named('create', `SELECT o_i, o_id FROM ${s}.create_jobs($1::jsonb, $2::bigint)`),
     fetch: named(
       'fetch',
-      `SELECT j.seq, ${cols} FROM ${s}.fetch_jobs($1::text[], $2::integer, $3::text, $4::bigint, $5::bigint) j`,
+      `SELECT * FROM ${s}.fetch_jobs($1::text[], $2::integer, $3::text, $4::bigint, $5::bigint)`,
     ),
     transition: named(
       'transition',
