@@ -106,8 +106,9 @@ function hourField(s: StateEntry): string | undefined {
 }
 
 /**
- * Appends the 12 arguments of one change to `out`, in the order `TRANSITION` (lua/jobs.ts) reads. Optional strings that may be
- * empty (server, queue, result) are sent behind a '=', so '' always means absent.
+ * Appends the 9 arguments of one change to `out`, in the order `TRANSITION` (lua/jobs.ts) reads.
+ * Optional strings that may be empty (server, result) are sent behind a '=', so '' always means
+ * absent; the options a completion never has travel together as one JSON text.
  */
 export function pushChange(out: string[], c: TransitionChange, now: number): void {
   let history = JSON.stringify(c.to);
@@ -117,6 +118,12 @@ export function pushChange(out: string[], c: TransitionChange, now: number): voi
     history = `${before.join('\n')}\n${history}`;
     counts = [...c.passedThrough.map(hourField), counts].filter((f) => f !== undefined && f !== '').join(',');
   }
+  const options: string[] = [];
+  if (c.queue !== undefined) options.push(`"q":${JSON.stringify(c.queue)}`);
+  if (c.to.name === 'scheduled') options.push(`"ra":"${num(c.runAt ?? now)}"`);
+  if (c.attempt !== undefined) options.push(`"att":"${num(c.attempt)}"`);
+  const p = encodeParameters(c.parameters);
+  if (p !== undefined) options.push(`"p":${p}`);
   out.push(
     c.id,
     c.expectStates.join(','),
@@ -124,12 +131,9 @@ export function pushChange(out: string[], c: TransitionChange, now: number): voi
     c.to.name,
     history,
     counts,
-    c.queue === undefined ? '' : `=${c.queue}`,
-    c.to.name === 'scheduled' ? num(c.runAt ?? now) : '',
     c.expireAt === undefined || c.expireAt === null ? '' : num(c.expireAt),
-    c.attempt === undefined ? '' : num(c.attempt),
-    encodeParameters(c.parameters) ?? '',
     c.result === undefined ? '' : `=${c.result}`,
+    options.length === 0 ? '' : `{${options.join(',')}}`,
   );
 }
 

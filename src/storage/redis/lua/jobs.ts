@@ -33,8 +33,11 @@ for qi = 6, #ARGV do
   if need <= 0 then break end
   local queue = ARGV[qi]
   local tail = ',' .. (qi - 5) .. ','
-  local popped = redis.call('ZPOPMIN', P .. 'q:' .. queue, need)
-  for i = 1, #popped, 2 do
+  -- The lowest members without their scores (ZPOPMIN formats every score as a double).
+  local qkey = K_QUEUE[queue]
+  local popped = redis.call('ZRANGE', qkey, 0, need - 1)
+  if #popped > 0 then redis.call('ZREMRANGEBYRANK', qkey, 0, #popped - 1) end
+  for i = 1, #popped do
     local id = popped[i]
     local key = jobkey(id)
     local f = redis.call('HMGET', key, 'state', 'j', 'attempt', 'runAt', 'expireAt', 'params', 'result', 'hist')
@@ -62,17 +65,18 @@ return table.concat(out)
 `;
 
 /**
- * ARGV[2] = now, then 12 arguments per change (codec.ts changeArguments): id, expected states
- * joined by ',', '=' .. expected server or '', target state, the new history entries (JSON joined
- * by newlines), the hourly counters to raise joined by ',', '=' .. queue or '', runAt or '',
- * expireAt or '', attempt or '', parameters (JSON object of JSON texts) or '', '=' .. result or ''.
- * Plain arguments instead of one JSON document: decoding the document cost more Redis time than
- * the rest of a completion. Returns 1 / 0 per change: applied or not.
+ * ARGV[2] = now, then 9 arguments per change (codec.ts pushChange): id, expected states joined by
+ * ',', '=' .. expected server or '', target state, the new history entries (JSON joined by
+ * newlines), the hourly counters to raise joined by ',', expireAt or '', '=' .. result or '', and
+ * '' or a JSON object of the options a completion does not use: q (queue), ra (runAt), att
+ * (attempt), p (parameters, an object of JSON texts). Plain arguments instead of one JSON
+ * document: decoding the document cost more Redis time than the rest of a completion. Returns
+ * 1 / 0 per change: applied or not.
  */
 export const TRANSITION = String.raw`
 local out = {}
 local n = 0
-for b = 3, #ARGV, 12 do
+for b = 3, #ARGV, 9 do
   local id, expect, sv, to = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
   local key = jobkey(id)
   local f = redis.call('HMGET', key, 'state', 'serverId', 'queue', 'seq', 'hist')
@@ -90,32 +94,36 @@ for b = 3, #ARGV, 12 do
       count(counts)
     end
     unindex(id, state, f[3])
-    local queue = f[3]
-    local runAt, ex = ARGV[b + 7], ARGV[b + 8]
-    local sets = { 'state', to, 'hist', appendHistory(f[5], ARGV[b + 4]), 'runAt', runAt, 'expireAt', ex }
-    local q = ARGV[b + 6]
-    if q ~= '' then
-      queue = string.sub(q, 2)
-      sets[#sets + 1] = 'queue'; sets[#sets + 1] = queue
+    local ex, result, options = ARGV[b + 6], ARGV[b + 7], ARGV[b + 8]
+    local queue, runAt = f[3], ''
+    if options ~= '' then
+      options = cjson.decode(options)
+      runAt = options.ra or ''
     end
+    local sets = { 'state', to, 'hist', appendHistory(f[5], ARGV[b + 4]), 'runAt', runAt, 'expireAt', ex }
     -- A job that stays processing keeps its server and lease; any other state has neither.
     local lease = ''
     if to ~= 'processing' then
-      sets[#sets + 1] = 'serverId'; sets[#sets + 1] = ''
-      sets[#sets + 1] = 'leaseUntil'; sets[#sets + 1] = ''
+      sets[9] = 'serverId'; sets[10] = ''
+      sets[11] = 'leaseUntil'; sets[12] = ''
     elseif state == 'processing' then
       lease = redis.call('HGET', key, 'leaseUntil') or ''
     end
+    if result ~= '' then sets[#sets + 1] = 'result'; sets[#sets + 1] = string.sub(result, 2) end
+    if options ~= '' then
+      if options.q then
+        queue = options.q
+        sets[#sets + 1] = 'queue'; sets[#sets + 1] = queue
+      end
+      if options.att then sets[#sets + 1] = 'attempt'; sets[#sets + 1] = options.att end
+      if options.p then
+        sets[#sets + 1] = 'params'
+        sets[#sets + 1] = mergeParameters(redis.call('HGET', key, 'params'), options.p)
+      end
+    end
     -- Without an expiry the job leaves the expire set (removing an absent member costs less
     -- than reading the field that would tell).
-    if ex ~= '' then zadd(P .. 'expire', ex, id) else zrem(P .. 'expire', id) end
-    local attempt, params, result = ARGV[b + 9], ARGV[b + 10], ARGV[b + 11]
-    if attempt ~= '' then sets[#sets + 1] = 'attempt'; sets[#sets + 1] = attempt end
-    if params ~= '' then
-      sets[#sets + 1] = 'params'
-      sets[#sets + 1] = mergeParameters(redis.call('HGET', key, 'params'), params)
-    end
-    if result ~= '' then sets[#sets + 1] = 'result'; sets[#sets + 1] = string.sub(result, 2) end
+    if ex ~= '' then zadd(K_EXPIRE, ex, id) else zrem(K_EXPIRE, id) end
     redis.call('HSET', key, unpack(sets))
     index(id, to, queue, f[4], runAt, lease)
     if state == 'processing' and sv == '' then aborted[#aborted + 1] = id end
@@ -136,7 +144,7 @@ for i = 4, #ARGV do
   local f = redis.call('HMGET', key, 'state', 'serverId')
   if f[1] == 'processing' and f[2] == serverId then
     redis.call('HSET', key, 'leaseUntil', leaseUntil)
-    zadd(P .. 'processing', leaseUntil, id)
+    zadd(K_PROCESSING, leaseUntil, id)
   else
     lost[#lost + 1] = id
   end
@@ -149,11 +157,11 @@ return lost
 export const ENQUEUE_DUE = String.raw`
 local now = ARGV[2]
 local n = 0
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'scheduled', '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))) do
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_SCHEDULED, '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))) do
   if requeue(id, 'scheduled', 'Scheduled time reached', now) then
     n = n + 1
   else
-    redis.call('ZREM', P .. 'scheduled', id)
+    redis.call('ZREM', K_SCHEDULED, id)
   end
 end
 flush()
@@ -164,12 +172,12 @@ return n
 export const RELEASE_EXPIRED_LEASES = String.raw`
 local now = ARGV[2]
 local n = 0
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'processing', '-inf', '(' .. now, 'LIMIT', 0, tonumber(ARGV[3]))) do
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_PROCESSING, '-inf', '(' .. now, 'LIMIT', 0, tonumber(ARGV[3]))) do
   local serverId = redis.call('HGET', jobkey(id), 'serverId')
   if requeue(id, 'processing', 'Lease of server ' .. tostring(serverId) .. ' expired', now) then
     n = n + 1
   else
-    redis.call('ZREM', P .. 'processing', id)
+    redis.call('ZREM', K_PROCESSING, id)
   end
 end
 flush()
@@ -179,10 +187,10 @@ return n
 /** ARGV[2] = now, [3] = limit. Deletes jobs whose expireAt <= now, earliest first. Returns how many. */
 export const DELETE_EXPIRED = String.raw`
 local n = 0
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'expire', '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))) do
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_EXPIRE, '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))) do
   local key = jobkey(id)
   local f = redis.call('HMGET', key, 'state', 'queue', 'parentId', 'uniqueKey')
-  zrem(P .. 'expire', id)
+  zrem(K_EXPIRE, id)
   if f[1] then
     unindex(id, f[1], f[2])
     if f[3] then redis.call('ZREM', P .. 'children:' .. f[3], id) end
@@ -203,6 +211,6 @@ export const MERGE_PARAMETERS = String.raw`
 local key = jobkey(ARGV[2])
 local f = redis.call('HMGET', key, 'state', 'serverId', 'params')
 if f[1] ~= 'processing' or f[2] ~= ARGV[3] then return 0 end
-redis.call('HSET', key, 'params', mergeParameters(f[3], ARGV[4]))
+redis.call('HSET', key, 'params', mergeParameters(f[3], cjson.decode(ARGV[4])))
 return 1
 `;

@@ -19,6 +19,17 @@ local ACTIVE = { enqueued = true, scheduled = true, awaiting = true, processing 
 
 local function jobkey(id) return P .. 'job:' .. id end
 
+-- Index key names, each built once per call (every concatenation makes Lua hash a new string).
+local K_PROCESSING, K_SCHEDULED, K_EXPIRE = P .. 'processing', P .. 'scheduled', P .. 'expire'
+local function cached(prefix)
+  return setmetatable({}, { __index = function(t, name)
+    local k = P .. prefix .. name
+    t[name] = k
+    return k
+  end })
+end
+local K_QUEUE, K_STATE = cached('q:'), cached('state:')
+
 -- A variadic command over a long list, in slices (Lua's unpack handles a few thousand values).
 -- The slice size is even, so ZADD's score/member pairs stay together.
 local function many(cmd, key, list)
@@ -111,31 +122,31 @@ end
 -- Removes a job from the indexes of its state.
 local function unindex(id, state, queue)
   if state == 'enqueued' then
-    zrem(P .. 'q:' .. queue, id)
+    zrem(K_QUEUE[queue], id)
   elseif state == 'processing' then
-    zrem(P .. 'processing', id)
+    zrem(K_PROCESSING, id)
     qproc[queue] = (qproc[queue] or 0) - 1
   else
-    zrem(P .. 'state:' .. state, id)
-    if state == 'scheduled' then zrem(P .. 'scheduled', id) end
+    zrem(K_STATE[state], id)
+    if state == 'scheduled' then zrem(K_SCHEDULED, id) end
   end
 end
 
 -- Adds a job to the indexes of its state. runAt / leaseUntil may be nil or ''.
 local function index(id, state, queue, seq, runAt, leaseUntil)
   if state == 'enqueued' then
-    zadd(P .. 'q:' .. queue, seq, id)
+    zadd(K_QUEUE[queue], seq, id)
     woken[queue] = true
   elseif state == 'processing' then
     if leaseUntil and leaseUntil ~= '' then
-      zadd(P .. 'processing', leaseUntil, id)
+      zadd(K_PROCESSING, leaseUntil, id)
     else
-      zadd(P .. 'processing', '+inf', id)
+      zadd(K_PROCESSING, '+inf', id)
     end
     qproc[queue] = (qproc[queue] or 0) + 1
   else
-    zadd(P .. 'state:' .. state, seq, id)
-    if state == 'scheduled' and runAt and runAt ~= '' then zadd(P .. 'scheduled', runAt, id) end
+    zadd(K_STATE[state], seq, id)
+    if state == 'scheduled' and runAt and runAt ~= '' then zadd(K_SCHEDULED, runAt, id) end
   end
 end
 
@@ -185,12 +196,13 @@ local function appendHistory(hist, entries)
   return entries
 end
 
--- Merges parameters (a JSON object whose values are the parameters' JSON texts, so cjson only
--- ever handles strings) into the stored ones.
+-- Merges parameters (a table of JSON texts, decoded from a JSON object whose values are the
+-- parameters' JSON texts, so cjson only ever handles strings) into the stored ones (such an
+-- object's text, or nil).
 local function mergeParameters(stored, added)
-  if not stored or stored == '' then return added end
+  if not stored or stored == '' then return cjson.encode(added) end
   local t = cjson.decode(stored)
-  for k, v in pairs(cjson.decode(added)) do t[k] = v end
+  for k, v in pairs(added) do t[k] = v end
   return cjson.encode(t)
 end
 
