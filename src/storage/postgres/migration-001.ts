@@ -259,8 +259,8 @@ $fn$;
 -- history, the counters (succeeded/failed of "to" and of "passedThrough", per hour and lifetime,
 -- in this backend's shard, locked in bucket order so concurrent batches cannot deadlock on them),
 -- and the wake-ups. Returns the "i" of the changes that applied.
-CREATE FUNCTION ${s}.transition_jobs(p_ids text[], p_expect text[], p_sid text[], p_entries text, p_sn text[],
-  p_sr text[], p_sd text, p_sa bigint[], p_q text[], p_ra bigint[], p_ea bigint[], p_att integer[], p_p text,
+CREATE FUNCTION ${s}.transition_jobs(p_ids text, p_expect text, p_sid text, p_entries text, p_sn text,
+  p_sr text[], p_sd text, p_sa bigint[], p_q text, p_ra bigint[], p_ea bigint[], p_att integer[], p_p text,
   p_r text, p_cs integer[], p_cf integer[], p_hb bigint[], p_now bigint, p_reacquire boolean)
 RETURNS integer[]
 LANGUAGE plpgsql ${PINNED} AS $fn$
@@ -269,8 +269,10 @@ DECLARE
   v_notified bigint;
 BEGIN
   WITH c AS (
-    SELECT * FROM unnest(p_ids, p_expect, p_sid, string_to_array(p_entries, E'\\x1e'), p_sn, p_sr,
-                         string_to_array(p_sd, E'\\x1e'), p_sa, p_q, p_ra, p_ea, p_att, string_to_array(p_p, E'\\x1e'),
+    SELECT * FROM unnest(string_to_array(p_ids, E'\\x1e'), string_to_array(p_expect, E'\\x1e'),
+                         string_to_array(p_sid, E'\\x1e', E'\\x1f'), string_to_array(p_entries, E'\\x1e'),
+                         string_to_array(p_sn, E'\\x1e'), p_sr, string_to_array(p_sd, E'\\x1e'), p_sa,
+                         string_to_array(p_q, E'\\x1e', E'\\x1f'), p_ra, p_ea, p_att, string_to_array(p_p, E'\\x1e'),
                          string_to_array(p_r, E'\\x1e'), p_cs, p_cf, p_hb) WITH ORDINALITY
                    AS c(id, es, sid, e, sn, sr, sd, sa, q, ra, ea, att, p, r, cs, cf, hb, i)
      ORDER BY c.id

@@ -60,8 +60,8 @@ export function statements(schema: string) {
     ),
     transition: named(
       'transition',
-      `SELECT ${s}.transition_jobs($1::text[], $2::text[], $3::text[], $4::text, $5::text[], $6::text[], $7::text,
-         $8::bigint[], $9::text[], $10::bigint[], $11::bigint[], $12::integer[], $13::text, $14::text, $15::integer[],
+      `SELECT ${s}.transition_jobs($1::text, $2::text, $3::text, $4::text, $5::text, $6::text[], $7::text,
+         $8::bigint[], $9::text, $10::bigint[], $11::bigint[], $12::integer[], $13::text, $14::text, $15::integer[],
          $16::integer[], $17::bigint[], $18::bigint, $19::boolean) AS applied`,
     ),
     renewLeases: named('renew', `SELECT id FROM ${s}.renew_leases($1::text, $2::text[], $3::bigint) id`),
