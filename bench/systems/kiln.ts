@@ -5,12 +5,27 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BackgroundJobServer, JobClient, defineJob, silentLogger, type Storage } from '../../src/index.js';
-import { SqliteStorage } from '../../src/storage/sqlite/index.js';
-import { PostgresStorage } from '../../src/storage/postgres/index.js';
-import { RedisStorage } from '../../src/storage/redis/redis-storage.js';
+import { existsSync } from 'node:fs';
+import type { JobClient as JobClientType, Storage } from '../../src/index.js';
 import { PG_URL, REDIS_URL, deleteRedisKeys, dropSchema } from '../services.js';
 import type { Backend, Handler, Payload, RunningWorker, System, SystemSpec } from '../system.js';
+
+/**
+ * Kiln as its users run it: the compiled package in dist/ (`npm run bench` builds it first), as
+ * the peers run from their compiled packages. Not the TypeScript sources through tsx: its
+ * transform keeps function names by wrapping every closure in a helper call, which Kiln would
+ * pay for each closure it makes per job (1-2% of a drain's samples, measured) and users never do.
+ * The types still come from the sources.
+ */
+async function fromDist<T>(path: string): Promise<T> {
+  const url = new URL(`../../dist/${path}`, import.meta.url);
+  if (!existsSync(url)) throw new Error(`bench: ${url.pathname} is missing; run \`npm run build\` first (\`npm run bench\` does)`);
+  return (await import(url.href)) as T;
+}
+const { BackgroundJobServer, JobClient, defineJob, silentLogger } = await fromDist<typeof import('../../src/index.js')>('index.js');
+const { SqliteStorage } = await fromDist<typeof import('../../src/storage/sqlite/index.js')>('storage/sqlite/index.js');
+const { PostgresStorage } = await fromDist<typeof import('../../src/storage/postgres/index.js')>('storage/postgres/index.js');
+const { RedisStorage } = await fromDist<typeof import('../../src/storage/redis/redis-storage.js')>('storage/redis/redis-storage.js');
 
 let current: Handler = () => {};
 
@@ -84,14 +99,14 @@ function namespace(backend: Backend, ns: string): Namespace {
 
 class KilnSystem implements System {
   private storage: Storage | undefined;
-  private client: JobClient | undefined;
+  private client: JobClientType | undefined;
 
   constructor(
     private readonly space: Namespace,
     private readonly serverOptions: { prefetch?: number },
   ) {}
 
-  private get jobs(): JobClient {
+  private get jobs(): JobClientType {
     this.storage ??= this.space.storage();
     this.client ??= new JobClient({ storage: this.storage, logger: silentLogger });
     return this.client;
