@@ -137,6 +137,15 @@ export function pushChange(out: string[], c: TransitionChange, now: number): voi
   );
 }
 
+/** The earliest expireAt among changes, '' if none: when their batch of the expiry log is due. */
+export function earliestExpiry(changes: TransitionChange[]): string {
+  let earliest = Infinity;
+  for (const c of changes) {
+    if (c.expireAt !== undefined && c.expireAt !== null && c.expireAt < earliest) earliest = c.expireAt;
+  }
+  return earliest === Infinity ? '' : num(earliest);
+}
+
 /** Parameters for `MERGE_PARAMETERS` (the JSON object of JSON texts, `{}` when empty). */
 export function mergeArgument(parameters: { [key: string]: Json }): string {
   return encodeParameters(parameters) ?? '{}';

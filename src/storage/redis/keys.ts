@@ -12,7 +12,9 @@
  * | `qproc`               | hash   | queue → number of processing jobs |
  * | `scheduled`           | zset   | scheduled jobs with a time, score = runAt |
  * | `state:<state>`       | zset   | the jobs in `scheduled`, `awaiting`, `succeeded`, `failed`, `deleted`, score = seq (counts and newest-first pages) |
- * | `expire`              | zset   | jobs with an expiry, score = expireAt (read by `deleteExpired`) |
+ * | `expire`              | zset   | the batches of the expiry log, score = when a batch is due (at or before its earliest expireAt); read by `deleteExpired` |
+ * | `expire:<n>`          | list   | one batch: `id`, `expireAt` pairs of the jobs one transition call gave an expiry; an entry counts while the job's `expireAt` field still equals it |
+ * | `expire:seq`          | string | INCR counter numbering the batches |
  * | `children:<id>`       | zset   | ids of the continuations of a parent, score = seq |
  * | `uk:<uniqueKey>`      | set    | ids of the existing jobs carrying a unique key |
  * | `servers`             | hash   | server id → JSON record (without `heartbeatAt`) |
@@ -42,6 +44,9 @@
  * Enqueued and processing jobs, the hot path, are indexed once each (a fetch and a completion
  * touch three sorted sets in all); monitoring merges the queues' sets or sorts the processing set
  * instead, which is cheap for a page and the processing set is bounded by the running workers.
+ * Expiries are a log rather than a sorted set of every retained job: a completion appends its
+ * entry to its call's batch (no insert into a set of a day's jobs), and `deleteExpired` checks each
+ * entry against the job's `expireAt` field, so a changed or cleared expiry needs no write at all.
  *
  * The Lua scripts build the same names from the key prefix they receive as `KEYS[1]` (see
  * `lua/library.ts`); this module is the JavaScript side of the same layout.

@@ -26,6 +26,7 @@ import {
   decodeClaimed,
   decodeHistory,
   decodeJob,
+  earliestExpiry,
   encodeNewJob,
   mergeArgument,
   pushChange,
@@ -230,8 +231,9 @@ export class RedisStorage implements Storage {
     if (changes.length === 0) return [];
     const calls: Array<Promise<unknown>> = [];
     for (let i = 0; i < changes.length; i += TRANSITION_CHUNK) {
-      const args: string[] = [String(now)];
-      for (const c of changes.slice(i, i + TRANSITION_CHUNK)) pushChange(args, c, now);
+      const chunk = changes.slice(i, i + TRANSITION_CHUNK);
+      const args: string[] = [String(now), earliestExpiry(chunk)];
+      for (const c of chunk) pushChange(args, c, now);
       calls.push(this.run(SCRIPTS.transition, args));
     }
     const replies = await Promise.all(calls);

@@ -65,7 +65,8 @@ return table.concat(out)
 `;
 
 /**
- * ARGV[2] = now, then 9 arguments per change (codec.ts pushChange): id, expected states joined by
+ * ARGV[2] = now, [3] = the earliest expireAt among the changes ('' if none), then 9 arguments
+ * per change (codec.ts pushChange): id, expected states joined by
  * ',', '=' .. expected server or '', target state, the new history entries (JSON joined by
  * newlines), the hourly counters to raise joined by ',', expireAt or '', '=' .. result or '', and
  * '' or a JSON object of the options a completion does not use: q (queue), ra (runAt), att
@@ -74,9 +75,10 @@ return table.concat(out)
  * 1 / 0 per change: applied or not.
  */
 export const TRANSITION = String.raw`
+expiringFrom = ARGV[3]
 local out = {}
 local n = 0
-for b = 3, #ARGV, 9 do
+for b = 4, #ARGV, 9 do
   local id, expect, sv, to = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
   local key = jobkey(id)
   local f = redis.call('HMGET', key, 'state', 'serverId', 'queue', 'seq', 'hist')
@@ -121,9 +123,8 @@ for b = 3, #ARGV, 9 do
         sets[#sets + 1] = mergeParameters(redis.call('HGET', key, 'params'), options.p)
       end
     end
-    -- Without an expiry the job leaves the expire set (removing an absent member costs less
-    -- than reading the field that would tell).
-    if ex ~= '' then zadd(K_EXPIRE, ex, id) else zrem(K_EXPIRE, id) end
+    -- A job losing its expiry needs nothing more: its log entry no longer matches its field.
+    if ex ~= '' then expires(id, ex) end
     redis.call('HSET', key, unpack(sets))
     index(id, to, queue, f[4], runAt, lease)
     if state == 'processing' and sv == '' then aborted[#aborted + 1] = id end
@@ -184,20 +185,51 @@ flush()
 return n
 `;
 
-/** ARGV[2] = now, [3] = limit. Deletes jobs whose expireAt <= now, earliest first. Returns how many. */
+/**
+ * ARGV[2] = now, [3] = limit. Deletes jobs whose expireAt <= now, the earliest batches of the
+ * expiry log first. Returns how many.
+ *
+ * A due batch is read whole: entries that no longer match their job's expireAt (changed,
+ * cleared, job gone) are dropped, due ones deleted, later ones moved to a new batch due at their
+ * earliest. When the limit is reached in a batch, its unread rest stays in it, still due.
+ */
 export const DELETE_EXPIRED = String.raw`
+local now, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
 local n = 0
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_EXPIRE, '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))) do
-  local key = jobkey(id)
-  local f = redis.call('HMGET', key, 'state', 'queue', 'parentId', 'uniqueKey')
-  zrem(K_EXPIRE, id)
-  if f[1] then
-    unindex(id, f[1], f[2])
-    if f[3] then redis.call('ZREM', P .. 'children:' .. f[3], id) end
-    if f[4] then redis.call('SREM', P .. 'uk:' .. f[4], id) end
-    redis.call('DEL', key)
-    n = n + 1
+while n < limit do
+  local due = redis.call('ZRANGEBYSCORE', K_EXPIRE, '-inf', now, 'LIMIT', 0, 1)
+  if #due == 0 then break end
+  local batch = due[1]
+  local log = P .. 'expire:' .. batch
+  local entries = redis.call('LRANGE', log, 0, -1)
+  local read = 0
+  for i = 1, #entries, 2 do
+    if n >= limit then break end
+    local id, expireAt = entries[i], entries[i + 1]
+    local key = jobkey(id)
+    local f = redis.call('HMGET', key, 'state', 'queue', 'parentId', 'uniqueKey', 'expireAt')
+    if f[5] == expireAt then
+      if tonumber(expireAt) <= now then
+        unindex(id, f[1], f[2])
+        if f[3] then redis.call('ZREM', P .. 'children:' .. f[3], id) end
+        if f[4] then redis.call('SREM', P .. 'uk:' .. f[4], id) end
+        redis.call('DEL', key)
+        n = n + 1
+      else
+        expires(id, expireAt)
+        local at = tonumber(expireAt)
+        if not expiringFrom or at < expiringFrom then expiringFrom = at end
+      end
+    end
+    read = i + 1
   end
+  if read >= #entries then
+    redis.call('DEL', log)
+    redis.call('ZREM', K_EXPIRE, batch)
+  else
+    redis.call('LTRIM', log, read, -1)
+  end
+  logExpiries()
 end
 flush()
 return n

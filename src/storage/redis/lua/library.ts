@@ -71,8 +71,30 @@ local function count(field)
   counters[field] = (counters[field] or 0) + 1
 end
 
--- Sends the buffered index writes, counters and events. Every script that writes calls it last.
+-- Expiries set during this call: (id, expireAt) pairs, written by flush() as one batch of the
+-- expiry log (see keys.ts): an append per job instead of an insert into a sorted set of every
+-- retained job. An entry stays valid while the job's expireAt field still holds its expireAt.
+-- The script sets expiringFrom, when the batch is due: at or before its earliest expireAt
+-- (tonumber costs as much as the rest of a completion, so the client computes it).
+local expiring = {}
+local expiringFrom = nil
+local function expires(id, expireAt)
+  expiring[#expiring + 1] = id
+  expiring[#expiring + 1] = expireAt
+end
+
+local function logExpiries()
+  if #expiring == 0 then return end
+  local batch = redis.call('INCR', P .. 'expire:seq')
+  many('RPUSH', P .. 'expire:' .. batch, expiring)
+  redis.call('ZADD', K_EXPIRE, expiringFrom, batch)
+  expiring, expiringFrom = {}, nil
+end
+
+-- Sends the buffered index writes, expiries, counters and events. Every script that writes calls
+-- it last.
 local function flush()
+  logExpiries()
   for key, members in pairs(zops) do
     local adds, rems = {}, {}
     for id, score in pairs(members) do
