@@ -73,7 +73,15 @@ export class BackgroundJobServer implements AsyncDisposable {
     });
     this.pool = new WorkerPool(
       this.storage,
-      { serverId: this.id, workerCount: o.workerCount, prefetch: o.prefetch, queues: o.queues, leaseMs: o.leaseMs, pollIntervalMs: o.pollMs },
+      {
+        serverId: this.id,
+        workerCount: o.workerCount,
+        prefetch: o.prefetch,
+        maxPrefetch: o.maxPrefetch,
+        queues: o.queues,
+        leaseMs: o.leaseMs,
+        pollIntervalMs: o.pollMs,
+      },
       {
         serverId: this.id,
         storage: this.storage,

@@ -9,6 +9,15 @@ import type { JobFilter } from '../states/filters.js';
 import type { Storage } from '../storage/storage.js';
 
 /** Options of `BackgroundJobServer`. Every one has a default; durations take ms or `'30s'`. */
+
+/**
+ * The ceiling of the default, adaptive prefetch. Measured on a 2-core machine draining no-op
+ * jobs on Postgres at concurrency 50: claims of 250 (prefetch 450) cost 26 µs of database CPU
+ * per job against 30 µs for claims of 100, and run 1.4× as many jobs per second; beyond that the
+ * gain is small and a stopping server has more claimed jobs to hand back.
+ */
+const MAX_ADAPTIVE_PREFETCH = 1_000;
+
 export interface ServerOptions {
   /** Default: `configure({ storage })`, else the embedded SQLite file `./kiln.db`. */
   storage?: Storage;
@@ -18,9 +27,13 @@ export interface ServerOptions {
   workerCount?: number;
   /**
    * Jobs claimed ahead of free slots and kept in a local queue, so a busy server fetches in large
-   * batches (graphile-worker's local queue). Default: `workerCount` (so up to twice that many jobs
-   * are claimed per fetch). They keep their leases and go back to their queue at shutdown; use
-   * 0 to claim only as many jobs as there are free slots (fairest across many servers).
+   * batches (graphile-worker's local queue). They keep their leases and go back to their queue at
+   * shutdown. Default: `workerCount` (so up to twice that many jobs are claimed per fetch),
+   * growing by doubling up to `8 × workerCount` (at most 1,000) while the slots run out of jobs
+   * before the next batch arrives, i.e. only while jobs finish faster than a round trip, and back
+   * to `workerCount` when a claim finds the queues empty: slow jobs are never hoarded, fast ones
+   * are claimed in batches large enough to keep the slots busy. A number given here is fixed;
+   * use 0 to claim only as many jobs as there are free slots (fairest across many servers).
    */
   prefetch?: number;
   /** Queues to take jobs from, in priority order. Default `['default']`. */
@@ -60,6 +73,8 @@ export interface ResolvedServerOptions {
   jobs: AnyJobDefinition[] | undefined;
   workerCount: number;
   prefetch: number;
+  /** The most the prefetch grows to while slots starve: `prefetch` itself when it was given. */
+  maxPrefetch: number;
   queues: string[];
   leaseMs: number;
   heartbeatMs: number;
@@ -90,6 +105,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   if (!Number.isInteger(prefetch) || prefetch < 0 || prefetch > 100_000) {
     throw new ValidationError('prefetch', `must be a whole number from 0 to 100000, got ${String(prefetch)}`);
   }
+  const maxPrefetch = o.prefetch === undefined ? Math.max(prefetch, Math.min(8 * workerCount, MAX_ADAPTIVE_PREFETCH)) : prefetch;
   const queues = o.queues ?? ['default'];
   if (!Array.isArray(queues) || queues.length === 0) throw new ValidationError('queues', 'must be a non-empty array of queue names');
   queues.forEach((q, i) => checkQueueName(q, `queues[${i}]`));
@@ -113,6 +129,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     jobs: o.jobs,
     workerCount,
     prefetch,
+    maxPrefetch,
     queues: [...queues],
     leaseMs,
     heartbeatMs,

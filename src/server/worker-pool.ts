@@ -17,6 +17,8 @@ export interface WorkerPoolOptions {
   workerCount: number;
   /** Jobs claimed ahead of free slots and held in memory (see `ServerOptions.prefetch`). */
   prefetch: number;
+  /** How far the prefetch may grow while slots starve; equal to `prefetch` to keep it fixed. */
+  maxPrefetch: number;
   queues: string[];
   leaseMs: number;
   /** How often an idle pool looks for work when no wake-up arrives. */
@@ -40,6 +42,8 @@ export class WorkerPool {
   private dirty = false;
   private idleWaiters: Array<() => void> = [];
   private failures = 0;
+  /** The prefetch in force: `options.prefetch`, doubled while slots starve (see `fetchLoop`). */
+  private prefetch: number;
 
   constructor(
     private readonly storage: Storage,
@@ -49,7 +53,14 @@ export class WorkerPool {
     private readonly logger: Logger,
     /** Awaited before each fetch: resolves when the pool may claim more work. */
     private readonly backpressure: () => Promise<void> = () => Promise.resolve(),
-  ) {}
+  ) {
+    this.prefetch = options.prefetch;
+  }
+
+  /** The prefetch in force now (for tests and monitoring). */
+  get currentPrefetch(): number {
+    return this.prefetch;
+  }
 
   start(): void {
     this.loop = this.fetchLoop();
@@ -119,17 +130,31 @@ export class WorkerPool {
    * Postgres claim or completion of 100 jobs costs little more than one of 50). A batch that comes
    * back short means the queues are empty for now: the loop waits for a wake-up (new jobs, a
    * finishing job) or the poll interval.
+   *
+   * The prefetch adapts (unless fixed by the options): a full batch that arrives, after another
+   * full one, to find the local queue empty and a slot free means the slots ran dry waiting on
+   * the round trip, so the prefetch doubles, up to `maxPrefetch`; a short batch (the backlog is
+   * gone) sets it back. Slow jobs keep the slots busy and the local queue filled, so they never
+   * make it grow.
    */
   private async fetchLoop(): Promise<void> {
-    const { workerCount, prefetch, pollIntervalMs } = this.options;
-    const capacity = workerCount + prefetch;
-    // Two claims in flight need two batches of room; split only when halves still amortise a
-    // round trip well (see SPLIT_MIN_BATCH).
-    const batch = capacity >= 2 * SPLIT_MIN_BATCH ? Math.ceil(capacity / 2) : capacity;
-    // Refill when the local queue is half empty, so batches stay large under load.
-    const lowWater = Math.max(1, Math.floor(prefetch / 2));
+    const { workerCount, pollIntervalMs } = this.options;
+    let capacity = 0;
+    let batch = 0;
+    let lowWater = 0;
+    const size = (): void => {
+      capacity = workerCount + this.prefetch;
+      // Two claims in flight need two batches of room; split only when halves still amortise a
+      // round trip well (see SPLIT_MIN_BATCH).
+      batch = capacity >= 2 * SPLIT_MIN_BATCH ? Math.ceil(capacity / 2) : capacity;
+      // Refill when the local queue is half empty, so batches stay large under load.
+      lowWater = Math.max(1, Math.floor(this.prefetch / 2));
+    };
+    size();
     let claim: Promise<JobRecord[] | undefined> | undefined;
     let asked = 0;
+    // Full batches in a row since the pool started or last found the queues empty.
+    let fullInARow = 0;
     const next = (): boolean => {
       const room = capacity - this.running.size - this.buffer.length;
       if (room < lowWater) return false;
@@ -149,12 +174,25 @@ export class WorkerPool {
       const jobs = await claim;
       claim = undefined;
       if (jobs === undefined) continue;
+      // The local queue ran dry and a slot is free although the last claim came back full: the
+      // slots waited on the round trip. (Not after the first claim, which finds an idle pool.)
+      const starved = fullInARow > 0 && this.buffer.length === 0 && this.running.size < workerCount;
       for (const job of jobs) this.buffer.push(job);
       if (this.stopping) break;
       if (jobs.length < asked) {
+        fullInARow = 0;
+        if (this.prefetch !== this.options.prefetch) {
+          this.prefetch = this.options.prefetch;
+          size();
+        }
         this.startBuffered();
         await this.sleep(pollIntervalMs);
         continue;
+      }
+      fullInARow++;
+      if (starved && this.prefetch < this.options.maxPrefetch) {
+        this.prefetch = Math.min(this.options.maxPrefetch, Math.max(1, this.prefetch * 2));
+        size();
       }
       // A full batch: more may be waiting. Ask for it now, then let the request leave (clients that
       // pipeline send on the next tick) before this batch runs.
