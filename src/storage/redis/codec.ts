@@ -1,14 +1,13 @@
 /**
- * Translation between the contract's objects and what the job scripts exchange (the hash layout
- * is in keys.ts): compact JSON going in to `createJobs` (decoded by cjson), plain arguments going
- * in to `transition`, flat field/value arrays or pasted-together JSON coming out.
+ * Translation between the contract's jobs and what the job scripts exchange (the hash layout is
+ * in keys.ts): compact JSON going in to `createJobs` (decoded by cjson), flat field/value arrays
+ * or pasted-together JSON coming out. What `transition` sends is in transition-arguments.ts.
  *
  * Numbers are sent as decimal strings and JSON values that Redis stores (history entries,
  * parameter values, results) as JSON text, so cjson only ever handles strings: it never re-encodes
  * a user's value (cjson would turn `[]` into `{}` and round numbers to 14 digits).
  */
-import { hourBucket } from '../buckets.js';
-import type { FetchOptions, Json, JobRecord, NewJob, StateEntry, StateName, TransitionChange } from '../storage.js';
+import type { FetchOptions, Json, JobRecord, NewJob, StateEntry, StateName } from '../storage.js';
 
 /** A job as `createJobs` in `lua/library.ts` reads it. */
 interface EncodedJob {
@@ -47,7 +46,7 @@ const optString = (v: string | undefined): string | null => (v === undefined || 
  * JSON texts (strings only, so the scripts can merge them with cjson without touching a value).
  * Undefined when there are none.
  */
-function encodeParameters(parameters: { [key: string]: Json } | undefined): string | undefined {
+export function encodeParameters(parameters: { [key: string]: Json } | undefined): string | undefined {
   if (!parameters) return undefined;
   const members: string[] = [];
   for (const [k, v] of Object.entries(parameters)) {
@@ -96,54 +95,6 @@ export function encodeNewJob(job: NewJob): EncodedJob {
   // JavaScript lower case of names that need it.
   if (NON_ASCII.test(job.name)) e.ln = job.name.toLowerCase();
   return e;
-}
-
-/** The `hours` field a succeeded / failed entry is counted in, else undefined. */
-function hourField(s: StateEntry): string | undefined {
-  if (s.name === 'succeeded') return `s:${hourBucket(s.at)}`;
-  if (s.name === 'failed') return `f:${hourBucket(s.at)}`;
-  return undefined;
-}
-
-/**
- * Appends the 9 arguments of one change to `out`, in the order `TRANSITION` (lua/jobs.ts) reads.
- * Optional strings that may be empty (server, result) are sent behind a '=', so '' always means
- * absent; the options a completion never has travel together as one JSON text.
- */
-export function pushChange(out: string[], c: TransitionChange, now: number): void {
-  let history = JSON.stringify(c.to);
-  let counts = hourField(c.to) ?? '';
-  if (c.passedThrough && c.passedThrough.length > 0) {
-    const before = c.passedThrough.map((s) => JSON.stringify(s));
-    history = `${before.join('\n')}\n${history}`;
-    counts = [...c.passedThrough.map(hourField), counts].filter((f) => f !== undefined && f !== '').join(',');
-  }
-  const options: string[] = [];
-  if (c.queue !== undefined) options.push(`"q":${JSON.stringify(c.queue)}`);
-  if (c.to.name === 'scheduled') options.push(`"ra":"${num(c.runAt ?? now)}"`);
-  if (c.attempt !== undefined) options.push(`"att":"${num(c.attempt)}"`);
-  const p = encodeParameters(c.parameters);
-  if (p !== undefined) options.push(`"p":${p}`);
-  out.push(
-    c.id,
-    c.expectStates.join(','),
-    c.expectServerId === undefined ? '' : `=${c.expectServerId}`,
-    c.to.name,
-    history,
-    counts,
-    c.expireAt === undefined || c.expireAt === null ? '' : num(c.expireAt),
-    c.result === undefined ? '' : `=${c.result}`,
-    options.length === 0 ? '' : `{${options.join(',')}}`,
-  );
-}
-
-/** The earliest expireAt among changes, '' if none: when their batch of the expiry log is due. */
-export function earliestExpiry(changes: TransitionChange[]): string {
-  let earliest = Infinity;
-  for (const c of changes) {
-    if (c.expireAt !== undefined && c.expireAt !== null && c.expireAt < earliest) earliest = c.expireAt;
-  }
-  return earliest === Infinity ? '' : num(earliest);
 }
 
 /** Parameters for `MERGE_PARAMETERS` (the JSON object of JSON texts, `{}` when empty). */

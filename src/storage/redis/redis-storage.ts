@@ -22,16 +22,9 @@ import type {
   TransitionChange,
 } from '../storage.js';
 import { HOUR_MS, denseTimeline, timelineRange } from '../buckets.js';
-import {
-  decodeClaimed,
-  decodeHistory,
-  decodeJob,
-  earliestExpiry,
-  encodeNewJob,
-  mergeArgument,
-  pushChange,
-} from './codec.js';
+import { decodeClaimed, decodeHistory, decodeJob, encodeNewJob, mergeArgument } from './codec.js';
 import { decodeRecurring, encodeRecurring } from './recurring-codec.js';
+import { transitionArguments } from './transition-arguments.js';
 import {
   closeClient,
   createClient,
@@ -231,10 +224,7 @@ export class RedisStorage implements Storage {
     if (changes.length === 0) return [];
     const calls: Array<Promise<unknown>> = [];
     for (let i = 0; i < changes.length; i += TRANSITION_CHUNK) {
-      const chunk = changes.slice(i, i + TRANSITION_CHUNK);
-      const args: string[] = [String(now), earliestExpiry(chunk)];
-      for (const c of chunk) pushChange(args, c, now);
-      calls.push(this.run(SCRIPTS.transition, args));
+      calls.push(this.run(SCRIPTS.transition, transitionArguments(changes.slice(i, i + TRANSITION_CHUNK), now)));
     }
     const replies = await Promise.all(calls);
     return replies.flatMap((reply) => (reply as number[]).map((r) => Number(r) === 1));
