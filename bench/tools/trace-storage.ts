@@ -31,10 +31,8 @@ interface Stat {
 const stats = new Map<string, Stat>();
 
 function wrap(storage: Storage, method: string, size: (args: unknown[], result: unknown) => number): void {
-  const original = ((storage as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!).bind(storage);
-  (storage as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
-    const t = performance.now();
-    const result = await original(...args);
+  const original = ((storage as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!).bind(storage);
+  const record = (args: unknown[], result: unknown, t: number): void => {
     const s = stats.get(method) ?? { calls: 0, items: 0, ms: 0, sizes: new Map() };
     const n = size(args, result);
     s.calls++;
@@ -42,7 +40,16 @@ function wrap(storage: Storage, method: string, size: (args: unknown[], result: 
     s.ms += performance.now() - t;
     s.sizes.set(n, (s.sizes.get(n) ?? 0) + 1);
     stats.set(method, s);
-    return result;
+  };
+  // Asynchronous calls are timed to their end; a backend's synchronous helpers pass through as they are.
+  (storage as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+    const t = performance.now();
+    const result: unknown = original(...args);
+    if (!(result instanceof Promise)) return result;
+    return result.then((value: unknown) => {
+      record(args, value, t);
+      return value;
+    });
   };
 }
 
