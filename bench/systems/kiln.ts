@@ -160,7 +160,7 @@ class KilnSystem implements System {
 }
 
 function spec(backend: Backend, label: string, config: string, variant?: { suffix: string; prefetch: number }): SystemSpec {
-  if (!variant) config += ' (prefetch = workerCount: up to 2 × workerCount jobs claimed per round trip)';
+  if (!variant) config += ' (default prefetch: workerCount, doubling up to 16 × workerCount while fast jobs leave the slots waiting on round trips)';
   return {
     id: `kiln-${backend}${variant ? `-${variant.suffix}` : ''}`,
     label,

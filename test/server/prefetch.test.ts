@@ -14,7 +14,7 @@ class RecordingStorage extends MemoryStorage {
 }
 
 describe('adaptive prefetch', () => {
-  it('grows the claims while fast jobs leave the slots waiting on round trips, up to 8 × workerCount', async () => {
+  it('grows the claims while fast jobs leave the slots waiting on round trips, up to 16 × workerCount', async () => {
     const storage = new RecordingStorage();
     const client = new JobClient({ storage, logger: silentLogger });
     let done = 0;
@@ -25,10 +25,10 @@ describe('adaptive prefetch', () => {
     await waitFor('all 600 ran', () => done === 600);
     await server.dispose();
     const largest = Math.max(...storage.asked);
-    // Default prefetch = workerCount: claims start at 4 + 4 = 8 and may grow to 4 + 32 = 36.
+    // Default prefetch = workerCount: claims start at 4 + 4 = 8 and may grow to 4 + 64 = 68.
     assert.equal(storage.asked[0], 8, 'the first claim is workerCount + prefetch');
     assert.ok(largest > 8, `claims grew past workerCount + prefetch (largest ${largest})`);
-    assert.ok(largest <= 36, `claims stayed within workerCount + 8 × workerCount (largest ${largest})`);
+    assert.ok(largest <= 68, `claims stayed within workerCount + 16 × workerCount (largest ${largest})`);
     assert.equal((await storage.statistics()).states.succeeded, 600);
   });
 
