@@ -41,7 +41,9 @@ export class StateMachine {
       if (!filter.onStateElection) continue;
       const before = ctx.candidate;
       try {
-        await filter.onStateElection(ctx);
+        // Most filters decide synchronously (the retry filter does): await only a thenable.
+        const pending: unknown = filter.onStateElection(ctx);
+        if (typeof (pending as PromiseLike<void> | undefined)?.then === 'function') await pending;
       } catch (e) {
         this.logger.error(`elect-state filter ${filter.name ?? '(anonymous)'} threw; its choice is ignored`, { error: String(e) });
         ctx.candidate = before;

@@ -104,6 +104,18 @@ function joinNames(values: (string | null)[], what: string): string {
   return out;
 }
 
+/**
+ * `JSON.stringify(entry)` for a history entry whose data is already JSON text: the state data is
+ * stringified once for its column and pasted here, not a second time (a worker's completions are
+ * most of what a drain sends).
+ */
+function entryJson(entry: StateEntry, data: string | undefined): string {
+  let out = `{"name":${JSON.stringify(entry.name)}`;
+  if (entry.reason !== undefined) out += `,"reason":${JSON.stringify(entry.reason)}`;
+  if (data !== undefined) out += `,"data":${data}`;
+  return `${out},"at":${JSON.stringify(entry.at)}}`;
+}
+
 /** An array literal of numbers, `{1,NULL,3}`: what node-pg would send, without quoting each one. */
 function numberArray(values: (number | null)[]): string {
   let out = '{';
@@ -141,7 +153,8 @@ class ChangeColumns {
     this.serverIds.push(c.expectServerId ?? null);
     this.names.push(to.name);
     this.reasons.push(to.reason ?? null);
-    this.data.push(to.data === undefined ? '' : JSON.stringify(to.data));
+    const data = to.data === undefined ? undefined : JSON.stringify(to.data);
+    this.data.push(data ?? '');
     this.at.push(to.at);
     let entries = '';
     let succeeded = 0;
@@ -154,7 +167,7 @@ class ChangeColumns {
       else continue;
       hourOf ??= entry.at;
     }
-    this.entries.push(entries + JSON.stringify(to));
+    this.entries.push(entries + entryJson(to, data));
     if (to.name === 'succeeded') succeeded++;
     else if (to.name === 'failed') failed++;
     // Counted in the hour of "to" when it counts, else of the first counted entry: the entries
