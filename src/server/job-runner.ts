@@ -1,13 +1,13 @@
 import { fromJsonText, validateWithSchema } from '../jobs/args.js';
 import type { JobContext } from '../jobs/context.js';
 import type { AnyJobDefinition } from '../jobs/define-job.js';
-import { childLogger, type Logger } from '../logger.js';
+import type { Logger } from '../logger.js';
 import { NonRetryableError } from '../states/automatic-retry.js';
 import { orderFilters, type CandidateState, type JobFilter } from '../states/filters.js';
 import type { StateMachine } from '../states/state-machine.js';
 import type { Json, JobRecord, StateName, Storage, TransitionChange } from '../storage/storage.js';
 import type { Clock } from '../clock.js';
-import { ProgressReporter } from './progress-reporter.js';
+import { RunContext } from './run-context.js';
 
 /** Why a running job's signal was aborted. */
 export type AbortCause = 'shutdown' | 'taken-away' | 'timeout';
@@ -71,41 +71,15 @@ export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<voi
   const definition = deps.resolve(job.name);
   const filters = definition ? pipelineFor(definition, deps.filters) : deps.filters;
   const startedAt = deps.clock.now();
-  const finish = async (candidate: CandidateState, error?: unknown): Promise<void> => {
-    const change = await deps.states.elect(job, candidate, expect, filters, error);
-    deps.complete(change, filters);
-  };
 
   if (!definition) {
     const reason = `Unknown job '${job.name}': no definition with this name is registered on server ${deps.serverId}. Requeue it once a server that knows it runs.`;
     deps.logger.error(reason, { jobId: job.id });
-    await finish({ state: { name: 'failed', reason, at: startedAt, data: { error: reason, type: 'UnknownJob' } } }, new NonRetryableError(reason));
+    await finish(deps, job, { state: { name: 'failed', reason, at: startedAt, data: { error: reason, type: 'UnknownJob' } } }, expect, filters, new NonRetryableError(reason));
     return;
   }
 
-  // The job's logger is made on first use: most runs never log.
-  let jobLogger: Logger | undefined;
-  const log = (): Logger => (jobLogger ??= childLogger(deps.logger, { jobId: job.id, job: job.name }));
-  let progress: ProgressReporter | undefined;
-  const context: JobContext = {
-    jobId: job.id,
-    name: job.name,
-    queue: job.queue,
-    attempt: job.attempt,
-    get signal() {
-      return running.signal;
-    },
-    get logger() {
-      return log();
-    },
-    parameters: job.parameters,
-    parentResult: 'parentResult' in job.parameters ? job.parameters['parentResult'] : undefined,
-    serverId: deps.serverId,
-    progress(value: Json) {
-      progress ??= new ProgressReporter(deps.storage, job.id, deps.serverId, log());
-      progress.report(value);
-    },
-  };
+  const context = new RunContext(running, deps.serverId, deps.storage, deps.logger);
   const timer =
     definition.timeoutMs === undefined
       ? undefined
@@ -134,7 +108,7 @@ export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<voi
     }
     if (canceled !== undefined) {
       clearTimeout(timer);
-      await finish({ state: { name: 'deleted', reason: `Canceled by a filter: ${canceled}`, at: deps.clock.now() } });
+      await finish(deps, job, { state: { name: 'deleted', reason: `Canceled by a filter: ${canceled}`, at: deps.clock.now() } }, expect, filters);
       return;
     }
     const value = await (definition.run as (a: unknown, c: JobContext) => unknown)(args, context);
@@ -146,13 +120,13 @@ export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<voi
     clearTimeout(timer);
   }
 
-  await progress?.flush();
+  await context.flushProgress();
   for (const f of filters) {
     if (!f.onPerformed) continue;
     try {
       await f.onPerformed(ok ? { job, context, storage: deps.storage, result } : { job, context, storage: deps.storage, error });
     } catch (e) {
-      log().error(`server filter ${f.name ?? '(anonymous)'} threw in onPerformed`, { error: String(e) });
+      context.logger.error(`server filter ${f.name ?? '(anonymous)'} threw in onPerformed`, { error: String(e) });
     }
   }
 
@@ -162,20 +136,36 @@ export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<voi
     change.result = JSON.stringify(result);
     deps.complete(change, filters);
   } else if (running.cause === 'shutdown') {
-    log().info('interrupted by server shutdown; requeued');
+    context.logger.info('interrupted by server shutdown; requeued');
     deps.complete(deps.states.change(job.id, { state: { name: 'enqueued', reason: 'Server shutting down: interrupted and requeued', at: now } }, expect), filters);
   } else if (running.cause === 'taken-away') {
-    log().info('stopped: the job was deleted, requeued or its lease was lost while it ran');
+    context.logger.info('stopped: the job was deleted, requeued or its lease was lost while it ran');
   } else {
     const e = error instanceof Error ? error : new Error(String(error));
     const timedOut = running.cause === 'timeout';
     const reason = timedOut ? `Timed out after ${definition.timeoutMs} ms` : `${e.name}: ${e.message}`;
-    log().warn(`failed: ${reason}`);
+    context.logger.warn(`failed: ${reason}`);
     await finish(
+      deps,
+      job,
       { state: { name: 'failed', reason, at: now, data: { error: e.message, type: timedOut ? 'Timeout' : e.name, stack: e.stack ?? '' } } },
+      expect,
+      filters,
       error,
     );
   }
+}
+
+/** Elects the end state of a run through the filters and hands the change to the completer. */
+async function finish(
+  deps: RunnerDeps,
+  job: JobRecord,
+  candidate: CandidateState,
+  expect: { states: StateName[]; serverId: string },
+  filters: readonly JobFilter[],
+  error?: unknown,
+): Promise<void> {
+  deps.complete(await deps.states.elect(job, candidate, expect, filters, error), filters);
 }
 
 const pipelines = new WeakMap<AnyJobDefinition, { base: readonly JobFilter[]; filters: JobFilter[] }>();

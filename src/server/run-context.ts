@@ -1,0 +1,54 @@
+import type { JobContext } from '../jobs/context.js';
+import { childLogger, type Logger } from '../logger.js';
+import type { Json, JobRecord, Storage } from '../storage/storage.js';
+import { ProgressReporter } from './progress-reporter.js';
+import type { RunningJob } from './job-runner.js';
+
+/**
+ * The `ctx` a job's `run` receives. A class, not an object literal of closures: its getters live
+ * on the prototype, so a run allocates the object and one closure (`progress`), and the job's
+ * logger and progress reporter are made only when the job first uses them (most runs never do).
+ */
+export class RunContext implements JobContext {
+  readonly jobId: string;
+  readonly name: string;
+  readonly queue: string;
+  readonly attempt: number;
+  readonly parameters: Readonly<Record<string, Json>>;
+  readonly parentResult: Json | undefined;
+  private jobLogger: Logger | undefined;
+  private reporter: ProgressReporter | undefined;
+
+  constructor(
+    private readonly running: RunningJob,
+    readonly serverId: string,
+    private readonly storage: Storage,
+    private readonly serverLogger: Logger,
+  ) {
+    const job: JobRecord = running.job;
+    this.jobId = job.id;
+    this.name = job.name;
+    this.queue = job.queue;
+    this.attempt = job.attempt;
+    this.parameters = job.parameters;
+    this.parentResult = 'parentResult' in job.parameters ? job.parameters['parentResult'] : undefined;
+  }
+
+  get signal(): AbortSignal {
+    return this.running.signal;
+  }
+
+  get logger(): Logger {
+    return (this.jobLogger ??= childLogger(this.serverLogger, { jobId: this.jobId, job: this.name }));
+  }
+
+  /** An own property, not a method, so that `const { progress } = ctx` keeps working. */
+  readonly progress = (value: Json): void => {
+    (this.reporter ??= new ProgressReporter(this.storage, this.jobId, this.serverId, this.logger)).report(value);
+  };
+
+  /** Writes the last reported progress, if any, before the job's final state. */
+  async flushProgress(): Promise<void> {
+    await this.reporter?.flush();
+  }
+}
