@@ -173,7 +173,7 @@ export function markdown(env: Environment, results: Result[], systems: readonly 
     `- Node ${env.node}; ${env.postgres}; Redis ${env.redis}`,
     `- ${Object.entries(env.versions).map(([k, v]) => `${k} ${v}`).join(', ')}; Kiln commit ${env.commit}`,
     ...(env.experiments?.length ? [`- **Experiment switches set: ${env.experiments.join(', ')}** — Kiln did not run with its defaults.`] : []),
-    `- Date ${env.date}. A shared 2-core VM: single numbers vary by roughly ±20% from run to run (two full runs 15 minutes apart gave Kiln PG / graphile+batch 0.95× and 1.00×); compare ratios from one run.`,
+    `- Date ${env.date}. A shared 2-core VM: throughputs vary by roughly ±20% from run to run, and enqueue→start latencies by up to 2× (every system's at once: the host, not the code); compare ratios from one run.`,
     '',
     '## Results',
     '',
