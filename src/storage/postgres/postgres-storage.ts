@@ -116,6 +116,61 @@ function entryJson(entry: StateEntry, data: string | undefined): string {
   return `${out},"at":${JSON.stringify(entry.at)}}`;
 }
 
+/**
+ * Jobs without unique keys as `insert_jobs` takes them: one text or array per column, encoded as
+ * for transitions (see `ChangeColumns`). A JSON text cut at U+001E could not happen (JSON never
+ * holds it unescaped); names and ids are checked.
+ */
+function newJobColumns(jobs: NewJob[]): unknown[] {
+  const n = jobs.length;
+  const ids: string[] = new Array(n);
+  const names: string[] = new Array(n);
+  const queues: string[] = new Array(n);
+  const args: string[] = new Array(n);
+  const states: string[] = new Array(n);
+  const reasons: (string | null)[] = new Array(n);
+  const data: string[] = new Array(n);
+  const created: number[] = new Array(n);
+  const at: number[] = new Array(n);
+  const runAt: (number | null)[] = new Array(n);
+  const parents: (string | null)[] = new Array(n);
+  const parameters: string[] = new Array(n);
+  const entries: string[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const j = jobs[i]!;
+    const d = j.state.data === undefined ? undefined : JSON.stringify(j.state.data);
+    ids[i] = j.id;
+    names[i] = j.name;
+    queues[i] = j.queue;
+    args[i] = j.args;
+    states[i] = j.state.name;
+    reasons[i] = j.state.reason ?? null;
+    data[i] = d ?? '';
+    created[i] = j.createdAt;
+    at[i] = j.state.at;
+    runAt[i] = j.runAt ?? null;
+    parents[i] = j.parentId ?? null;
+    parameters[i] = Object.keys(j.parameters).length === 0 ? '' : JSON.stringify(j.parameters);
+    entries[i] = entryJson(j.state, d);
+  }
+  if (args.some((a) => a.includes(SEPARATOR))) throw new Error('PostgresStorage.createJobs: arguments contain U+001E');
+  return [
+    joinNames(ids, 'job id'),
+    joinNames(names, 'job name'),
+    joinNames(queues, 'queue'),
+    args.join(SEPARATOR),
+    joinNames(states, 'state'),
+    reasons,
+    data.join(SEPARATOR),
+    numberArray(created),
+    numberArray(at),
+    numberArray(runAt),
+    joinNames(parents, 'parent id'),
+    parameters.join(SEPARATOR),
+    entries.join(SEPARATOR),
+  ];
+}
+
 /** An array literal of numbers, `{1,NULL,3}`: what node-pg would send, without quoting each one. */
 function numberArray(values: (number | null)[]): string {
   let out = '{';
@@ -343,6 +398,10 @@ export class PostgresStorage implements Storage {
   }
 
   private async insertJobs(jobs: NewJob[], now: number, on: Queryable): Promise<CreatedJob[]> {
+    if (!jobs.some((j) => j.uniqueKey !== undefined)) {
+      await this.run(this.sql.insertJobs, newJobColumns(jobs), on);
+      return jobs.map((j) => ({ id: j.id, created: true }));
+    }
     const payload = JSON.stringify(
       jobs.map((j, i) => ({
         i,

@@ -54,6 +54,11 @@ export function statements(schema: string) {
 
     // ---- jobs (hot)
     createJobs: named('create', `SELECT o_i, o_id FROM ${s}.create_jobs($1::jsonb, $2::bigint)`),
+    insertJobs: named(
+      'insert',
+      `SELECT ${s}.insert_jobs($1::text, $2::text, $3::text, $4::text, $5::text, $6::text[], $7::text, $8::bigint[],
+         $9::bigint[], $10::bigint[], $11::text, $12::text, $13::text)`,
+    ),
     fetch: named(
       'fetch',
       `SELECT * FROM ${s}.fetch_jobs($1::text[], $2::integer, $3::text, $4::bigint, $5::bigint)`,
