@@ -240,11 +240,9 @@ BEGIN
            AS c(id, name, queue, args, state, reason, data, created, at, run_at, parent, parameters, entry, i)
      ORDER BY c.i
     RETURNING queue, state
-  )
-  SELECT count(*) INTO v_notified FROM (
-    SELECT pg_notify('${channel}', '{"t":"e","q":' || to_json(q.queue)::text || '}')
-      FROM (SELECT DISTINCT ins.queue FROM ins WHERE ins.state = 'enqueued') q
-  ) n;
+  ),
+  n AS (${notifyEnqueued(`ins WHERE ins.state = 'enqueued'`)})
+  SELECT count(*) INTO v_notified FROM n;
 END
 $fn$;
 

@@ -76,17 +76,8 @@ async function retrying<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * A batch of changes as sent to the transition statement: one array per field, unnested
- * together in SQL (arrays cost Postgres a fraction of what `json_to_recordset` does: measured
- * 0.08 vs 0.52 ms per 100 changes). Most fields travel as one text joined by U+001E and are split
- * by `string_to_array`, so nothing is quoted on this side or unquoted on the other (node-pg's
- * array quoting was 5% of a drain's CPU): the JSON texts (history entries, state data,
- * parameters, results), which never contain that character unescaped, with `''` for null (no
- * JSON text is empty); and the ids, states, server ids and queue names, which the engine makes
- * and which are checked not to contain it, with U+001F for null. Numbers go as array literals
- * built here. Only the reasons, free text, go as a quoted array. The history entries arrive as
- * the text to append and the counters as each change's successes and failures in the UTC hour
- * `hb`, so the statement does no JSON work beyond storing the state data.
+ * The separator of the texts that carry one column of a batch (see `ChangeColumns`), and the
+ * stand-in for null among names.
  */
 const SEPARATOR = '\x1e';
 const NULL_MARK = '\x1f';
@@ -97,7 +88,7 @@ function joinNames(values: (string | null)[], what: string): string {
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (v != null && (v.includes(SEPARATOR) || v.includes(NULL_MARK))) {
-      throw new Error(`PostgresStorage.transition: ${what} ${JSON.stringify(v)} contains U+001E or U+001F`);
+      throw new Error(`PostgresStorage: ${what} ${JSON.stringify(v)} contains U+001E or U+001F`);
     }
     out += (i === 0 ? '' : SEPARATOR) + (v ?? NULL_MARK);
   }
@@ -177,28 +168,42 @@ function numberArray(values: (number | null)[]): string {
   for (let i = 0; i < values.length; i++) out += (i === 0 ? '' : ',') + (values[i] ?? 'NULL');
   return out + '}';
 }
+
+/**
+ * A batch of changes as sent to the transition statement: one array per field, unnested
+ * together in SQL (arrays cost Postgres a fraction of what `json_to_recordset` does: measured
+ * 0.08 vs 0.52 ms per 100 changes). Most fields travel as one text joined by U+001E and are split
+ * by `string_to_array`, so nothing is quoted on this side or unquoted on the other (node-pg's
+ * array quoting was 5% of a drain's CPU): the JSON texts (history entries, state data,
+ * parameters, results), which never contain that character unescaped, with `''` for null (no
+ * JSON text is empty); and the ids, states, server ids and queue names, which the engine makes
+ * and which are checked not to contain it, with U+001F for null. Numbers go as array literals
+ * built here. Only the reasons, free text, go as a quoted array. The history entries arrive as
+ * the text to append and the counters as each change's successes and failures in the UTC hour
+ * `hb`, so the statement does no JSON work beyond storing the state data.
+ */
 class ChangeColumns {
-  readonly ids: string[] = [];
-  /** Expected states, joined by commas. */
-  readonly expect: string[] = [];
-  readonly serverIds: (string | null)[] = [];
-  /** The entries of `passedThrough` and `to`, as JSON texts joined by commas. */
-  private readonly entries: string[] = [];
-  readonly names: StateName[] = [];
-  readonly reasons: (string | null)[] = [];
-  private readonly data: string[] = [];
-  readonly at: number[] = [];
-  readonly queues: (string | null)[] = [];
-  readonly runAt: (number | null)[] = [];
-  readonly expireAt: (number | null)[] = [];
-  readonly attempts: (number | null)[] = [];
-  private readonly parameters: string[] = [];
-  private readonly results: string[] = [];
-  readonly succeeded: number[] = [];
-  readonly failed: number[] = [];
-  readonly hours: (number | null)[] = [];
   /** Position of each row in the caller's list of changes. */
   readonly positions: number[] = [];
+  private readonly ids: string[] = [];
+  /** Expected states, joined by commas. */
+  private readonly expect: string[] = [];
+  private readonly serverIds: (string | null)[] = [];
+  /** The entries of `passedThrough` and `to`, as JSON texts joined by commas. */
+  private readonly entries: string[] = [];
+  private readonly names: StateName[] = [];
+  private readonly reasons: (string | null)[] = [];
+  private readonly data: string[] = [];
+  private readonly at: number[] = [];
+  private readonly queues: (string | null)[] = [];
+  private readonly runAt: (number | null)[] = [];
+  private readonly expireAt: (number | null)[] = [];
+  private readonly attempts: (number | null)[] = [];
+  private readonly parameters: string[] = [];
+  private readonly results: string[] = [];
+  private readonly succeeded: number[] = [];
+  private readonly failed: number[] = [];
+  private readonly hours: (number | null)[] = [];
 
   add(c: TransitionChange, position: number): void {
     const to = c.to;
