@@ -8,8 +8,6 @@ import type { Logger } from '../logger.js';
 import type { JobFilter } from '../states/filters.js';
 import type { Storage } from '../storage/storage.js';
 
-/** Options of `BackgroundJobServer`. Every one has a default; durations take ms or `'30s'`. */
-
 /**
  * How far the default, adaptive prefetch grows: 16 × workerCount (four doublings), at most
  * 1,000. Measured on a 2-core machine draining 20,000 no-op jobs from Postgres at concurrency 50
@@ -21,6 +19,7 @@ import type { Storage } from '../storage/storage.js';
 const ADAPTIVE_PREFETCH_FACTOR = 16;
 const MAX_ADAPTIVE_PREFETCH = 1_000;
 
+/** Options of `BackgroundJobServer`. Every one has a default; durations take ms or `'30s'`. */
 export interface ServerOptions {
   /** Default: `configure({ storage })`, else the embedded SQLite file `./kiln.db`. */
   storage?: Storage;

@@ -57,11 +57,6 @@ export class WorkerPool {
     this.prefetch = options.prefetch;
   }
 
-  /** The prefetch in force now (for tests and monitoring). */
-  get currentPrefetch(): number {
-    return this.prefetch;
-  }
-
   start(): void {
     this.loop = this.fetchLoop();
   }
@@ -153,8 +148,8 @@ export class WorkerPool {
     size();
     let claim: Promise<JobRecord[] | undefined> | undefined;
     let asked = 0;
-    // Full batches in a row since the pool started or last found the queues empty.
-    let fullInARow = 0;
+    // Whether a claim came back full since the pool started or last found the queues empty.
+    let hadFullBatch = false;
     const next = (): boolean => {
       const room = capacity - this.running.size - this.buffer.length;
       if (room < lowWater) return false;
@@ -176,11 +171,11 @@ export class WorkerPool {
       if (jobs === undefined) continue;
       // The local queue ran dry and a slot is free although the last claim came back full: the
       // slots waited on the round trip. (Not after the first claim, which finds an idle pool.)
-      const starved = fullInARow > 0 && this.buffer.length === 0 && this.running.size < workerCount;
+      const starved = hadFullBatch && this.buffer.length === 0 && this.running.size < workerCount;
       for (const job of jobs) this.buffer.push(job);
       if (this.stopping) break;
       if (jobs.length < asked) {
-        fullInARow = 0;
+        hadFullBatch = false;
         if (this.prefetch !== this.options.prefetch) {
           this.prefetch = this.options.prefetch;
           size();
@@ -189,7 +184,7 @@ export class WorkerPool {
         await this.sleep(pollIntervalMs);
         continue;
       }
-      fullInARow++;
+      hadFullBatch = true;
       if (starved && this.prefetch < this.options.maxPrefetch) {
         this.prefetch = Math.min(this.options.maxPrefetch, Math.max(1, this.prefetch * 2));
         size();
