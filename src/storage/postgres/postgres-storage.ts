@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { denseTimeline, HOUR_MS, hourBucket, timelineRange } from '../buckets.js';
+import { claimedJob } from '../claimed-job.js';
 import type {
   CreatedJob,
   CreateOptions,
@@ -39,7 +40,7 @@ import {
 } from './options.js';
 import {
   KILN_TYPES,
-  toClaimedJob,
+  unclaimedFields,
   toJob,
   toRecurring,
   toServer,
@@ -431,15 +432,14 @@ export class PostgresStorage implements Storage {
 
   async fetch(o: FetchOptions): Promise<JobRecord[]> {
     if (o.max <= 0 || o.queues.length === 0) return [];
-    const leaseUntil = o.now + o.leaseMs;
-    const res = await this.run<ClaimedRow>(this.sql.fetch, [o.queues, o.max, o.serverId, leaseUntil, o.now]);
+    const res = await this.run<ClaimedRow>(this.sql.fetch, [o.queues, o.max, o.serverId, o.now + o.leaseMs, o.now]);
     const rank = new Map<string, number>();
     o.queues.forEach((q, i) => {
       if (!rank.has(q)) rank.set(q, i);
     });
     return res.rows
       .sort((a, b) => (rank.get(a.o_queue) ?? 0) - (rank.get(b.o_queue) ?? 0) || a.o_seq - b.o_seq)
-      .map((r) => toClaimedJob(r, o.serverId, leaseUntil, o.now));
+      .map((r) => claimedJob(unclaimedFields(r), o));
   }
 
   async mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }): Promise<boolean> {

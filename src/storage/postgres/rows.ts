@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { UnclaimedFields } from '../claimed-job.js';
 import type { Json, JobRecord, RecurringJobRecord, ServerRecord, StateName } from '../storage.js';
 
 /**
@@ -75,24 +76,18 @@ export interface ClaimedRow {
   o_unique_key: string | null;
 }
 
-/** A job just claimed: its row, and the state the claim gave it (as `fetch_jobs` writes it). */
-export function toClaimedJob(r: ClaimedRow, serverId: string, leaseUntil: number, now: number): JobRecord {
+/** The fields of a job just claimed that `fetch_jobs` returns (see `claimedJob` for the rest). */
+export function unclaimedFields(r: ClaimedRow): UnclaimedFields {
   return {
     id: r.o_id,
     name: r.o_name,
     queue: r.o_queue,
     args: r.o_args,
-    state: 'processing',
-    stateReason: null,
-    stateData: { serverId },
     createdAt: r.o_created_at,
-    stateAt: now,
     attempt: r.o_attempt,
     parameters: r.o_parameters,
     runAt: r.o_run_at,
     parentId: r.o_parent_id,
-    serverId,
-    leaseUntil,
     expireAt: r.o_expire_at,
     result: r.o_result,
     uniqueKey: r.o_unique_key,

@@ -7,6 +7,7 @@
  * parameter values, results) as JSON text, so cjson only ever handles strings: it never re-encodes
  * a user's value (cjson would turn `[]` into `{}` and round numbers to 14 digits).
  */
+import { claimedJob } from '../claimed-job.js';
 import type { FetchOptions, Json, JobRecord, NewJob, StateEntry, StateName } from '../storage.js';
 
 /** A job as `createJobs` in `lua/library.ts` reads it. */
@@ -108,27 +109,25 @@ type ClaimedRow = [ImmutablePart, number, number, number | null, number | null, 
 /** The records of the jobs a fetch claimed: the stored part from Redis, the new state from the call. */
 export function decodeClaimed(reply: unknown, o: FetchOptions): JobRecord[] {
   const rows = JSON.parse(String(reply)) as ClaimedRow[];
-  const leaseUntil = o.now + o.leaseMs;
-  return rows.map(([j, queue, attempt, runAt, expireAt, params, result]) => ({
-    id: j.id,
-    name: j.name,
-    queue: o.queues[queue - 1] ?? '',
-    args: j.args,
-    state: 'processing',
-    stateReason: null,
-    stateData: { serverId: o.serverId },
-    createdAt: j.createdAt,
-    stateAt: o.now,
-    attempt,
-    parameters: params === null ? {} : parseValues(params),
-    runAt,
-    parentId: j.parentId,
-    serverId: o.serverId,
-    leaseUntil,
-    expireAt,
-    result,
-    uniqueKey: j.uniqueKey,
-  }));
+  return rows.map(([j, queue, attempt, runAt, expireAt, params, result]) =>
+    claimedJob(
+      {
+        id: j.id,
+        name: j.name,
+        queue: o.queues[queue - 1] ?? '',
+        args: j.args,
+        createdAt: j.createdAt,
+        attempt,
+        parameters: params === null ? {} : parseValues(params),
+        runAt,
+        parentId: j.parentId,
+        expireAt,
+        result,
+        uniqueKey: j.uniqueKey,
+      },
+      o,
+    ),
+  );
 }
 
 /** Field/value pairs, as HGETALL and the scripts' records return them. */
