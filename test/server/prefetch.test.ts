@@ -13,23 +13,29 @@ class RecordingStorage extends MemoryStorage {
   }
 }
 
+/** Runs `count` no-op jobs on one server with these options; returns what each fetch asked for. */
+async function drainQuickJobs(name: string, count: number, options: { workerCount: number; prefetch?: number }): Promise<number[]> {
+  const storage = new RecordingStorage();
+  const client = new JobClient({ storage, logger: silentLogger });
+  let done = 0;
+  const quick = defineJob({ name, run: () => void done++ });
+  await client.enqueueMany(quick, Array.from({ length: count }, () => undefined));
+  const server = new BackgroundJobServer({ storage, jobs: [quick], ...options, logger: silentLogger, pollInterval: 20 });
+  await server.start();
+  await waitFor(`all ${count} ran`, () => done === count);
+  await server.dispose();
+  assert.equal((await storage.statistics()).states.succeeded, count);
+  return storage.asked;
+}
+
 describe('adaptive prefetch', () => {
   it('grows the claims while fast jobs leave the slots waiting on round trips, up to 16 × workerCount', async () => {
-    const storage = new RecordingStorage();
-    const client = new JobClient({ storage, logger: silentLogger });
-    let done = 0;
-    const quick = defineJob({ name: 'prefetch-quick', run: () => void done++ });
-    await client.enqueueMany(quick, Array.from({ length: 600 }, () => undefined));
-    const server = new BackgroundJobServer({ storage, jobs: [quick], workerCount: 4, logger: silentLogger, pollInterval: 20 });
-    await server.start();
-    await waitFor('all 600 ran', () => done === 600);
-    await server.dispose();
-    const largest = Math.max(...storage.asked);
+    const asked = await drainQuickJobs('prefetch-quick', 600, { workerCount: 4 });
+    const largest = Math.max(...asked);
     // Default prefetch = workerCount: claims start at 4 + 4 = 8 and may grow to 4 + 64 = 68.
-    assert.equal(storage.asked[0], 8, 'the first claim is workerCount + prefetch');
+    assert.equal(asked[0], 8, 'the first claim is workerCount + prefetch');
     assert.ok(largest > 8, `claims grew past workerCount + prefetch (largest ${largest})`);
     assert.ok(largest <= 68, `claims stayed within workerCount + 16 × workerCount (largest ${largest})`);
-    assert.equal((await storage.statistics()).states.succeeded, 600);
   });
 
   it('never grows for slow jobs: the slots stay busy and the local queue filled', async () => {
@@ -61,16 +67,8 @@ describe('adaptive prefetch', () => {
   });
 
   it('keeps a prefetch given in the options fixed', async () => {
-    const storage = new RecordingStorage();
-    const client = new JobClient({ storage, logger: silentLogger });
-    let done = 0;
-    const quick = defineJob({ name: 'prefetch-fixed', run: () => void done++ });
-    await client.enqueueMany(quick, Array.from({ length: 300 }, () => undefined));
-    const server = new BackgroundJobServer({ storage, jobs: [quick], workerCount: 4, prefetch: 3, logger: silentLogger, pollInterval: 20 });
-    await server.start();
-    await waitFor('all 300 ran', () => done === 300);
-    await server.dispose();
-    assert.ok(storage.asked.length > 300 / 7 - 1, 'it claimed in many small batches');
-    assert.ok(Math.max(...storage.asked) <= 7, `claims stayed within workerCount + prefetch = 7 (largest ${Math.max(...storage.asked)})`);
+    const asked = await drainQuickJobs('prefetch-fixed', 300, { workerCount: 4, prefetch: 3 });
+    assert.ok(asked.length > 300 / 7 - 1, 'it claimed in many small batches');
+    assert.ok(Math.max(...asked) <= 7, `claims stayed within workerCount + prefetch = 7 (largest ${Math.max(...asked)})`);
   });
 });
