@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { startDashboard } from '../src/dashboard/index.js';
 import { newJobId } from '../src/jobs/ids.js';
 import { silentLogger } from '../src/logger.js';
-import type { NewJob, StateName, TransitionChange } from '../src/storage/storage.js';
+import type { NewJob, StateName, TransitionChange } from '../src/storage/contract/index.js';
 import { SqliteStorage } from '../src/storage/sqlite/sqlite-storage.js';
 
 const TOTAL = Number(process.argv[2] ?? 100_000);

@@ -10,7 +10,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
-import type { NewJob, TransitionChange } from '../src/storage/storage.js';
+import type { NewJob, TransitionChange } from '../src/storage/contract/index.js';
 import { PostgresStorage } from '../src/storage/postgres/index.js';
 
 const url = process.env['KILN_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';

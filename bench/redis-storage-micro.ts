@@ -8,7 +8,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { silentLogger } from '../src/logger.js';
-import type { NewJob } from '../src/storage/storage.js';
+import type { NewJob } from '../src/storage/contract/index.js';
 import { RedisStorage } from '../src/storage/redis/redis-storage.js';
 import { deleteKeys } from '../test/fixtures/redis-helpers.js';
 

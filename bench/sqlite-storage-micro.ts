@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NewJob } from '../src/storage/storage.js';
+import type { NewJob } from '../src/storage/contract/index.js';
 import { SqliteStorage } from '../src/storage/sqlite/sqlite-storage.js';
 
 const total = Number(process.argv[2] ?? 20_000);

@@ -41,8 +41,8 @@ export { FINAL_STATES, isFinal } from './states/states.js';
 export { BackgroundJobServer } from './server/background-job-server.js';
 export type { ServerOptions } from './server/server-options.js';
 
-export type * from './storage/storage.js';
-export { STATE_NAMES } from './storage/storage.js';
+export type * from './storage/contract/index.js';
+export { STATE_NAMES } from './storage/contract/index.js';
 export { MemoryStorage } from './storage/memory/memory-storage.js';
 export { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 export { PostgresStorage, type PostgresStorageOptions } from './storage/postgres/index.js';

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { silentLogger } from '../../src/index.js';
 import { newJobId } from '../../src/jobs/ids.js';
 import { RedisStorage } from '../../src/storage/redis/redis-storage.js';
-import type { JobRecord, NewJob } from '../../src/storage/storage.js';
+import type { JobRecord, NewJob } from '../../src/storage/contract/index.js';
 import { REDIS_URL, deleteRedisKeys } from '../services.js';
 
 const total = Number(process.argv[2] ?? 20_000);

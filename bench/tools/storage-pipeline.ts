@@ -10,7 +10,7 @@ import { silentLogger } from '../../src/index.js';
 import { PostgresStorage } from '../../src/storage/postgres/index.js';
 import { RedisStorage } from '../../src/storage/redis/redis-storage.js';
 import { SqliteStorage } from '../../src/storage/sqlite/index.js';
-import type { NewJob, Storage, TransitionChange } from '../../src/storage/storage.js';
+import type { NewJob, Storage, TransitionChange } from '../../src/storage/contract/index.js';
 import { PG_URL, REDIS_URL, deleteRedisKeys, dropSchema } from '../services.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { Redis } from 'ioredis';
-import type { Storage } from '../../src/storage/storage.js';
+import type { Storage } from '../../src/storage/contract/index.js';
 import { REDIS_URL, databaseCpuMs } from '../services.js';
 import { systemById } from '../systems/index.js';
 import { StartCounter, payloads } from '../workload.js';

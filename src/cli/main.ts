@@ -8,7 +8,7 @@ import { startDashboard } from '../dashboard/standalone.js';
 import { KilnError } from '../errors.js';
 import { consoleLogger } from '../logger.js';
 import { BackgroundJobServer } from '../server/background-job-server.js';
-import { STATE_NAMES, type StateName } from '../storage/storage.js';
+import { STATE_NAMES, type StateName } from '../storage/contract/index.js';
 import { storageFromUrl } from './storage-url.js';
 
 const USAGE = `kiln — background jobs for Node.js

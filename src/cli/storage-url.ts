@@ -1,6 +1,6 @@
 import { ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Storage } from '../storage/storage.js';
+import type { Storage } from '../storage/contract/index.js';
 import { PostgresStorage } from '../storage/postgres/postgres-storage.js';
 import { RedisStorage } from '../storage/redis/redis-storage.js';
 import { SqliteStorage } from '../storage/sqlite/sqlite-storage.js';

@@ -13,8 +13,8 @@ import type { JobFilter } from '../states/filters.js';
 import { orderFilters } from '../states/filters.js';
 import { DEFAULT_RETENTION, StateMachine, type Retention } from '../states/state-machine.js';
 import { statesExcept } from '../states/states.js';
-import type { Json, JobDetails, StateEntry, StateName, Storage } from '../storage/storage.js';
-import { STATE_NAMES } from '../storage/storage.js';
+import type { Json, JobDetails, StateEntry, StateName, Storage } from '../storage/contract/index.js';
+import { STATE_NAMES } from '../storage/contract/index.js';
 
 export interface JobClientOptions {
   /** Default: `configure({ storage })`, else the embedded SQLite file `./kiln.db`. */

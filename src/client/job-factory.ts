@@ -3,7 +3,7 @@ import { ValidationError } from '../errors.js';
 import { toJsonText, validateWithSchema } from '../jobs/args.js';
 import { isJobDefinition, type AnyJobDefinition } from '../jobs/define-job.js';
 import { newJobId } from '../jobs/ids.js';
-import type { Json, NewJob, StateEntry } from '../storage/storage.js';
+import type { Json, NewJob, StateEntry } from '../storage/contract/index.js';
 
 /** A job being created, validated and serialized. */
 export interface PreparedJob {

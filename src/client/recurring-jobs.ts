@@ -3,7 +3,7 @@ import { ValidationError } from '../errors.js';
 import { CronSchedule, checkTimeZone } from '../jobs/cron.js';
 import type { JobDefinition } from '../jobs/define-job.js';
 import { checkQueueName } from '../jobs/names.js';
-import type { MisfirePolicy, RecurringJobRecord, StateName, Storage } from '../storage/storage.js';
+import type { MisfirePolicy, RecurringJobRecord, StateName, Storage } from '../storage/contract/index.js';
 import { buildJob, prepareJob } from './job-factory.js';
 
 /** Options of `recurring.addOrUpdate`. */

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
-import type { StorageStatistics } from '../storage/storage.js';
+import type { StorageStatistics } from '../storage/contract/index.js';
 
 /** What every request carries into the Hono app, set by the adapters. */
 export interface DashboardBindings {

@@ -2,7 +2,7 @@ import { defaultLogger } from '../config.js';
 import { JobClient } from '../client/job-client.js';
 import { ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Storage } from '../storage/storage.js';
+import type { Storage } from '../storage/contract/index.js';
 import type { DashboardAuthorize } from './security.js';
 
 /** Options of `createDashboard`. Every one has a default. */

@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { ValidationError } from '../errors.js';
-import type { Json } from '../storage/storage.js';
+import type { Json } from '../storage/contract/index.js';
 
 /**
  * Checks that `value` survives a JSON round trip unchanged and returns its JSON text. Rejects,

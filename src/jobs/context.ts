@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { Json } from '../storage/storage.js';
+import type { Json } from '../storage/contract/index.js';
 
 /** What a running job knows about itself. */
 export interface JobContext {

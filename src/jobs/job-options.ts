@@ -1,5 +1,5 @@
 import { ValidationError } from '../errors.js';
-import type { Json } from '../storage/storage.js';
+import type { Json } from '../storage/contract/index.js';
 import { toJsonText } from './args.js';
 import { describe, parseDuration, type Duration } from './duration.js';
 import { checkQueueName } from './names.js';

@@ -1,4 +1,4 @@
-import type { MisfirePolicy } from '../storage/storage.js';
+import type { MisfirePolicy } from '../storage/contract/index.js';
 
 /** At most this many missed occurrences are enqueued per pass under `strict`; the rest follow in the next passes. */
 export const STRICT_BATCH = 1000;

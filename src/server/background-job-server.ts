@@ -8,7 +8,7 @@ import { childLogger, type Logger } from '../logger.js';
 import { automaticRetry } from '../states/automatic-retry.js';
 import { orderFilters, type JobFilter } from '../states/filters.js';
 import { StateMachine } from '../states/state-machine.js';
-import type { ServerRecord, Storage, StorageEvent } from '../storage/storage.js';
+import type { ServerRecord, Storage, StorageEvent } from '../storage/contract/index.js';
 import { CancellationWatcher } from './cancellation-watcher.js';
 import { Completer } from './completer.js';
 import { ContinuationDispatcher } from './continuation-dispatcher.js';

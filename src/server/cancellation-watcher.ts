@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { StorageEvent } from '../storage/storage.js';
+import type { StorageEvent } from '../storage/contract/index.js';
 
 /**
  * Aborts the `ctx.signal` of a running job the moment storage reports it was taken away (deleted

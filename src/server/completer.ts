@@ -1,7 +1,7 @@
 import type { Logger } from '../logger.js';
 import type { StateMachine } from '../states/state-machine.js';
 import type { JobFilter } from '../states/filters.js';
-import type { TransitionChange } from '../storage/storage.js';
+import type { TransitionChange } from '../storage/contract/index.js';
 
 /** Batches written at the same time at most. */
 const MAX_IN_FLIGHT = 2;

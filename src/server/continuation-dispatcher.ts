@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { resolveContinuations } from '../states/continuations.js';
 import type { StateMachine } from '../states/state-machine.js';
-import type { Storage } from '../storage/storage.js';
+import type { Storage } from '../storage/contract/index.js';
 import { PeriodicProcess } from './periodic-process.js';
 
 /**

@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import { NonRetryableError } from '../states/automatic-retry.js';
 import { orderFilters, type CandidateState, type JobFilter } from '../states/filters.js';
 import type { StateMachine } from '../states/state-machine.js';
-import type { Json, JobRecord, StateName, Storage, TransitionChange } from '../storage/storage.js';
+import type { Json, JobRecord, StateName, Storage, TransitionChange } from '../storage/contract/index.js';
 import type { Clock } from '../clock.js';
 import { RunContext } from './run-context.js';
 

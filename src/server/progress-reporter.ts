@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { Json, Storage } from '../storage/storage.js';
+import type { Json, Storage } from '../storage/contract/index.js';
 
 /** At most one progress write per job this often; the last value always gets written. */
 const MIN_INTERVAL_MS = 500;

@@ -3,7 +3,7 @@ import { buildJob } from '../client/job-factory.js';
 import { CronSchedule } from '../jobs/cron.js';
 import { dueOccurrences } from '../jobs/misfire.js';
 import type { Logger } from '../logger.js';
-import type { RecurringJobRecord, Storage } from '../storage/storage.js';
+import type { RecurringJobRecord, Storage } from '../storage/contract/index.js';
 import { PeriodicProcess } from './periodic-process.js';
 
 const BATCH = 100;

@@ -1,6 +1,6 @@
 import type { JobContext } from '../jobs/context.js';
 import { childLogger, type Logger } from '../logger.js';
-import type { Json, JobRecord, Storage } from '../storage/storage.js';
+import type { Json, JobRecord, Storage } from '../storage/contract/index.js';
 import { ProgressReporter } from './progress-reporter.js';
 import type { RunningJob } from './job-runner.js';
 

@@ -6,7 +6,7 @@ import { parseDuration, type Duration } from '../jobs/duration.js';
 import { checkQueueName } from '../jobs/names.js';
 import type { Logger } from '../logger.js';
 import type { JobFilter } from '../states/filters.js';
-import type { Storage } from '../storage/storage.js';
+import type { Storage } from '../storage/contract/index.js';
 
 /**
  * How far the default, adaptive prefetch grows: 16 × workerCount (four doublings), at most

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { Storage } from '../storage/storage.js';
+import type { Storage } from '../storage/contract/index.js';
 import { PeriodicProcess } from './periodic-process.js';
 
 /**

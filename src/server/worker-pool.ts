@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { JobRecord, Storage } from '../storage/storage.js';
+import type { JobRecord, Storage } from '../storage/contract/index.js';
 import { RunningJob, runJob, type AbortCause, type RunnerDeps } from './job-runner.js';
 import { errorText } from './periodic-process.js';
 

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { Json, JobRecord, StateName, Storage, TransitionChange } from '../storage/storage.js';
+import type { Json, JobRecord, StateName, Storage, TransitionChange } from '../storage/contract/index.js';
 import type { CandidateState } from './filters.js';
 import type { StateMachine } from './state-machine.js';
 

@@ -1,6 +1,6 @@
 import { KilnError } from '../errors.js';
 import { parseDuration, type Duration } from '../jobs/duration.js';
-import type { Json } from '../storage/storage.js';
+import type { Json } from '../storage/contract/index.js';
 import type { JobFilter } from './filters.js';
 
 export interface DisableConcurrentExecutionOptions {

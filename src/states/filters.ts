@@ -1,5 +1,5 @@
 import type { JobContext } from '../jobs/context.js';
-import type { Json, JobRecord, StateEntry, Storage } from '../storage/storage.js';
+import type { Json, JobRecord, StateEntry, Storage } from '../storage/contract/index.js';
 
 /**
  * The state a change is about to put a job in, with its placement. Elect-state filters may

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { JobRecord, StateEntry, StateName, Storage, TransitionChange } from '../storage/storage.js';
+import type { JobRecord, StateEntry, StateName, Storage, TransitionChange } from '../storage/contract/index.js';
 import type { CandidateState, ElectStateContext, JobFilter } from './filters.js';
 
 /** How long final jobs are kept before the expiration manager deletes them. */

@@ -1,7 +1,7 @@
-import { STATE_NAMES, type StateName } from '../storage/storage.js';
+import { STATE_NAMES, type StateName } from '../storage/contract/index.js';
 
-export type { StateName } from '../storage/storage.js';
-export { STATE_NAMES } from '../storage/storage.js';
+export type { StateName } from '../storage/contract/index.js';
+export { STATE_NAMES } from '../storage/contract/index.js';
 
 /**
  * Final states: nothing happens to the job any more, and it expires after its retention

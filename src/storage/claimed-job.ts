@@ -1,4 +1,4 @@
-import type { FetchOptions, JobRecord } from './storage.js';
+import type { FetchOptions, JobRecord } from './contract/index.js';
 
 /** What a backend reads back of a job it just claimed: every field the claim itself does not set. */
 export type UnclaimedFields = Omit<JobRecord, 'state' | 'stateReason' | 'stateData' | 'stateAt' | 'serverId' | 'leaseUntil'>;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BackgroundJobServer, JobClient, MemoryStorage, defineJob, silentLogger } from '../../src/index.js';
-import type { FetchOptions, JobRecord } from '../../src/storage/storage.js';
+import type { FetchOptions, JobRecord } from '../../src/storage/contract/index.js';
 import { waitFor } from '../support/wait.js';
 
 /** A memory storage that records how many jobs each fetch asked for. */

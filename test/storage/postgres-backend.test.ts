@@ -5,7 +5,7 @@ import pg from 'pg';
 import { HOUR_MS } from '../../src/storage/buckets.js';
 import { T0, newJob } from '../../src/storage/conformance/index.js';
 import { MIGRATIONS, PostgresStorage, migrate } from '../../src/storage/postgres/index.js';
-import type { StorageEvent } from '../../src/storage/storage.js';
+import type { StorageEvent } from '../../src/storage/contract/index.js';
 import { openPostgresStore } from '../fixtures/postgres-store.js';
 import { serviceUrl } from '../support/services.js';
 

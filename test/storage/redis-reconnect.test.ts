@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { T0, newJob } from '../../src/storage/conformance/index.js';
 import { silentLogger } from '../../src/logger.js';
-import type { StorageEvent } from '../../src/storage/storage.js';
+import type { StorageEvent } from '../../src/storage/contract/index.js';
 import { RedisStorage } from '../../src/storage/redis/redis-storage.js';
 import {
   PrivateRedis,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import type { NewJob, StorageEvent } from '../../src/storage/storage.js';
+import type { NewJob, StorageEvent } from '../../src/storage/contract/index.js';
 import { SCHEMA_VERSION } from '../../src/storage/sqlite/schema.js';
 import { SqliteStorage } from '../../src/storage/sqlite/sqlite-storage.js';
 

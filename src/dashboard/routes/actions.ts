@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { ValidationError } from '../../errors.js';
-import { STATE_NAMES, type StateName } from '../../storage/storage.js';
+import { STATE_NAMES, type StateName } from '../../storage/contract/index.js';
 import type { Ctx, DashboardDeps, DashboardEnv } from '../context.js';
 import { RECURRING_ACTIONS, type RecurringAction } from '../recurring-control.js';
 

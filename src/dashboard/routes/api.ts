@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { DAY_MS, HOUR_MS } from '../../storage/buckets.js';
-import type { StorageStatistics, TimelinePoint } from '../../storage/storage.js';
+import type { StorageStatistics, TimelinePoint } from '../../storage/contract/index.js';
 import type { DashboardDeps, DashboardEnv } from '../context.js';
 
 /** `GET api/stats`: the statistics and when they were read; the overview polls it every 2 s. */

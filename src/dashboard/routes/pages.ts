@@ -1,7 +1,6 @@
 import type { Hono } from 'hono';
-import { STATE_NAMES, type StateName } from '../../storage/storage.js';
+import { STATE_NAMES, type StateName } from '../../storage/contract/index.js';
 import type { Ctx, DashboardDeps, DashboardEnv } from '../context.js';
-import { listRetries, RETRY_SCAN_LIMIT } from '../retries.js';
 import type { Html } from '../views/html.js';
 import { jobDetails, jobMissing } from '../views/job-details.js';
 import { jobList } from '../views/jobs.js';
@@ -49,7 +48,7 @@ export function pageRoutes(app: Hono<DashboardEnv>, d: DashboardDeps): void {
   app.get('/retries', async (c) => {
     const p = paging(c, d.options.pageSize);
     const search = queryText(c, 'search');
-    const result = await listRetries(storage, { search, offset: p.offset, limit: p.size });
+    const result = await storage.listJobs({ state: 'scheduled', retriesOnly: true, search, offset: p.offset, limit: p.size });
     return render(c, d, { title: 'Retries', section: 'retries' }, (page) =>
       jobList(page, {
         kind: 'retries',
@@ -57,7 +56,6 @@ export function pageRoutes(app: Hono<DashboardEnv>, d: DashboardDeps): void {
         paging: { page: p.page, size: p.size, total: result.total },
         filter: { search },
         queues: [],
-        scanLimit: result.truncated ? RETRY_SCAN_LIMIT : undefined,
       }),
     );
   });

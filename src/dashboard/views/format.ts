@@ -1,5 +1,5 @@
 import { html } from 'hono/html';
-import type { Json } from '../../storage/storage.js';
+import type { Json } from '../../storage/contract/index.js';
 import type { Html } from './html.js';
 
 /** `3 s`, `5 min`, `2 h`, `4 d`: the coarse age people read at a glance. */

@@ -1,5 +1,5 @@
 import { html } from 'hono/html';
-import type { JobDetails, StateEntry, StateName } from '../../storage/storage.js';
+import type { JobDetails, StateEntry, StateName } from '../../storage/contract/index.js';
 import { href, type PageContext } from '../context.js';
 import { actionFields } from './components.js';
 import { jsonText, prettyJson, time } from './format.js';

@@ -1,5 +1,5 @@
 import { html } from 'hono/html';
-import type { JobRecord, StateName } from '../../storage/storage.js';
+import type { JobRecord, StateName } from '../../storage/contract/index.js';
 import { href, type PageContext, type QueryValue } from '../context.js';
 import { actionFields, actionForm, bulkButton, empty, pager, selectAll, selectRow, type Paging } from './components.js';
 import { firstLine, jsonText, time, truncate } from './format.js';
@@ -20,8 +20,6 @@ export interface JobListView {
   filter: JobListFilter;
   /** The queues known to have jobs, for the queue filter. */
   queues: string[];
-  /** Retries only: the scan stopped before the end of the scheduled jobs. */
-  scanLimit?: number | undefined;
 }
 
 interface Column {
@@ -112,9 +110,7 @@ ${jobsMenu(page, v.kind)}
 <section class="content">
   <h1>${label} jobs</h1>
   ${v.kind === 'retries'
-    ? html`<p class="hint">Jobs that failed and wait for an automatic retry (scheduled, with a <code>retryCount</code>).${
-        v.scanLimit ? html` Only the newest ${v.scanLimit.toLocaleString('en-US')} scheduled jobs were searched.` : ''
-      }</p>`
+    ? html`<p class="hint">Jobs that failed and wait for an automatic retry.</p>`
     : ''}
   <form method="get" action="${href(base, path)}" class="filters" role="search">
     <input type="search" name="search" value="${v.filter.search ?? ''}" placeholder="Job id (prefix) or name" aria-label="Search by job id or name" maxlength="200">

@@ -1,5 +1,5 @@
 import { html } from 'hono/html';
-import type { StateName } from '../../storage/storage.js';
+import type { StateName } from '../../storage/contract/index.js';
 import { href, type PageContext } from '../context.js';
 import { assetPath } from '../assets/assets.js';
 import type { Html } from './html.js';

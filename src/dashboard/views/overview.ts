@@ -1,5 +1,5 @@
 import { html } from 'hono/html';
-import type { QueueStatistics, StorageStatistics } from '../../storage/storage.js';
+import type { QueueStatistics, StorageStatistics } from '../../storage/contract/index.js';
 import { href, type PageContext } from '../context.js';
 import type { Html } from './html.js';
 import { STATE_MENU } from './layout.js';

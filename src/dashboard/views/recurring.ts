@@ -1,5 +1,5 @@
 import { html } from 'hono/html';
-import type { RecurringJobRecord, StateName } from '../../storage/storage.js';
+import type { RecurringJobRecord, StateName } from '../../storage/contract/index.js';
 import { href, type PageContext } from '../context.js';
 import { actionFields, actionForm, bulkButton, empty, pager, selectAll, selectRow, type Paging } from './components.js';
 import { time, truncate } from './format.js';

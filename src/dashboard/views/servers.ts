@@ -1,5 +1,5 @@
 import { html } from 'hono/html';
-import type { ServerRecord } from '../../storage/storage.js';
+import type { ServerRecord } from '../../storage/contract/index.js';
 import type { PageContext } from '../context.js';
 import { duration, time } from './format.js';
 import type { Html } from './html.js';

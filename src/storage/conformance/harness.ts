@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { NewJob, Storage, StateName } from '../storage.js';
+import type { NewJob, Storage, StateName } from '../contract/index.js';
 
 /**
  * How the conformance suite gets a backend: a fresh, empty store for each test, and more

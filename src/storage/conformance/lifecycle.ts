@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { StorageEvent } from '../storage.js';
+import type { StorageEvent } from '../contract/index.js';
 import { T0, newJob, withStore, type ConformanceTarget } from './harness.js';
 
 /** Expiration, continuations' parents, and wake-up events. */

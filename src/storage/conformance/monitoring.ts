@@ -34,6 +34,40 @@ export function monitoringCases(target: ConformanceTarget): void {
         ]);
       }));
 
+    it('lists retries: scheduled jobs whose attempt was raised, not delayed or requeued ones', () =>
+      withStore(target, async ({ storage }) => {
+        const delayed = newJob({ state: { name: 'scheduled', at: T0 }, runAt: T0 + 60_000 });
+        const failing = [newJob({ name: 'flaky' }), newJob({ name: 'flaky' }), newJob({ name: 'other' })];
+        await storage.createJobs([delayed, ...failing], { now: T0 });
+        const claimed = await storage.fetch({ queues: ['default'], max: 10, serverId: 's', leaseMs: 30_000, now: T0 });
+        assert.equal(claimed.length, 3);
+        const retried = await storage.transition(
+          failing.map((j) => ({
+            id: j.id,
+            expectStates: ['processing'],
+            expectServerId: 's',
+            passedThrough: [{ name: 'failed', reason: 'boom', at: T0 + 1 }],
+            to: { name: 'scheduled', reason: 'Retry 1 of 10', at: T0 + 1 },
+            runAt: T0 + 30_000,
+            attempt: 2,
+            parameters: { retryCount: 1 },
+          })),
+          T0 + 1,
+        );
+        assert.deepEqual(retried, [true, true, true]);
+        const all = await storage.listJobs({ state: 'scheduled', retriesOnly: true, offset: 0, limit: 10 });
+        assert.equal(all.total, 3);
+        assert.deepEqual(new Set(all.jobs.map((j) => j.id)), new Set(failing.map((j) => j.id)));
+        const page = await storage.listJobs({ state: 'scheduled', retriesOnly: true, offset: 1, limit: 1 });
+        assert.equal(page.total, 3);
+        assert.equal(page.jobs.length, 1);
+        const flaky = await storage.listJobs({ state: 'scheduled', retriesOnly: true, search: 'flak', offset: 0, limit: 10 });
+        assert.equal(flaky.total, 2);
+        assert.ok(flaky.jobs.every((j) => j.name === 'flaky'));
+        const scheduled = await storage.listJobs({ state: 'scheduled', offset: 0, limit: 10 });
+        assert.equal(scheduled.total, 4);
+      }));
+
     it('pages jobs of a state, newest first, filtered by queue, name and search', () =>
       withStore(target, async ({ storage }) => {
         const jobs = Array.from({ length: 25 }, (_, i) =>

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RecurringJobRecord } from '../storage.js';
+import type { RecurringJobRecord } from '../contract/index.js';
 import { T0, newJob, withStore, type ConformanceTarget } from './harness.js';
 
 function recurring(id: string, overrides: Partial<RecurringJobRecord> = {}): RecurringJobRecord {

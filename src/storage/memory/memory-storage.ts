@@ -20,8 +20,8 @@ import type {
   StorageStatistics,
   TimelinePoint,
   TransitionChange,
-} from '../storage.js';
-import { STATE_NAMES } from '../storage.js';
+} from '../contract/index.js';
+import { STATE_NAMES } from '../contract/index.js';
 import { ACTIVE_STATES, denseTimeline, hourBucket, timelineRange } from '../buckets.js';
 
 interface MemoryJob extends JobRecord {
@@ -385,6 +385,7 @@ export class MemoryStorage implements Storage {
           j.state === q.state &&
           (q.queue === undefined || j.queue === q.queue) &&
           (q.name === undefined || j.name === q.name) &&
+          (!q.retriesOnly || j.attempt > 1) &&
           (search === undefined || j.id.startsWith(search) || j.name.toLowerCase().includes(search)),
       )
       .sort((a, b) => b.seq - a.seq);

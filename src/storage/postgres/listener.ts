@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { StorageEvent } from '../storage.js';
+import type { StorageEvent } from '../contract/index.js';
 import type { PostgresLogger } from './options.js';
 
 type Subscriber = (event: StorageEvent) => void;

@@ -22,8 +22,8 @@ import type {
   TimelinePoint,
   TransitionChange,
   Json,
-} from '../storage.js';
-import { STATE_NAMES } from '../storage.js';
+} from '../contract/index.js';
+import { STATE_NAMES } from '../contract/index.js';
 import { NotificationListener } from './listener.js';
 import { migrateSchema } from './migrations.js';
 import {
@@ -698,6 +698,7 @@ export class PostgresStorage implements Storage {
       const p = `$${values.length}::text`;
       where.push(`(left(j.id, length(${p})) = ${p} OR strpos(lower(j.name), ${p}) > 0)`);
     }
+    if (q.retriesOnly) where.push('j.attempt > 1');
     const res = await this.run<JobRow & { total: number }>(this.sql.listJobs(where.join(' AND ')), values);
     const total = res.rows[0]?.total ?? 0;
     return { total, jobs: res.rows.filter((r) => r.id !== null).map(toJob) };

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { UnclaimedFields } from '../claimed-job.js';
-import type { Json, JobRecord, RecurringJobRecord, ServerRecord, StateName } from '../storage.js';
+import type { Json, JobRecord, RecurringJobRecord, ServerRecord, StateName } from '../contract/index.js';
 
 /**
  * Type parsers for every query: `bigint` (epoch ms, seq, counts) as a JS number instead of

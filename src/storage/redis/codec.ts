@@ -8,7 +8,7 @@
  * a user's value (cjson would turn `[]` into `{}` and round numbers to 14 digits).
  */
 import { claimedJob } from '../claimed-job.js';
-import type { FetchOptions, Json, JobRecord, NewJob, StateEntry, StateName } from '../storage.js';
+import type { FetchOptions, Json, JobRecord, NewJob, StateEntry, StateName } from '../contract/index.js';
 
 /** A job as `createJobs` in `lua/library.ts` reads it. */
 interface EncodedJob {

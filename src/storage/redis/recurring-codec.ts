@@ -1,5 +1,5 @@
 /** Translation between recurring definitions and their hashes (`rec:<id>`, see keys.ts). */
-import type { RecurringJobRecord } from '../storage.js';
+import type { RecurringJobRecord } from '../contract/index.js';
 import { pairs } from './codec.js';
 
 const num = (n: number): string => String(n);

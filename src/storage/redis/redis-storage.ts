@@ -1,5 +1,5 @@
 import { Cluster } from 'ioredis';
-import { STATE_NAMES } from '../storage.js';
+import { STATE_NAMES } from '../contract/index.js';
 import type {
   CreatedJob,
   CreateOptions,
@@ -20,7 +20,7 @@ import type {
   StorageStatistics,
   TimelinePoint,
   TransitionChange,
-} from '../storage.js';
+} from '../contract/index.js';
 import { HOUR_MS, denseTimeline, timelineRange } from '../buckets.js';
 import { decodeClaimed, decodeHistory, decodeJob, encodeNewJob, mergeArgument } from './codec.js';
 import { decodeRecurring, encodeRecurring } from './recurring-codec.js';
@@ -394,7 +394,7 @@ export class RedisStorage implements Storage {
   }
 
   async listJobs(q: ListJobsQuery): Promise<JobPage> {
-    const query: { s: StateName; o: string; l: string; c: string; q?: string; n?: string; x?: string } = {
+    const query: { s: StateName; o: string; l: string; c: string; q?: string; n?: string; x?: string; r?: true } = {
       s: q.state,
       o: String(Math.max(0, q.offset)),
       l: String(Math.max(0, q.limit)),
@@ -403,6 +403,7 @@ export class RedisStorage implements Storage {
     if (q.queue !== undefined) query.q = q.queue;
     if (q.name !== undefined) query.n = q.name;
     if (q.search !== undefined) query.x = q.search.toLowerCase();
+    if (q.retriesOnly) query.r = true;
     const [total, jobs] = (await this.run(SCRIPTS.listJobs, [JSON.stringify(query)])) as [unknown, unknown[]];
     return { total: Number(total), jobs: jobs.map((flat) => decodeJob(flat).record) };
   }

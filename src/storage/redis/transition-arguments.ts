@@ -8,7 +8,7 @@
  * as one JSON text.
  */
 import { hourBucket } from '../buckets.js';
-import type { StateEntry, TransitionChange } from '../storage.js';
+import type { StateEntry, TransitionChange } from '../contract/index.js';
 import { encodeParameters } from './codec.js';
 
 const num = (n: number): string => String(n);

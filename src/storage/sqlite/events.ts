@@ -1,4 +1,4 @@
-import type { StorageEvent } from '../storage.js';
+import type { StorageEvent } from '../contract/index.js';
 
 /**
  * Wake-ups for SQLite, which has no notifications of its own. Two paths:

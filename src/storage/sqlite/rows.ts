@@ -1,4 +1,4 @@
-import type { Json, JobRecord, MisfirePolicy, RecurringJobRecord, ServerRecord, StateEntry, StateName } from '../storage.js';
+import type { Json, JobRecord, MisfirePolicy, RecurringJobRecord, ServerRecord, StateEntry, StateName } from '../contract/index.js';
 
 /** The columns of `kiln_jobs` that make a `JobRecord` (everything but `history` and `unique_until`). */
 export const JOB_COLUMNS =

@@ -22,8 +22,8 @@ import type {
   TimelinePoint,
   TransitionChange,
   Json,
-} from '../storage.js';
-import { STATE_NAMES } from '../storage.js';
+} from '../contract/index.js';
+import { STATE_NAMES } from '../contract/index.js';
 import { openConnection } from './connection.js';
 import { DataVersionWatcher, broadcast, joinChannel, type EventSink } from './events.js';
 import { resolveSqliteOptions, type ResolvedSqliteOptions, type SqliteStorageOptions } from './options.js';
@@ -441,10 +441,11 @@ export class SqliteStorage implements Storage {
       where.push('kiln_search(id, name, ?)');
       params.push(q.search);
     }
+    if (q.retriesOnly) where.push('attempt > 1');
     const filter = where.join(' AND ');
     return this.read((s) => {
       let total: number;
-      if (q.name === undefined && q.search === undefined) {
+      if (q.name === undefined && q.search === undefined && !q.retriesOnly) {
         total = q.queue === undefined ? (s.stateCount.get(q.state) ?? 0) : (s.stateQueueCount.get(q.state, q.queue) ?? 0);
       } else {
         const count = s.dynamicStatement<number>(`SELECT count(*) FROM kiln_jobs WHERE ${filter}`).pluck();

@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import type { StateName } from '../storage.js';
+import type { StateName } from '../contract/index.js';
 import { JOB_COLUMNS, type JobRow, type RecurringRow, type ServerRow } from './rows.js';
 
 type Statement<P extends unknown[], R = unknown> = BetterSqlite3.Statement<P, R>;

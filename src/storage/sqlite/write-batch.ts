@@ -1,5 +1,5 @@
 import { hourBucket } from '../buckets.js';
-import type { StateName, StorageEvent } from '../storage.js';
+import type { StateName, StorageEvent } from '../contract/index.js';
 import type { Statements } from './statements.js';
 
 /**

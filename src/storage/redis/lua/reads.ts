@@ -67,7 +67,7 @@ return out
 
 /**
  * ARGV[2] = JSON query { s: state, o: offset, l: limit, q?: queue, n?: name, x?: lowercased
- * search, c: scan cap }. Returns { total, records } newest (highest seq) first.
+ * search, r?: retries only (attempt above 1), c: scan cap }. Returns { total, records } newest (highest seq) first.
  *
  * Unfiltered pages are range reads: of `state:<state>`, of one queue's set for enqueued jobs of a
  * queue, or, for all enqueued jobs, of the top offset+limit of every queue merged. Filtered ones
@@ -79,13 +79,14 @@ return out
 export const LIST_JOBS = String.raw`
 local q = cjson.decode(ARGV[2])
 local offset, limit, cap = tonumber(q.o), tonumber(q.l), tonumber(q.c)
-local filtered = q.q or q.n or q.x
+local filtered = q.q or q.n or q.x or q.r
 
 local function matches(id)
-  local f = redis.call('HMGET', jobkey(id), 'queue', 'name', 'ln')
+  local f = redis.call('HMGET', jobkey(id), 'queue', 'name', 'ln', 'attempt')
   if not f[2] then return false end
   if q.q and f[1] ~= q.q then return false end
   if q.n and f[2] ~= q.n then return false end
+  if q.r and tonumber(f[4] or '1') <= 1 then return false end
   if q.x then
     return string.sub(id, 1, #q.x) == q.x or string.find(f[3] or string.lower(f[2]), q.x, 1, true) ~= nil
   end

@@ -1,0 +1,78 @@
+/**
+ * The job as the storage contract sees it: its states, its history entries and its stored
+ * record. Every role of the contract (see `index.ts`) speaks these types.
+ *
+ * Time is always epoch milliseconds passed in by the caller (`now`), so every backend agrees with
+ * the engine's clock and tests can drive time.
+ */
+
+/** The states of a job, as in Hangfire. */
+export type StateName =
+  | 'enqueued'
+  | 'scheduled'
+  | 'awaiting'
+  | 'processing'
+  | 'succeeded'
+  | 'failed'
+  | 'deleted';
+
+export const STATE_NAMES: readonly StateName[] = [
+  'enqueued',
+  'scheduled',
+  'awaiting',
+  'processing',
+  'succeeded',
+  'failed',
+  'deleted',
+];
+
+/** A JSON value, as stored in job data, parameters and results. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** One entry of a job's state history. */
+export interface StateEntry {
+  name: StateName;
+  /** Why the job entered this state, for people reading the dashboard. */
+  reason?: string;
+  /** State-specific data: `{ serverId }` for processing, `{ error, stack }` for failed, ... */
+  data?: { [key: string]: Json };
+  /** When the state was entered, epoch ms. */
+  at: number;
+}
+
+/** A job as stored. */
+export interface JobRecord {
+  id: string;
+  name: string;
+  queue: string;
+  args: string;
+  state: StateName;
+  /** The reason given for the current state. */
+  stateReason: string | null;
+  /** The data of the current state. */
+  stateData: { [key: string]: Json } | null;
+  createdAt: number;
+  /** When the current state was entered. */
+  stateAt: number;
+  /** 1 for the first run; raised by the retry filter for each retry. */
+  attempt: number;
+  parameters: { [key: string]: Json };
+  runAt: number | null;
+  parentId: string | null;
+  /** For `processing`: the server holding the job, and when its lease ends. */
+  serverId: string | null;
+  leaseUntil: number | null;
+  /** For final states: when the job is deleted by the expiration manager. */
+  expireAt: number | null;
+  /** JSON text of what the job returned, for `succeeded` jobs. */
+  result: string | null;
+  uniqueKey: string | null;
+}
+
+/** A job with its whole history, for the dashboard and `JobClient.get`. */
+export interface JobDetails extends JobRecord {
+  /** Every state the job passed through, oldest first. */
+  history: StateEntry[];
+  /** Ids of the jobs awaiting this one. */
+  continuations: string[];
+}
