@@ -38,3 +38,62 @@ export class DuplicateJobError extends KilnError {
     super(`a job with unique key ${JSON.stringify(uniqueKey)} is already active: ${existingJobId}`);
   }
 }
+
+/** What Kiln records of a thrown value: never throws, whatever was thrown. */
+export interface ErrorDescription {
+  /** `Error.name`, or the kind of value thrown (`string`, `null`, `object`, ...). */
+  type: string;
+  message: string;
+  /** The stack when the value had one, else empty. */
+  stack: string;
+}
+
+/** The longest message kept from a thrown value; longer ones are cut with a marker. */
+const MAX_MESSAGE = 4000;
+
+/**
+ * The one way Kiln turns an unknown thrown value into text. Jobs throw anything: strings,
+ * `null`, objects without a prototype, objects whose `toString` or `message` getter throws,
+ * errors whose `name` is not a string. Describing them must never throw in turn, or the runner
+ * would leave the job `processing` forever.
+ */
+export function describeError(value: unknown): ErrorDescription {
+  try {
+    if (value instanceof Error) {
+      return {
+        type: safeText(() => value.name, 'Error') || 'Error',
+        message: clip(safeText(() => value.message, '(a message that could not be read)')),
+        stack: clip(safeText(() => value.stack ?? '', ''), 16_000),
+      };
+    }
+    if (value === null || value === undefined) return { type: String(value), message: String(value), stack: '' };
+    if (typeof value === 'object') {
+      const message = safeText(() => {
+        const m = (value as { message?: unknown }).message;
+        return typeof m === 'string' ? m : JSON.stringify(value) ?? Object.prototype.toString.call(value);
+      }, Object.prototype.toString.call(value));
+      return { type: 'object', message: clip(message), stack: '' };
+    }
+    return { type: typeof value, message: clip(safeText(() => String(value), `(a ${typeof value})`)), stack: '' };
+  } catch {
+    return { type: 'unknown', message: '(a thrown value that could not be described)', stack: '' };
+  }
+}
+
+/** A thrown value's message, for logs: `describeError(value).message`. */
+export function errorMessage(value: unknown): string {
+  return describeError(value).message;
+}
+
+function safeText(read: () => unknown, fallback: string): string {
+  try {
+    const v = read();
+    return typeof v === 'string' ? v : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+function clip(text: string, max = MAX_MESSAGE): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}
