@@ -1,4 +1,4 @@
-import { MemoryStorage } from '../../src/storage/memory/memory-storage.js';
+import { MemoryStorage } from '../../src/storage/memory/index.js';
 import { runConformance } from '../../src/storage/conformance/index.js';
 
 runConformance({
