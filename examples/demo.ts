@@ -3,7 +3,8 @@
 // recurring clean-up every 10 seconds — and the dashboard on http://127.0.0.1:4747/.
 // Ctrl-C stops it gracefully. Run it with `npm run demo` (KILN_DEMO_PORT picks another port).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BackgroundJobServer, JobClient, defineJob, startDashboard } from '../src/index.js';
+import { BackgroundJobServer, JobClient, defineJob } from '../src/index.js';
+import { startDashboard } from '../src/dashboard/index.js';
 
 const sendEmail = defineJob({
   name: 'send-email',

@@ -2,7 +2,7 @@ import { ValidationError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
 import type { JobFilter } from './states/filters.js';
 import type { Storage } from './storage/contract/index.js';
-import { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
+import { SqliteStorage } from './storage/sqlite/index.js';
 
 /** Process-wide defaults, used by every client and server that is not given its own. */
 export interface KilnConfig {
@@ -53,7 +53,12 @@ export function configure(options: KilnConfig): void {
   }
 }
 
-/** The configured storage, else (created once) the embedded SQLite file `./kiln.db`. */
+/**
+ * The configured storage, else the embedded SQLite file `./kiln.db`, created on the first call
+ * (the first client or server made without a storage), never at import: an application that
+ * configures another storage never opens the file. The SQLite backend itself loads its driver
+ * (better-sqlite3) only when the database is first opened.
+ */
 export function defaultStorage(): Storage {
   config.storage ??= new SqliteStorage('./kiln.db');
   return config.storage;

@@ -1,6 +1,15 @@
-// Kiln's public API: re-exports only.
+// Kiln's public API, the engine: re-exports only. Each backend and the dashboard are entry points
+// of their own (package.json `exports`: ./memory, ./sqlite, ./postgres, ./redis, ./dashboard).
 export { configure, type KilnConfig } from './config.js';
-export { KilnError, ValidationError, JobCreationCanceledError, DuplicateJobError } from './errors.js';
+export {
+  KilnError,
+  ValidationError,
+  JobCreationCanceledError,
+  DuplicateJobError,
+  describeError,
+  errorMessage,
+  type ErrorDescription,
+} from './errors.js';
 export { consoleLogger, silentLogger, type Logger } from './logger.js';
 export type { Clock } from './clock.js';
 
@@ -43,19 +52,11 @@ export type { ServerOptions } from './server/server-options.js';
 
 export type * from './storage/contract/index.js';
 export { STATE_NAMES } from './storage/contract/index.js';
-export { MemoryStorage } from './storage/memory/index.js';
-export { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
-export { PostgresStorage, type PostgresStorageOptions } from './storage/postgres/index.js';
-export { RedisStorage, type RedisStorageOptions } from './storage/redis/redis-storage.js';
 
-export {
-  createDashboard,
-  startDashboard,
-  isLocalRequest,
-  type Dashboard,
-  type DashboardOptions,
-  type StartDashboardOptions,
-  type RunningDashboard,
-  type DashboardAuthorize,
-} from './dashboard/index.js';
-export type { DashboardRequest } from './dashboard/index.js';
+// The two backends that need no server and load no optional package: the in-process store and
+// the embedded default (better-sqlite3, a dependency, is loaded when a database is first opened).
+// Postgres, Redis and the dashboard load `pg`, `ioredis` and `hono`, so they have their own entry
+// points: `kilnjs/postgres`, `kilnjs/redis`, `kilnjs/dashboard`. Importing this file loads none
+// of those (test/packaging/root-import.test.ts).
+export { MemoryStorage } from './storage/memory/index.js';
+export { SqliteStorage, type SqliteStorageOptions } from './storage/sqlite/index.js';
