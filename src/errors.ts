@@ -1,4 +1,11 @@
-/** Every error Kiln throws on purpose is a KilnError, so callers can tell them from their own. */
+/**
+ * Every error Kiln throws on purpose is a KilnError, so callers can tell them from their own:
+ * `ValidationError`, `JobCreationCanceledError` and `DuplicateJobError` below,
+ * `NonRetryableError` (states/automatic-retry.ts), `LockTimeoutError`
+ * (states/disable-concurrent-execution.ts), and the reason a running job's `ctx.signal` is
+ * aborted with. What passes through unchanged is not Kiln's: errors of the database drivers
+ * (pg, ioredis, better-sqlite3) and whatever job code throws.
+ */
 export class KilnError extends Error {
   override name = 'KilnError';
 }

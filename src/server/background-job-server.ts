@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../clock.js';
 import { defaultLogger, defaultStorage, globalFilters } from '../config.js';
-import { KilnError } from '../errors.js';
+import { KilnError, errorMessage } from '../errors.js';
 import { registeredJob, type AnyJobDefinition } from '../jobs/define-job.js';
 import { childLogger, type Logger } from '../logger.js';
 import { automaticRetry } from '../states/automatic-retry.js';
@@ -67,7 +67,7 @@ export class BackgroundJobServer implements AsyncDisposable {
     const retryPolicyOf = (name: string) => this.resolve(name)?.retry;
     this.filters = orderFilters([automaticRetry((ctx) => retryPolicyOf(ctx.job.name))], globalFilters(), this.options.filters);
     const o = this.options;
-    const continuations = new ContinuationDispatcher(this.storage, this.states, o.schedulePollMs, this.clock, this.logger);
+    const continuations = new ContinuationDispatcher(this.storage, this.states, o.schedulePollingIntervalMs, this.clock, this.logger);
     this.completer = new Completer(this.states, this.logger, (changes, applied) => {
       if (changes.some((c, i) => applied[i] && (c.to.name === 'succeeded' || c.to.name === 'deleted'))) continuations.process.wake();
     });
@@ -79,8 +79,8 @@ export class BackgroundJobServer implements AsyncDisposable {
         prefetch: o.prefetch,
         maxPrefetch: o.maxPrefetch,
         queues: o.queues,
-        leaseMs: o.leaseMs,
-        pollIntervalMs: o.pollMs,
+        leaseTimeoutMs: o.leaseTimeoutMs,
+        pollIntervalMs: o.pollIntervalMs,
       },
       {
         serverId: this.id,
@@ -101,18 +101,18 @@ export class BackgroundJobServer implements AsyncDisposable {
       this.storage,
       () => this.record(),
       () => [...this.pool.heldIds(), ...this.completer.pendingIds()],
-      o.leaseMs,
-      o.heartbeatMs,
+      o.leaseTimeoutMs,
+      o.heartbeatIntervalMs,
       this.clock,
       (lost) => lost.forEach((id) => this.pool.abort(id, 'taken-away', 'The job lease was lost')),
       this.logger,
     );
     this.maintenance = [
-      new DelayedScheduler(this.storage, o.schedulePollMs, this.clock, this.logger).process,
-      new RecurringScheduler(this.storage, o.schedulePollMs, this.clock, this.logger).process,
+      new DelayedScheduler(this.storage, o.schedulePollingIntervalMs, this.clock, this.logger).process,
+      new RecurringScheduler(this.storage, o.schedulePollingIntervalMs, this.clock, this.logger).process,
       continuations.process,
-      new Watchdog(this.storage, o.serverTimeoutMs, o.serverCheckMs, this.clock, this.logger).process,
-      new ExpirationManager(this.storage, this.id, o.expirationCheckMs, this.clock, this.logger).process,
+      new Watchdog(this.storage, o.serverTimeoutMs, o.serverCheckIntervalMs, this.clock, this.logger).process,
+      new ExpirationManager(this.storage, this.id, o.expirationCheckIntervalMs, this.clock, this.logger).process,
     ];
     this.cancellation = new CancellationWatcher((id, reason) => this.pool.abort(id, 'taken-away', reason), this.logger);
   }
@@ -186,7 +186,7 @@ export class BackgroundJobServer implements AsyncDisposable {
     try {
       await this.storage.removeServer(this.id, this.clock.now());
     } catch (e) {
-      this.logger.warn('could not remove the server record; other servers will once it times out', { error: String(e) });
+      this.logger.warn('could not remove the server record; other servers will once it times out', { error: errorMessage(e) });
     }
     this.status = 'stopped';
     this.logger.info(`server stopped in ${Date.now() - began} ms`);

@@ -4,7 +4,7 @@ import type { ServerRecord, Storage } from '../storage/contract/index.js';
 import { PeriodicProcess } from './periodic-process.js';
 
 /**
- * Marks the server alive every `heartbeatMs` (default 5 s) and renews the leases of its running
+ * Marks the server alive every `heartbeatIntervalMs` and renews the leases of its running
  * jobs (sliding invisibility: a job that runs for hours never times out while its server lives).
  * A job whose lease is no longer held — deleted or requeued by someone, or recovered by another
  * server — is reported to `onLost`, which aborts its signal. If the server record was removed
@@ -17,15 +17,15 @@ export class Heartbeat {
     storage: Storage,
     record: () => ServerRecord,
     heldIds: () => string[],
-    leaseMs: number,
-    heartbeatMs: number,
+    leaseTimeoutMs: number,
+    heartbeatIntervalMs: number,
     clock: Clock,
     onLost: (ids: string[]) => void,
     logger: Logger,
   ) {
     this.process = new PeriodicProcess(
       'heartbeat',
-      heartbeatMs,
+      heartbeatIntervalMs,
       async () => {
         const server = record();
         const now = clock.now();
@@ -35,7 +35,7 @@ export class Heartbeat {
         }
         const ids = heldIds();
         if (ids.length > 0) {
-          const lost = await storage.renewLeases(server.id, ids, leaseMs, clock.now());
+          const lost = await storage.renewLeases(server.id, ids, leaseTimeoutMs, clock.now());
           if (lost.length > 0) onLost(lost);
         }
       },

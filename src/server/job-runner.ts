@@ -103,7 +103,7 @@ export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<voi
     let canceled: string | undefined;
     for (const f of filters) {
       if (!f.onPerforming) continue;
-      await f.onPerforming({ job, context, storage: deps.storage, now: deps.clock.now(), cancel: (reason) => (canceled = reason) });
+      await f.onPerforming({ job, context, storage: deps.storage, now: deps.clock.now(), clock: deps.clock, cancel: (reason) => (canceled = reason) });
       if (canceled !== undefined) break;
     }
     if (canceled !== undefined) {

@@ -1,20 +1,25 @@
 import type { Logger } from '../logger.js';
+import { LoggedBackoff } from './logged-backoff.js';
 
-/** The longest pause after repeated failures of a process. */
-const MAX_BACKOFF_MS = 10_000;
+/**
+ * What a process does on each run. `signal` is aborted when the process stops, so a long run (a
+ * drain of a large backlog) can end between batches instead of holding up the server's shutdown.
+ * Returns how long to wait before the next run when that is sooner than the interval.
+ */
+export type ProcessTick = (signal: AbortSignal) => Promise<number | void>;
 
 /**
  * One of the server's background processes: runs `tick` now, then again after the delay it
- * returns (or `intervalMs`), or at once when woken. A tick that throws is logged and retried with
- * a doubling back-off (250 ms up to 10 s) — shorter than Hangfire's n² s up to 5 min, because a
- * job server that sleeps minutes after a database blip is late for everything.
+ * returns (or `intervalMs`), or at once when woken. A tick that throws is logged and retried
+ * with the server's storage back-off (`STORAGE_BACKOFF`: 250 ms doubling to 10 s).
  */
 export class PeriodicProcess {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
   private woken = false;
-  private failures = 0;
+  private readonly backoff: LoggedBackoff;
+  private abort = new AbortController();
 
   private lastRun = 0;
   private dueAt = Infinity;
@@ -26,13 +31,16 @@ export class PeriodicProcess {
   constructor(
     readonly name: string,
     private readonly intervalMs: number,
-    private readonly tick: () => Promise<number | void>,
-    private readonly logger: Logger,
+    private readonly tick: ProcessTick,
+    logger: Logger,
     private readonly minWakeGapMs = 0,
-  ) {}
+  ) {
+    this.backoff = new LoggedBackoff(name, logger);
+  }
 
   start(): void {
     this.stopped = false;
+    this.abort = new AbortController();
     this.schedule(0);
   }
 
@@ -47,9 +55,10 @@ export class PeriodicProcess {
     if (at < this.dueAt) this.schedule(at - Date.now());
   }
 
-  /** Stops; resolves when a tick in progress has finished. */
+  /** Stops; resolves when a tick in progress has finished (it sees its signal aborted). */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.abort.abort();
     clearTimeout(this.timer);
     await this.running;
   }
@@ -68,22 +77,15 @@ export class PeriodicProcess {
     this.lastRun = Date.now();
     let next = this.intervalMs;
     try {
-      const asked = await this.tick();
+      const asked = await this.tick(this.abort.signal);
       if (typeof asked === 'number') next = Math.min(asked, this.intervalMs);
-      if (this.failures > 0) this.logger.info(`${this.name} works again after ${this.failures} failure(s)`);
-      this.failures = 0;
+      this.backoff.succeed();
     } catch (e) {
-      this.failures++;
-      next = Math.min(250 * 2 ** (this.failures - 1), MAX_BACKOFF_MS);
-      this.logger.warn(`${this.name} failed (${this.failures} in a row), retrying in ${next} ms`, { error: errorText(e) });
+      next = this.backoff.fail(e);
     }
     this.running = undefined;
-    if (this.woken && this.failures === 0) next = this.minWakeGapMs;
+    if (this.woken && this.backoff.failures === 0) next = this.minWakeGapMs;
     this.woken = false;
     this.schedule(next);
   }
-}
-
-export function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Json, Storage } from '../storage/contract/index.js';
 
@@ -51,7 +52,7 @@ export class ProgressReporter {
     try {
       await this.storage.mergeParameters(this.jobId, this.serverId, { progress: pending.value });
     } catch (e) {
-      this.logger.debug('could not store progress', { error: String(e) });
+      this.logger.debug('could not store progress', { error: errorMessage(e) });
     }
   }
 }

@@ -1,4 +1,6 @@
+import { drainInBatches } from '../batch-drain.js';
 import type { Clock } from '../clock.js';
+import { errorMessage } from '../errors.js';
 import { buildJob } from '../client/job-factory.js';
 import { CronSchedule } from '../jobs/cron.js';
 import { dueOccurrences } from '../jobs/misfire.js';
@@ -6,6 +8,7 @@ import type { Logger } from '../logger.js';
 import type { RecurringJobRecord, Storage } from '../storage/contract/index.js';
 import { PeriodicProcess } from './periodic-process.js';
 
+/** Due recurring jobs per batch: each is advanced by its own compare-and-set, so batches stay small. */
 const BATCH = 100;
 
 /**
@@ -13,7 +16,7 @@ const BATCH = 100;
  * occurrences to run under the misfire policy, and advances each job with a compare-and-set on
  * its next execution that creates the jobs in the same transaction: however many servers poll,
  * each occurrence is enqueued once. Jobs carry `recurringJobId` and `scheduledAt` parameters.
- * Polls every `pollMs` (default 1 s) and sets a timer for the next occurrence in between.
+ * Polls every `schedulePollingIntervalMs` and sets a timer for the next occurrence in between.
  */
 export class RecurringScheduler {
   readonly process: PeriodicProcess;
@@ -21,22 +24,26 @@ export class RecurringScheduler {
 
   constructor(
     private readonly storage: Storage,
-    private readonly pollMs: number,
+    private readonly schedulePollingIntervalMs: number,
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
-    this.process = new PeriodicProcess('recurring scheduler', pollMs, () => this.tick(), logger);
+    this.process = new PeriodicProcess('recurring scheduler', schedulePollingIntervalMs, (signal) => this.tick(signal), logger);
   }
 
-  private async tick(): Promise<number> {
-    for (;;) {
-      const due = await this.storage.dueRecurring(this.clock.now(), BATCH);
-      for (const r of due) await this.advance(r);
-      if (due.length < BATCH) break;
-    }
+  private async tick(signal: AbortSignal): Promise<number> {
+    await drainInBatches(
+      async (limit) => {
+        const due = await this.storage.dueRecurring(this.clock.now(), limit);
+        for (const r of due) await this.advance(r);
+        return due.length;
+      },
+      { batch: BATCH, signal },
+    );
     // Sleep until the soonest next occurrence if it comes before the next poll.
-    const [soonest] = await this.storage.dueRecurring(this.clock.now() + this.pollMs, 1);
-    return soonest?.nextExecution == null ? this.pollMs : Math.max(0, soonest.nextExecution - this.clock.now());
+    const poll = this.schedulePollingIntervalMs;
+    const [soonest] = await this.storage.dueRecurring(this.clock.now() + poll, 1);
+    return soonest?.nextExecution == null ? poll : Math.max(0, soonest.nextExecution - this.clock.now());
   }
 
   private async advance(r: RecurringJobRecord): Promise<void> {
@@ -47,11 +54,12 @@ export class RecurringScheduler {
       schedule = this.schedule(r);
     } catch (e) {
       // Checked at addOrUpdate, so only a definition written by other means lands here.
-      await this.storage.advanceRecurring({ id: r.id, expectNext, nextExecution: null, lastExecution: r.lastExecution, jobs: [], error: String(e) }, now);
-      this.logger.error(`recurring job ${r.id} has an invalid schedule and is stopped`, { error: String(e) });
+      const error = errorMessage(e);
+      await this.storage.advanceRecurring({ id: r.id, expectNext, nextExecution: null, lastExecution: r.lastExecution, jobs: [], error }, now);
+      this.logger.error(`recurring job ${r.id} has an invalid schedule and is stopped`, { error });
       return;
     }
-    const { run, nextExecution } = dueOccurrences((t) => schedule.next(t), expectNext, now, r.misfire, 2 * this.pollMs);
+    const { run, nextExecution } = dueOccurrences((t) => schedule.next(t), expectNext, now, r.misfire, 2 * this.schedulePollingIntervalMs);
     const jobs = run.map((at) =>
       buildJob(
         { definition: r, queue: r.queue, args: r.args, parameters: { recurringJobId: r.id, scheduledAt: at } },

@@ -6,18 +6,23 @@ import { parseDuration, type Duration } from '../jobs/duration.js';
 import { checkQueueName } from '../jobs/names.js';
 import type { Logger } from '../logger.js';
 import type { JobFilter } from '../states/filters.js';
+import { DEFAULT_RETENTION } from '../states/state-machine.js';
 import type { Storage } from '../storage/contract/index.js';
-
-/**
- * How far the default, adaptive prefetch grows: 16 × workerCount (four doublings), at most
- * 1,000. Measured on a 2-core machine draining 20,000 no-op jobs from Postgres at concurrency 50
- * (bench/tools/trace-storage.ts, three runs each): a fixed prefetch of 400 ran 29.5-32.6k jobs/s,
- * 450 ran 32.0-36.3k, 950 ran 30.7-40.7k; a claim costs the database and this process a fixed
- * ~0.3 ms each, so larger claims keep paying off a little. It only grows while jobs finish faster
- * than a round trip, so the jobs it holds are seconds' work at most.
- */
-const ADAPTIVE_PREFETCH_FACTOR = 16;
-const MAX_ADAPTIVE_PREFETCH = 1_000;
+import {
+  ADAPTIVE_PREFETCH_FACTOR,
+  DEFAULT_EXPIRATION_CHECK_INTERVAL_MS,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_LEASE_TIMEOUT_MS,
+  DEFAULT_POLL_INTERVAL_MS,
+  DEFAULT_QUEUES,
+  DEFAULT_SCHEDULE_POLLING_INTERVAL_MS,
+  DEFAULT_SERVER_CHECK_INTERVAL_MS,
+  DEFAULT_SERVER_TIMEOUT_MS,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  DEFAULT_STOP_TIMEOUT_MS,
+  DEFAULT_WORKER_COUNT,
+  MAX_ADAPTIVE_PREFETCH,
+} from './defaults.js';
 
 /** Options of `BackgroundJobServer`. Every one has a default; durations take ms or `'30s'`. */
 export interface ServerOptions {
@@ -25,7 +30,7 @@ export interface ServerOptions {
   storage?: Storage;
   /** The jobs this server runs. Default: every job registered by `defineJob` in this process. */
   jobs?: AnyJobDefinition[];
-  /** Concurrent job slots. Default 20 (Hangfire: min(cores × 5, 20)). */
+  /** Concurrent job slots. Default 20 (`DEFAULT_WORKER_COUNT`). */
   workerCount?: number;
   /**
    * Jobs claimed ahead of free slots and kept in a local queue, so a busy server fetches in large
@@ -40,29 +45,32 @@ export interface ServerOptions {
   prefetch?: number;
   /** Queues to take jobs from, in priority order. Default `['default']`. */
   queues?: string[];
-  /** How long a claimed job is invisible to other servers unless renewed. Default 30 s. */
+  /** How long a claimed job is invisible to other servers unless renewed. Default 30 s (`DEFAULT_LEASE_TIMEOUT_MS`). */
   leaseTimeout?: Duration;
-  /** How often the server says it is alive and renews its jobs' leases. Default 5 s. */
+  /** How often the server says it is alive and renews its jobs' leases. Default 5 s (`DEFAULT_HEARTBEAT_INTERVAL_MS`). */
   heartbeatInterval?: Duration;
-  /** A server silent this long is declared dead and its jobs requeued. Default 30 s. */
+  /** A server silent this long is declared dead and its jobs requeued. Default 30 s (`DEFAULT_SERVER_TIMEOUT_MS`). */
   serverTimeout?: Duration;
-  /** How often dead servers and expired leases are looked for. Default 5 s. */
+  /** How often dead servers and expired leases are looked for. Default 5 s (`DEFAULT_SERVER_CHECK_INTERVAL_MS`). */
   serverCheckInterval?: Duration;
-  /** How often an idle server polls for jobs when no wake-up arrives. Default 1 s. */
+  /** How often an idle server polls for jobs when no wake-up arrives. Default 1 s (`DEFAULT_POLL_INTERVAL_MS`). */
   pollInterval?: Duration;
-  /** How often the delayed scheduler looks for due jobs (it also sets a timer for the next one). Default 1 s (Hangfire: 15 s). */
+  /**
+   * How often the delayed and recurring schedulers and the continuation dispatcher look for work
+   * (they also set a timer for the next due job). Default 1 s (`DEFAULT_SCHEDULE_POLLING_INTERVAL_MS`; Hangfire: 15 s).
+   */
   schedulePollingInterval?: Duration;
-  /** How often expired jobs are deleted. Default 5 min. */
+  /** How often expired jobs are deleted. Default 5 min (`DEFAULT_EXPIRATION_CHECK_INTERVAL_MS`). */
   expirationCheckInterval?: Duration;
-  /** At shutdown, how long running jobs may finish before their signal is aborted. Default 0.5 s, as Hangfire. */
+  /** At shutdown, how long running jobs may finish before their signal is aborted. Default 0.5 s (`DEFAULT_STOP_TIMEOUT_MS`), as Hangfire. */
   stopTimeout?: Duration;
-  /** At shutdown, how long to wait for running jobs in all. Default 15 s, as Hangfire. */
+  /** At shutdown, how long to wait for running jobs in all. Default 15 s (`DEFAULT_SHUTDOWN_TIMEOUT_MS`), as Hangfire. */
   shutdownTimeout?: Duration;
   /** Handle SIGINT and SIGTERM with a graceful `dispose()`, then let the signal end the process. Default false. */
   handleSignals?: boolean;
   /** Server filters, after the global ones and before each job's own. */
   filters?: JobFilter[];
-  /** How long final jobs are kept: `{ succeeded: '1d', deleted: '1d' }` (defaults, as Hangfire). */
+  /** How long final jobs are kept: `{ succeeded: '1d', deleted: '1d' }` (defaults, `DEFAULT_RETENTION`, as Hangfire). */
   retention?: { succeeded?: Duration; deleted?: Duration };
   /** A name for people (dashboard, logs). Default `host:pid`. */
   name?: string;
@@ -71,6 +79,10 @@ export interface ServerOptions {
   clock?: Clock;
 }
 
+/**
+ * The options with their defaults filled in. A duration option keeps its public name with an
+ * `Ms` suffix (`pollInterval` → `pollIntervalMs`), here and in the process that uses it.
+ */
 export interface ResolvedServerOptions {
   jobs: AnyJobDefinition[] | undefined;
   workerCount: number;
@@ -78,13 +90,13 @@ export interface ResolvedServerOptions {
   /** The most the prefetch grows to while slots starve: `prefetch` itself when it was given. */
   maxPrefetch: number;
   queues: string[];
-  leaseMs: number;
-  heartbeatMs: number;
+  leaseTimeoutMs: number;
+  heartbeatIntervalMs: number;
   serverTimeoutMs: number;
-  serverCheckMs: number;
-  pollMs: number;
-  schedulePollMs: number;
-  expirationCheckMs: number;
+  serverCheckIntervalMs: number;
+  pollIntervalMs: number;
+  schedulePollingIntervalMs: number;
+  expirationCheckIntervalMs: number;
   stopTimeoutMs: number;
   shutdownTimeoutMs: number;
   handleSignals: boolean;
@@ -99,7 +111,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     if (ms < min) throw new ValidationError(field, `must be at least ${min} ms, got ${ms}`);
     return ms;
   };
-  const workerCount = o.workerCount ?? 20;
+  const workerCount = o.workerCount ?? DEFAULT_WORKER_COUNT;
   if (!Number.isInteger(workerCount) || workerCount < 1 || workerCount > 10_000) {
     throw new ValidationError('workerCount', `must be a whole number from 1 to 10000, got ${String(workerCount)}`);
   }
@@ -109,7 +121,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   }
   const maxPrefetch =
     o.prefetch === undefined ? Math.max(prefetch, Math.min(ADAPTIVE_PREFETCH_FACTOR * workerCount, MAX_ADAPTIVE_PREFETCH)) : prefetch;
-  const queues = o.queues ?? ['default'];
+  const queues = o.queues ?? DEFAULT_QUEUES;
   if (!Array.isArray(queues) || queues.length === 0) throw new ValidationError('queues', 'must be a non-empty array of queue names');
   queues.forEach((q, i) => checkQueueName(q, `queues[${i}]`));
   if (new Set(queues).size !== queues.length) throw new ValidationError('queues', 'must not name a queue twice');
@@ -120,13 +132,13 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     });
   }
   if (o.filters !== undefined && !Array.isArray(o.filters)) throw new ValidationError('filters', 'must be an array');
-  const leaseMs = d(o.leaseTimeout, 'leaseTimeout', 30_000, 100);
-  const heartbeatMs = d(o.heartbeatInterval, 'heartbeatInterval', 5_000, 10);
-  if (heartbeatMs >= leaseMs) throw new ValidationError('heartbeatInterval', `must be shorter than leaseTimeout (${leaseMs} ms), or leases expire while jobs run`);
-  const serverTimeoutMs = d(o.serverTimeout, 'serverTimeout', 30_000, 100);
-  if (heartbeatMs >= serverTimeoutMs) throw new ValidationError('serverTimeout', `must be longer than heartbeatInterval (${heartbeatMs} ms)`);
-  const stopTimeoutMs = d(o.stopTimeout, 'stopTimeout', 500, 0);
-  const shutdownTimeoutMs = d(o.shutdownTimeout, 'shutdownTimeout', 15_000, 0);
+  const leaseTimeoutMs = d(o.leaseTimeout, 'leaseTimeout', DEFAULT_LEASE_TIMEOUT_MS, 100);
+  const heartbeatIntervalMs = d(o.heartbeatInterval, 'heartbeatInterval', DEFAULT_HEARTBEAT_INTERVAL_MS, 10);
+  if (heartbeatIntervalMs >= leaseTimeoutMs) throw new ValidationError('heartbeatInterval', `must be shorter than leaseTimeout (${leaseTimeoutMs} ms), or leases expire while jobs run`);
+  const serverTimeoutMs = d(o.serverTimeout, 'serverTimeout', DEFAULT_SERVER_TIMEOUT_MS, 100);
+  if (heartbeatIntervalMs >= serverTimeoutMs) throw new ValidationError('serverTimeout', `must be longer than heartbeatInterval (${heartbeatIntervalMs} ms)`);
+  const stopTimeoutMs = d(o.stopTimeout, 'stopTimeout', DEFAULT_STOP_TIMEOUT_MS, 0);
+  const shutdownTimeoutMs = d(o.shutdownTimeout, 'shutdownTimeout', DEFAULT_SHUTDOWN_TIMEOUT_MS, 0);
   if (stopTimeoutMs > shutdownTimeoutMs) throw new ValidationError('stopTimeout', 'must not be longer than shutdownTimeout');
   return {
     jobs: o.jobs,
@@ -134,20 +146,20 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     prefetch,
     maxPrefetch,
     queues: [...queues],
-    leaseMs,
-    heartbeatMs,
+    leaseTimeoutMs,
+    heartbeatIntervalMs,
     serverTimeoutMs,
-    serverCheckMs: d(o.serverCheckInterval, 'serverCheckInterval', 5_000, 10),
-    pollMs: d(o.pollInterval, 'pollInterval', 1_000, 1),
-    schedulePollMs: d(o.schedulePollingInterval, 'schedulePollingInterval', 1_000, 1),
-    expirationCheckMs: d(o.expirationCheckInterval, 'expirationCheckInterval', 300_000, 10),
+    serverCheckIntervalMs: d(o.serverCheckInterval, 'serverCheckInterval', DEFAULT_SERVER_CHECK_INTERVAL_MS, 10),
+    pollIntervalMs: d(o.pollInterval, 'pollInterval', DEFAULT_POLL_INTERVAL_MS, 1),
+    schedulePollingIntervalMs: d(o.schedulePollingInterval, 'schedulePollingInterval', DEFAULT_SCHEDULE_POLLING_INTERVAL_MS, 1),
+    expirationCheckIntervalMs: d(o.expirationCheckInterval, 'expirationCheckInterval', DEFAULT_EXPIRATION_CHECK_INTERVAL_MS, 10),
     stopTimeoutMs,
     shutdownTimeoutMs,
     handleSignals: o.handleSignals ?? false,
     filters: o.filters ?? [],
     retention: {
-      succeeded: d(o.retention?.succeeded, 'retention.succeeded', 86_400_000, 0),
-      deleted: d(o.retention?.deleted, 'retention.deleted', 86_400_000, 0),
+      succeeded: d(o.retention?.succeeded, 'retention.succeeded', DEFAULT_RETENTION.succeeded, 0),
+      deleted: d(o.retention?.deleted, 'retention.deleted', DEFAULT_RETENTION.deleted, 0),
     },
   };
 }

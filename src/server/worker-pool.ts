@@ -1,8 +1,9 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { JobRecord, Storage } from '../storage/contract/index.js';
+import { KilnError, errorMessage } from '../errors.js';
 import { RunningJob, runJob, type AbortCause, type RunnerDeps } from './job-runner.js';
-import { errorText } from './periodic-process.js';
+import { LoggedBackoff } from './logged-backoff.js';
 
 /**
  * The smallest claim worth splitting a local queue for. Measured on a 2-core machine draining
@@ -20,8 +21,8 @@ export interface WorkerPoolOptions {
   /** How far the prefetch may grow while slots starve; equal to `prefetch` to keep it fixed. */
   maxPrefetch: number;
   queues: string[];
-  leaseMs: number;
-  /** How often an idle pool looks for work when no wake-up arrives. */
+  leaseTimeoutMs: number;
+  /** How often an idle pool looks for work when no wake-up arrives (`ServerOptions.pollInterval`). */
   pollIntervalMs: number;
 }
 
@@ -41,7 +42,7 @@ export class WorkerPool {
   private wakeUp: (() => void) | undefined;
   private dirty = false;
   private idleWaiters: Array<() => void> = [];
-  private failures = 0;
+  private readonly fetchBackoff: LoggedBackoff;
   /** The prefetch in force: `options.prefetch`, doubled while slots starve (see `fetchLoop`). */
   private prefetch: number;
 
@@ -55,6 +56,7 @@ export class WorkerPool {
     private readonly backpressure: () => Promise<void> = () => Promise.resolve(),
   ) {
     this.prefetch = options.prefetch;
+    this.fetchBackoff = new LoggedBackoff('fetching jobs', logger);
   }
 
   start(): void {
@@ -88,7 +90,7 @@ export class WorkerPool {
     const r = this.running.get(id);
     if (!r) return false;
     r.cause ??= cause;
-    r.abort(new Error(reason));
+    r.abort(new KilnError(reason));
     return true;
   }
 
@@ -205,17 +207,13 @@ export class WorkerPool {
         queues: this.options.queues,
         max,
         serverId: this.options.serverId,
-        leaseMs: this.options.leaseMs,
+        leaseMs: this.options.leaseTimeoutMs,
         now: this.clock.now(),
       });
-      if (this.failures > 0) this.logger.info(`fetching works again after ${this.failures} failure(s)`);
-      this.failures = 0;
+      this.fetchBackoff.succeed();
       return jobs;
     } catch (e) {
-      this.failures++;
-      const delay = Math.min(250 * 2 ** (this.failures - 1), 10_000);
-      this.logger.warn(`fetching jobs failed (${this.failures} in a row), retrying in ${delay} ms`, { error: errorText(e) });
-      await this.pause(delay);
+      await this.pause(this.fetchBackoff.fail(e));
       return undefined;
     }
   }
@@ -232,7 +230,7 @@ export class WorkerPool {
     runJob(running, this.deps).then(
       () => this.finished(job.id),
       (e: unknown) => {
-        this.logger.error('a job run ended with an internal error', { jobId: job.id, error: errorText(e) });
+        this.logger.error('a job run ended with an internal error', { jobId: job.id, error: errorMessage(e) });
         this.finished(job.id);
       },
     );

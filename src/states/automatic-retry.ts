@@ -1,3 +1,4 @@
+import { KilnError } from '../errors.js';
 import { DEFAULT_RETRY_ATTEMPTS, hangfireBackoffMs, type RetryPolicy } from '../jobs/retry-policy.js';
 import type { ElectStateContext, JobFilter } from './filters.js';
 
@@ -8,7 +9,7 @@ const DEFAULT_POLICY: RetryPolicy = {
 };
 
 /** Errors that must not be retried (unknown job, arguments that fail their schema). */
-export class NonRetryableError extends Error {
+export class NonRetryableError extends KilnError {
   override name = 'NonRetryableError';
 }
 

@@ -1,3 +1,4 @@
+import { drainInBatches } from '../batch-drain.js';
 import type { Clock } from '../clock.js';
 import type { Json, JobRecord, StateName, Storage, TransitionChange } from '../storage/contract/index.js';
 import type { CandidateState } from './filters.js';
@@ -8,7 +9,7 @@ export type ContinuationCondition = 'succeeded' | 'finished' | 'deleted';
 
 export const CONTINUATION_CONDITIONS: readonly ContinuationCondition[] = ['succeeded', 'finished', 'deleted'];
 
-/** Awaiting jobs handled per pass. */
+/** Awaiting jobs per batch: each becomes one change of a single `transition` call. */
 const BATCH = 500;
 
 /**
@@ -18,16 +19,20 @@ const BATCH = 500;
  * but the continuation waits for success, or the parent is gone). Compare-and-set from
  * `awaiting`, so any number of servers and clients may do it at once.
  */
-export async function resolveContinuations(storage: Storage, states: StateMachine, clock: Clock): Promise<number> {
+export async function resolveContinuations(storage: Storage, states: StateMachine, clock: Clock, signal?: AbortSignal): Promise<number> {
   let moved = 0;
-  for (;;) {
-    const ready = await storage.awaitingReady(BATCH);
-    if (ready.length === 0) return moved;
-    const changes: TransitionChange[] = ready.map((r) => states.change(r.job.id, decide(r.job, r.parentState, r.parentResult, clock.now()), { states: ['awaiting'] }));
-    const applied = await states.apply(changes);
-    moved += applied.filter(Boolean).length;
-    if (ready.length < BATCH) return moved;
-  }
+  await drainInBatches(
+    async (limit) => {
+      const ready = await storage.awaitingReady(limit);
+      if (ready.length === 0) return 0;
+      const changes: TransitionChange[] = ready.map((r) => states.change(r.job.id, decide(r.job, r.parentState, r.parentResult, clock.now()), { states: ['awaiting'] }));
+      const applied = await states.apply(changes);
+      moved += applied.filter(Boolean).length;
+      return ready.length;
+    },
+    { batch: BATCH, signal },
+  );
+  return moved;
 }
 
 function decide(job: JobRecord, parentState: StateName | null, parentResult: string | null, now: number): CandidateState {

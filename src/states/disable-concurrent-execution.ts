@@ -1,3 +1,4 @@
+import { Backoff, type BackoffOptions } from '../backoff.js';
 import { KilnError } from '../errors.js';
 import { parseDuration, type Duration } from '../jobs/duration.js';
 import type { Json } from '../storage/contract/index.js';
@@ -16,6 +17,15 @@ export interface DisableConcurrentExecutionOptions {
 /** The lock's time to live; renewed while the job runs, so a long job keeps it and a crashed one frees it. */
 const LOCK_TTL_MS = 30_000;
 
+/** How long a run waits for the lock before its attempt fails, unless `timeout` says otherwise. */
+const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
+
+/**
+ * Between tries for a held lock: 10 ms doubling to 500 ms, so a lock freed soon is taken soon
+ * and a long wait costs two storage calls a second.
+ */
+const LOCK_WAIT_BACKOFF: BackoffOptions = { initialMs: 10, maxMs: 500 };
+
 /** Thrown when the lock could not be taken in time; the retry policy decides what follows. */
 export class LockTimeoutError extends KilnError {
   override name = 'LockTimeoutError';
@@ -28,7 +38,7 @@ export class LockTimeoutError extends KilnError {
  * `LockTimeoutError`, and is retried by the retry policy.
  */
 export function disableConcurrentExecution(options: DisableConcurrentExecutionOptions = {}): JobFilter {
-  const timeoutMs = options.timeout === undefined ? 30_000 : parseDuration(options.timeout, 'timeout');
+  const timeoutMs = options.timeout === undefined ? DEFAULT_LOCK_TIMEOUT_MS : parseDuration(options.timeout, 'timeout');
   const held = new Map<string, { resource: string; renew: NodeJS.Timeout }>();
   return {
     name: 'disableConcurrentExecution',
@@ -36,17 +46,20 @@ export function disableConcurrentExecution(options: DisableConcurrentExecutionOp
       const suffix = options.key ? `:${options.key(JSON.parse(ctx.job.args) as Json)}` : '';
       const resource = `kiln:concurrency:${ctx.job.name}${suffix}`;
       const owner = ctx.job.id;
-      const deadline = Date.now() + timeoutMs;
-      let wait = 10;
-      while (!(await ctx.storage.acquireLock(resource, owner, LOCK_TTL_MS, Date.now()))) {
-        if (Date.now() >= deadline || ctx.context.signal.aborted) {
+      // Lock times are stored and compared by every server: they come from the server's clock.
+      const { clock } = ctx;
+      const deadline = ctx.now + timeoutMs;
+      const backoff = new Backoff(LOCK_WAIT_BACKOFF);
+      while (!(await ctx.storage.acquireLock(resource, owner, LOCK_TTL_MS, clock.now()))) {
+        const now = clock.now();
+        if (now >= deadline || ctx.context.signal.aborted) {
           throw new LockTimeoutError(`could not take the lock ${resource} within ${timeoutMs} ms: another run holds it`);
         }
-        await new Promise((r) => setTimeout(r, Math.min(wait, Math.max(1, deadline - Date.now()))));
-        wait = Math.min(wait * 2, 500);
+        const wait = Math.min(backoff.fail(), Math.max(1, deadline - now));
+        await new Promise((r) => setTimeout(r, wait));
       }
       const renew = setInterval(() => {
-        void ctx.storage.acquireLock(resource, owner, LOCK_TTL_MS, Date.now()).catch(() => {});
+        void ctx.storage.acquireLock(resource, owner, LOCK_TTL_MS, clock.now()).catch(() => {});
       }, LOCK_TTL_MS / 3);
       held.set(owner, { resource, renew });
     },

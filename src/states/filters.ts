@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import type { JobContext } from '../jobs/context.js';
 import type { Json, JobRecord, StateEntry, Storage } from '../storage/contract/index.js';
 
@@ -44,7 +45,14 @@ export interface PerformingContext {
   readonly context: JobContext;
   /** The server's storage, for filters that need locks or lookups. */
   readonly storage: Storage;
+  /** The server's clock when the run began. */
   readonly now: number;
+  /**
+   * The server's clock, for filters that keep reading the time (a lock they wait for and renew):
+   * every time handed to storage comes from it, never from `Date.now()`, so it agrees with the
+   * other servers' and with a test's fake clock.
+   */
+  readonly clock: Clock;
   cancel(reason: string): void;
 }
 

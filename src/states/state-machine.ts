@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { JobRecord, StateEntry, StateName, Storage, TransitionChange } from '../storage/contract/index.js';
 import type { CandidateState, ElectStateContext, JobFilter } from './filters.js';
@@ -45,7 +46,7 @@ export class StateMachine {
         const pending: unknown = filter.onStateElection(ctx);
         if (typeof (pending as PromiseLike<void> | undefined)?.then === 'function') await pending;
       } catch (e) {
-        this.logger.error(`elect-state filter ${filter.name ?? '(anonymous)'} threw; its choice is ignored`, { error: String(e) });
+        this.logger.error(`elect-state filter ${filter.name ?? '(anonymous)'} threw; its choice is ignored`, { error: errorMessage(e) });
         ctx.candidate = before;
       }
       if (ctx.candidate !== before) passedThrough.push(before.state);
@@ -86,7 +87,7 @@ export class StateMachine {
           try {
             await f.onStateApplied!({ jobId: c.id, oldState: c.expectStates.length === 1 ? c.expectStates[0] : undefined, newState: c.to });
           } catch (e) {
-            this.logger.error(`apply-state filter ${f.name ?? '(anonymous)'} threw`, { error: String(e), jobId: c.id });
+            this.logger.error(`apply-state filter ${f.name ?? '(anonymous)'} threw`, { error: errorMessage(e), jobId: c.id });
           }
         }
       }
