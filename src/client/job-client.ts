@@ -1,9 +1,9 @@
 import { systemClock, type Clock } from '../clock.js';
 import { defaultLogger, defaultStorage, globalFilters } from '../config.js';
 import { DuplicateJobError, JobCreationCanceledError, ValidationError } from '../errors.js';
-import { toJsonText } from '../jobs/args.js';
 import type { AnyJobDefinition, JobDefinition } from '../jobs/define-job.js';
 import { checkQueueName } from '../jobs/names.js';
+import { runCreated, runCreating } from './creation-filters.js';
 import { buildJob, prepareJob, type PreparedJob } from './job-factory.js';
 import { RecurringJobs } from './recurring-jobs.js';
 import { CONTINUATION_CONDITIONS, resolveContinuations, type ContinuationCondition } from '../states/continuations.js';
@@ -13,7 +13,7 @@ import type { JobFilter } from '../states/filters.js';
 import { orderFilters } from '../states/filters.js';
 import { DEFAULT_RETENTION, StateMachine, type Retention } from '../states/state-machine.js';
 import { statesExcept } from '../states/states.js';
-import type { Json, JobDetails, StateEntry, StateName, Storage } from '../storage/contract/index.js';
+import type { JobDetails, NewJob, StateEntry, StateName, Storage } from '../storage/contract/index.js';
 import { STATE_NAMES } from '../storage/contract/index.js';
 
 export interface JobClientOptions {
@@ -66,7 +66,14 @@ export class JobClient {
     return this.createOne(job, args, options, { name: 'enqueued', reason: 'Enqueued by the client', at: now });
   }
 
-  /** Creates many jobs of one type in one storage round trip; all are validated before any is written. */
+  /**
+   * Creates many jobs of one type in one storage round trip; all are validated before any is
+   * written. The client filters run for each job as for `enqueue` (`onCreating` before the write,
+   * `onCreated` after it). A job a filter cancels is left out and the others are created: the
+   * result holds the ids of the jobs created, in the order of `argsList`, so with a filter that
+   * cancels it is shorter than `argsList` (use `enqueue` per job to learn which one was canceled,
+   * from its `JobCreationCanceledError`).
+   */
   async enqueueMany<A>(job: JobDefinition<A, unknown>, argsList: ReadonlyArray<NoInfer<A>>, options?: Omit<EnqueueOptions, 'uniqueKey' | 'uniqueFor'>): Promise<string[]> {
     if (!Array.isArray(argsList)) throw new ValidationError('argsList', 'must be an array');
     if (options && ('uniqueKey' in options || 'uniqueFor' in options)) {
@@ -76,9 +83,15 @@ export class JobClient {
     const now = this.clock.now();
     const prepared: PreparedJob[] = [];
     for (let i = 0; i < argsList.length; i++) prepared.push(await prepareJob(job, argsList[i], opts.queue, opts.parameters, `argsList[${i}]`));
-    const jobs = prepared.map((p) => buildJob(p, { name: 'enqueued', reason: 'Enqueued by the client', at: now }, now));
+    const filters = this.creationFilters(job);
+    const jobs: NewJob[] = [];
+    for (const p of prepared) {
+      if (filters.length === 0 || (await runCreating(filters, p)) === undefined) jobs.push(buildJob(p, { name: 'enqueued', reason: 'Enqueued by the client', at: now }, now));
+    }
+    if (jobs.length === 0) return [];
     await this.ready();
     const created = await this.storage.createJobs(jobs, { now, tx: opts.tx });
+    if (filters.length > 0) for (const c of created) await runCreated(filters, job.name, c);
     return created.map((c) => c.id);
   }
 
@@ -193,26 +206,9 @@ export class JobClient {
   ): Promise<string> {
     const opts = checkEnqueueOptions(options);
     const prepared = await prepareJob(job, args, opts.queue, opts.parameters, 'args');
-    const filters = orderFilters(globalFilters(), this.filters, prepared.definition.filters);
-    const creating = filters.filter((f) => f.onCreating);
-    if (creating.length > 0) {
-      let canceled: string | undefined;
-      const ctx = {
-        name: prepared.definition.name,
-        queue: prepared.queue,
-        args: JSON.parse(prepared.args) as Json,
-        parameters: prepared.parameters,
-        cancel(reason: string) {
-          canceled = reason;
-        },
-      };
-      for (const f of creating) {
-        await f.onCreating!(ctx);
-        if (canceled !== undefined) throw new JobCreationCanceledError(prepared.definition.name, canceled);
-      }
-      prepared.queue = checkQueueName(ctx.queue, 'queue (set by a filter)');
-      prepared.parameters = JSON.parse(toJsonText(ctx.parameters, 'parameters (set by a filter)')) as Record<string, Json>;
-    }
+    const filters = this.creationFilters(prepared.definition);
+    const canceled = await runCreating(filters, prepared);
+    if (canceled !== undefined) throw new JobCreationCanceledError(prepared.definition.name, canceled);
     const now = state.at;
     const newJob = buildJob(prepared, state, now, placement);
     if (opts.uniqueKey !== undefined) {
@@ -221,13 +217,15 @@ export class JobClient {
     }
     await this.ready();
     const [created] = await this.storage.createJobs([newJob], { now, tx: opts.tx });
-    for (const f of filters) {
-      if (f.onCreated) await f.onCreated({ jobId: created!.id, name: prepared.definition.name, created: created!.created });
-    }
+    await runCreated(filters, prepared.definition.name, created!);
     if (!created!.created && opts.onDuplicate === 'throw') throw new DuplicateJobError(opts.uniqueKey!, created!.id);
     return created!.id;
   }
 
+  /** The client filters of a job type: global, this client's, the job's own, ordered. */
+  private creationFilters(definition: AnyJobDefinition): JobFilter[] {
+    return orderFilters(globalFilters(), this.filters, definition.filters).filter((f) => f.onCreating || f.onCreated);
+  }
 }
 
 /** States a job has ended in; requeued from one of them, it starts its retries afresh. */
