@@ -2,16 +2,22 @@ import { defaultLogger } from '../config.js';
 import { JobClient } from '../client/job-client.js';
 import { ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Storage } from '../storage/contract/index.js';
+import type { MonitoringApi, Storage } from '../storage/contract/index.js';
 import type { DashboardAuthorize } from './security.js';
 
 /** Options of `createDashboard`. Every one has a default. */
 export interface DashboardOptions {
-  /** The storage to show. Default: the client's storage, else `configure({ storage })`, else `./kiln.db`. */
-  storage?: Storage;
+  /**
+   * What the pages read: any storage, or only its monitoring role (`MonitoringApi`, e.g. a
+   * read-only replica's). Default: the client's storage, else `configure({ storage })`, else
+   * `./kiln.db`.
+   */
+  storage?: MonitoringApi;
   /**
    * The client every action goes through (requeue, delete, recurring trigger/pause/...), so the
-   * state machine and the client's filters see each change. Default: `new JobClient({ storage })`.
+   * state machine and the client's filters see each change. Default: `new JobClient({ storage })`
+   * when `storage` is a whole `Storage`; required when it is only a `MonitoringApi`, since
+   * actions write.
    */
   client?: JobClient;
   /**
@@ -42,7 +48,8 @@ export interface DashboardOptions {
 }
 
 export interface ResolvedDashboardOptions {
-  storage: Storage;
+  /** The reads of every page and of the JSON API. */
+  storage: MonitoringApi;
   client: JobClient;
   basePath: string;
   authorize: DashboardAuthorize | undefined;
@@ -57,7 +64,7 @@ export interface ResolvedDashboardOptions {
 export function resolveDashboardOptions(o: DashboardOptions = {}): ResolvedDashboardOptions {
   if (typeof o !== 'object' || o === null) throw new ValidationError('options', 'must be an object');
   if (o.authorize !== undefined && typeof o.authorize !== 'function') throw new ValidationError('authorize', 'must be a function');
-  const client = o.client ?? new JobClient(o.storage ? { storage: o.storage } : {});
+  const client = o.client ?? defaultClient(o.storage);
   const storage = o.storage ?? client.storage;
   const pageSize = o.pageSize ?? 20;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 500) {
@@ -74,6 +81,18 @@ export function resolveDashboardOptions(o: DashboardOptions = {}): ResolvedDashb
     csrfSecret: o.csrfSecret,
     logger: o.logger ?? defaultLogger(),
   };
+}
+
+/** A client over the dashboard's storage, which must then be a whole `Storage`: actions write. */
+function defaultClient(storage: MonitoringApi | undefined): JobClient {
+  if (storage === undefined) return new JobClient();
+  if (!isStorage(storage)) throw new ValidationError('client', 'is needed for the actions when storage is only a MonitoringApi');
+  return new JobClient({ storage });
+}
+
+function isStorage(storage: MonitoringApi): storage is MonitoringApi & Storage {
+  const s = storage as Partial<Storage>;
+  return typeof s.transition === 'function' && typeof s.createJobs === 'function' && typeof s.migrate === 'function';
 }
 
 /** `'kiln/'` → `'/kiln'`, `'/'` → `''`. Rejects what could not be a path. */
