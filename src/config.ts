@@ -2,7 +2,7 @@ import { ValidationError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
 import type { JobFilter } from './states/filters.js';
 import type { Storage } from './storage/contract/index.js';
-import { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
+import { SqliteStorage } from './storage/sqlite/index.js';
 
 /** Process-wide defaults, used by every client and server that is not given its own. */
 export interface KilnConfig {

@@ -44,7 +44,7 @@ export type { ServerOptions } from './server/server-options.js';
 export type * from './storage/contract/index.js';
 export { STATE_NAMES } from './storage/contract/index.js';
 export { MemoryStorage } from './storage/memory/memory-storage.js';
-export { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
+export { SqliteStorage } from './storage/sqlite/index.js';
 export { PostgresStorage, type PostgresStorageOptions } from './storage/postgres/index.js';
 export { RedisStorage, type RedisStorageOptions } from './storage/redis/redis-storage.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { T0, newJob, runConformance } from '../../src/storage/conformance/index.js';
-import { SqliteStorage } from '../../src/storage/sqlite/sqlite-storage.js';
+import { SqliteStorage } from '../../src/storage/sqlite/index.js';
 import type { StateName, StorageEvent } from '../../src/storage/contract/index.js';
 
 runConformance({
