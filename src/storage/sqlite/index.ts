@@ -1,25 +1,5 @@
 import { resolve } from 'node:path';
-import type {
-  CreatedJob,
-  CreateOptions,
-  FetchOptions,
-  JobDetails,
-  JobPage,
-  JobRecord,
-  Json,
-  ListJobsQuery,
-  NewJob,
-  QueueStatistics,
-  RecurringAdvance,
-  RecurringJobRecord,
-  ServerRecord,
-  StateName,
-  Storage,
-  StorageEvent,
-  StorageStatistics,
-  TimelinePoint,
-  TransitionChange,
-} from '../contract/index.js';
+import type * as contract from '../contract/index.js';
 import { ValidationError } from '../../errors.js';
 import { SqliteContext } from './context.js';
 import { SqliteJobStore } from './jobs.js';
@@ -45,7 +25,7 @@ export type { SqliteStorageOptions } from './options.js';
  * works even when called first. `close()` stops the wake-up poll and closes the connection; any
  * later call fails.
  */
-export class SqliteStorage implements Storage {
+export class SqliteStorage implements contract.Storage {
   /** The absolute path of the database file. */
   readonly path: string;
   private readonly ctx: SqliteContext;
@@ -85,28 +65,30 @@ export class SqliteStorage implements Storage {
 
   // ---- job store
 
-  createJobs(jobs: NewJob[], options: CreateOptions): Promise<CreatedJob[]> {
+  createJobs(jobs: contract.NewJob[], options: contract.CreateOptions): Promise<contract.CreatedJob[]> {
     return this.jobs.createJobs(jobs, options);
   }
-  fetch(options: FetchOptions): Promise<JobRecord[]> {
+  fetch(options: contract.FetchOptions): Promise<contract.JobRecord[]> {
     return this.jobs.fetch(options);
   }
   renewLeases(serverId: string, ids: string[], leaseMs: number, now: number): Promise<string[]> {
     return this.jobs.renewLeases(serverId, ids, leaseMs, now);
   }
-  mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }): Promise<boolean> {
+  mergeParameters(id: string, serverId: string, parameters: { [key: string]: contract.Json }): Promise<boolean> {
     return this.jobs.mergeParameters(id, serverId, parameters);
   }
-  transition(changes: TransitionChange[], now: number): Promise<boolean[]> {
+  transition(changes: contract.TransitionChange[], now: number): Promise<boolean[]> {
     return this.jobs.transition(changes, now);
   }
-  getJob(id: string): Promise<JobDetails | null> {
+  getJob(id: string): Promise<contract.JobDetails | null> {
     return this.jobs.getJob(id);
   }
-  continuationsOf(parentIds: string[]): Promise<JobRecord[]> {
+  continuationsOf(parentIds: string[]): Promise<contract.JobRecord[]> {
     return this.jobs.continuationsOf(parentIds);
   }
-  awaitingReady(limit: number): Promise<Array<{ job: JobRecord; parentState: StateName | null; parentResult: string | null }>> {
+  awaitingReady(
+    limit: number,
+  ): Promise<Array<{ job: contract.JobRecord; parentState: contract.StateName | null; parentResult: string | null }>> {
     return this.jobs.awaitingReady(limit);
   }
 
@@ -124,7 +106,7 @@ export class SqliteStorage implements Storage {
   deleteExpired(now: number, limit: number): Promise<number> {
     return this.maintenance.deleteExpired(now, limit);
   }
-  announceServer(server: ServerRecord): Promise<void> {
+  announceServer(server: contract.ServerRecord): Promise<void> {
     return this.maintenance.announceServer(server);
   }
   heartbeat(serverId: string, now: number): Promise<boolean> {
@@ -145,7 +127,7 @@ export class SqliteStorage implements Storage {
 
   // ---- recurring jobs
 
-  upsertRecurring(job: RecurringJobRecord): Promise<void> {
+  upsertRecurring(job: contract.RecurringJobRecord): Promise<void> {
     return this.recurring.upsertRecurring(job);
   }
   removeRecurring(id: string): Promise<boolean> {
@@ -154,40 +136,40 @@ export class SqliteStorage implements Storage {
   setRecurringPaused(id: string, paused: boolean): Promise<boolean> {
     return this.recurring.setRecurringPaused(id, paused);
   }
-  getRecurring(id: string): Promise<RecurringJobRecord | null> {
+  getRecurring(id: string): Promise<contract.RecurringJobRecord | null> {
     return this.recurring.getRecurring(id);
   }
-  listRecurring(): Promise<RecurringJobRecord[]> {
+  listRecurring(): Promise<contract.RecurringJobRecord[]> {
     return this.recurring.listRecurring();
   }
-  dueRecurring(now: number, limit: number): Promise<RecurringJobRecord[]> {
+  dueRecurring(now: number, limit: number): Promise<contract.RecurringJobRecord[]> {
     return this.recurring.dueRecurring(now, limit);
   }
-  advanceRecurring(advance: RecurringAdvance, now: number): Promise<boolean> {
+  advanceRecurring(advance: contract.RecurringAdvance, now: number): Promise<boolean> {
     return this.recurring.advanceRecurring(advance, now);
   }
 
   // ---- monitoring
 
-  statistics(): Promise<StorageStatistics> {
+  statistics(): Promise<contract.StorageStatistics> {
     return this.monitoring.statistics();
   }
-  queues(): Promise<QueueStatistics[]> {
+  queues(): Promise<contract.QueueStatistics[]> {
     return this.monitoring.queues();
   }
-  listJobs(query: ListJobsQuery): Promise<JobPage> {
+  listJobs(query: contract.ListJobsQuery): Promise<contract.JobPage> {
     return this.monitoring.listJobs(query);
   }
-  listServers(): Promise<ServerRecord[]> {
+  listServers(): Promise<contract.ServerRecord[]> {
     return this.monitoring.listServers();
   }
-  timeline(unit: 'hour' | 'day', from: number, to: number): Promise<TimelinePoint[]> {
+  timeline(unit: 'hour' | 'day', from: number, to: number): Promise<contract.TimelinePoint[]> {
     return this.monitoring.timeline(unit, from, to);
   }
 
   // ---- notifications
 
-  subscribe(listener: (event: StorageEvent) => void): Promise<() => Promise<void>> {
+  subscribe(listener: (event: contract.StorageEvent) => void): Promise<() => Promise<void>> {
     return this.notifications.subscribe(listener);
   }
 }

@@ -50,16 +50,7 @@ export class SqliteMaintenance implements Maintenance {
   }
 
   async announceServer(server: ServerRecord): Promise<void> {
-    this.ctx
-      .open()
-      .s.maintenance.upsertServer.run(
-        server.id,
-        server.name,
-        server.workerCount,
-        JSON.stringify(server.queues),
-        server.startedAt,
-        server.heartbeatAt,
-      );
+    this.ctx.open().s.maintenance.upsertServer.run({ ...server, queues: JSON.stringify(server.queues) });
   }
 
   async heartbeat(serverId: string, now: number): Promise<boolean> {

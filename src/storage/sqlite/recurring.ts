@@ -12,23 +12,7 @@ export class SqliteRecurringStore implements RecurringStore {
   constructor(private readonly ctx: SqliteContext) {}
 
   async upsertRecurring(job: RecurringJobRecord): Promise<void> {
-    this.ctx
-      .open()
-      .s.recurring.upsertRecurring.run(
-        job.id,
-        job.name,
-        job.queue,
-        job.args,
-        job.cron,
-        job.timeZone,
-        job.misfire,
-        job.nextExecution,
-        job.lastExecution,
-        job.lastJobId,
-        job.paused ? 1 : 0,
-        job.createdAt,
-        job.error,
-      );
+    this.ctx.open().s.recurring.upsertRecurring.run({ ...job, paused: job.paused ? 1 : 0 });
   }
 
   async removeRecurring(id: string): Promise<boolean> {

@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import type { StateName } from '../../contract/index.js';
+import type { ServerRecord, StateName } from '../../contract/index.js';
 import type { Statement } from './index.js';
 
 /** Requeuing statements reset a job to `enqueued`; they report the queue for counts and wake-ups. */
@@ -22,7 +22,8 @@ export class MaintenanceStatements {
   readonly hasExpired: Statement<[number], unknown>;
   readonly deleteExpired: Statement<[number, number], { state: StateName; queue: string }>;
 
-  readonly upsertServer: Statement<[string, string, number, string, number, number]>;
+  /** Binds a `ServerRecord` by name, `queues` as JSON text. */
+  readonly upsertServer: Statement<[Omit<ServerRecord, 'queues'> & { queues: string }]>;
   readonly heartbeat: Statement<[number, string]>;
   readonly deleteServer: Statement<[string]>;
   readonly deadServers: Statement<[number], string>;
@@ -73,7 +74,8 @@ export class MaintenanceStatements {
     );
 
     this.upsertServer = db.prepare(
-      `INSERT INTO kiln_servers (id, name, worker_count, queues, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO kiln_servers (id, name, worker_count, queues, started_at, heartbeat_at)
+       VALUES (@id, @name, @workerCount, @queues, @startedAt, @heartbeatAt)
        ON CONFLICT (id) DO UPDATE SET name = excluded.name, worker_count = excluded.worker_count,
          queues = excluded.queues, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at`,
     );

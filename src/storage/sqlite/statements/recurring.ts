@@ -1,26 +1,12 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import type { RecurringJobRecord } from '../../contract/index.js';
 import type { RecurringRow } from '../rows.js';
 import type { Statement } from './index.js';
 
 /** The statements of recurring job definitions and their compare-and-set advance. */
 export class RecurringStatements {
-  readonly upsertRecurring: Statement<
-    [
-      id: string,
-      name: string,
-      queue: string,
-      args: string,
-      cron: string,
-      timeZone: string,
-      misfire: string,
-      nextExecution: number | null,
-      lastExecution: number | null,
-      lastJobId: string | null,
-      paused: number,
-      createdAt: number,
-      error: string | null,
-    ]
-  >;
+  /** Binds a `RecurringJobRecord` by name, `paused` as 0/1. */
+  readonly upsertRecurring: Statement<[Omit<RecurringJobRecord, 'paused'> & { paused: number }]>;
   readonly removeRecurring: Statement<[string]>;
   readonly pauseRecurring: Statement<[number, string]>;
   readonly getRecurring: Statement<[string], RecurringRow>;
@@ -35,7 +21,8 @@ export class RecurringStatements {
     this.upsertRecurring = db.prepare(
       `INSERT INTO kiln_recurring (id, name, queue, args, cron, time_zone, misfire, next_execution, last_execution,
          last_job_id, paused, created_at, error)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       VALUES (@id, @name, @queue, @args, @cron, @timeZone, @misfire, @nextExecution, @lastExecution,
+         @lastJobId, @paused, @createdAt, @error)
        ON CONFLICT (id) DO UPDATE SET name = excluded.name, queue = excluded.queue, args = excluded.args,
          cron = excluded.cron, time_zone = excluded.time_zone, misfire = excluded.misfire,
          next_execution = excluded.next_execution, last_execution = excluded.last_execution,
