@@ -204,6 +204,7 @@ describe('sqlite: specifics', () => {
     const field = (name: string) => (e: unknown) => e instanceof ValidationError && e.field === name;
     assert.throws(() => new SqliteStorage(':memory:'), /file path/);
     assert.throws(() => new SqliteStorage(':memory:'), field('path'));
+    assert.throws(() => new SqliteStorage(42 as unknown as string), field('path'));
     assert.throws(() => new SqliteStorage('x.db', { busyTimeoutMs: -1 }), /busyTimeoutMs/);
     assert.throws(() => new SqliteStorage('x.db', { busyTimeoutMs: -1 }), field('options.busyTimeoutMs'));
     assert.throws(() => new SqliteStorage('x.db', { pollIntervalMs: 0 }), /pollIntervalMs/);

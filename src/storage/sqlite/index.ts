@@ -42,7 +42,7 @@ export class SqliteStorage implements contract.Storage {
    * @param options See `SqliteStorageOptions`; a bad one is a `ValidationError` naming it.
    */
   constructor(path = './kiln.db', options: SqliteStorageOptions = {}) {
-    if (path === ':memory:' || path === '') {
+    if (typeof path !== 'string' || path === ':memory:' || path === '') {
       throw new ValidationError('path', 'SqliteStorage needs a file path; use MemoryStorage for a store in memory');
     }
     this.path = resolve(path);
