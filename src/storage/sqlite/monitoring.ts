@@ -1,11 +1,11 @@
 import { denseTimeline, timelineRange } from '../buckets.js';
 import type {
+  JobDetails,
   JobPage,
-  JobStore,
   ListJobsQuery,
   MonitoringApi,
   QueueStatistics,
-  RecurringStore,
+  RecurringJobRecord,
   ServerRecord,
   StateName,
   StorageStatistics,
@@ -14,22 +14,22 @@ import type {
 import { STATE_NAMES } from '../contract/index.js';
 import { ValidationError } from '../../errors.js';
 import type { SqliteContext } from './context.js';
+import type { SqliteJobStore } from './jobs.js';
+import type { SqliteRecurringStore } from './recurring.js';
 import { JOB_COLUMNS, toJobRecord, toServerRecord, type JobRow } from './rows.js';
-
-/**
- * The read-only views of `MonitoringApi` that belong to no other role. `getJob` is the job
- * store's and `getRecurring` / `listRecurring` the recurring store's: the composing class takes
- * them from there, so each is written once.
- */
-export type MonitoringViews = Omit<MonitoringApi, keyof JobStore | keyof RecurringStore>;
 
 /**
  * Monitoring on SQLite: the dashboard's and the CLI's reads. Counts come from the counters every
  * write transaction maintains (`kiln_counts`, `kiln_totals`, `kiln_hours`), so the overview never
- * counts a million rows; only a filtered list (name, search, retries) counts its matches.
+ * counts a million rows; only a filtered list (name, search, retries) counts its matches. One job
+ * and the recurring definitions are read by the job store and the recurring store, which own them.
  */
-export class SqliteMonitoring implements MonitoringViews {
-  constructor(private readonly ctx: SqliteContext) {}
+export class SqliteMonitoring implements MonitoringApi {
+  constructor(
+    private readonly ctx: SqliteContext,
+    private readonly jobs: SqliteJobStore,
+    private readonly recurring: SqliteRecurringStore,
+  ) {}
 
   async statistics(): Promise<StorageStatistics> {
     return this.ctx.read(({ monitoring: s }) => {
@@ -93,6 +93,18 @@ export class SqliteMonitoring implements MonitoringViews {
       const jobs = page.all(...params, Math.max(0, q.limit), Math.max(0, q.offset)).map(toJobRecord);
       return { total, jobs };
     });
+  }
+
+  getJob(id: string): Promise<JobDetails | null> {
+    return this.jobs.getJob(id);
+  }
+
+  getRecurring(id: string): Promise<RecurringJobRecord | null> {
+    return this.recurring.getRecurring(id);
+  }
+
+  listRecurring(): Promise<RecurringJobRecord[]> {
+    return this.recurring.listRecurring();
   }
 
   async listServers(): Promise<ServerRecord[]> {
