@@ -15,7 +15,7 @@ import { startDashboard } from '../src/dashboard/index.js';
 import { newJobId } from '../src/jobs/ids.js';
 import { silentLogger } from '../src/logger.js';
 import type { NewJob, StateName, TransitionChange } from '../src/storage/contract/index.js';
-import { SqliteStorage } from '../src/storage/sqlite/sqlite-storage.js';
+import { SqliteStorage } from '../src/storage/sqlite/index.js';
 
 const TOTAL = Number(process.argv[2] ?? 100_000);
 const RUNS = Number(process.argv[3] ?? 7);

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NewJob } from '../src/storage/contract/index.js';
-import { SqliteStorage } from '../src/storage/sqlite/sqlite-storage.js';
+import { SqliteStorage } from '../src/storage/sqlite/index.js';
 
 const total = Number(process.argv[2] ?? 20_000);
 const batch = Number(process.argv[3] ?? 100);

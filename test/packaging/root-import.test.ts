@@ -40,7 +40,7 @@ describe('the package root', () => {
     assert.ok(withBoth.includes('pg'), `pg (required) not seen in ${withBoth.join(', ')}`);
   });
 
-  it('loads better-sqlite3 only when a database is first opened', { todo: 'passes once the SQLite backend loads its driver on first open (branch sqlite)' }, () => {
+  it('loads better-sqlite3 only when a database is first opened', () => {
     assert.equal(loaded.includes('better-sqlite3'), false, 'importing the root loaded better-sqlite3');
   });
 });

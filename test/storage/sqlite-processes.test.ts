@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { NewJob, StorageEvent } from '../../src/storage/contract/index.js';
 import { SCHEMA_VERSION } from '../../src/storage/sqlite/schema.js';
-import { SqliteStorage } from '../../src/storage/sqlite/sqlite-storage.js';
+import { SqliteStorage } from '../../src/storage/sqlite/index.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/sqlite-child.ts', import.meta.url));

@@ -2,11 +2,20 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
+import { KilnError, ValidationError } from '../../src/errors.js';
+import type { Logger } from '../../src/logger.js';
 import { T0, newJob, runConformance } from '../../src/storage/conformance/index.js';
-import { SqliteStorage } from '../../src/storage/sqlite/sqlite-storage.js';
+import { SCHEMA_VERSION } from '../../src/storage/sqlite/schema.js';
+import { SqliteStorage } from '../../src/storage/sqlite/index.js';
 import type { StateName, StorageEvent } from '../../src/storage/contract/index.js';
+
+const execFileP = promisify(execFile);
+const sqliteModule = fileURLToPath(new URL('../../src/storage/sqlite/index.ts', import.meta.url));
 
 runConformance({
   name: 'sqlite',
@@ -191,9 +200,73 @@ describe('sqlite: specifics', () => {
       }
     }));
 
-  it('rejects a memory database and bad options', () => {
+  it('rejects a memory database and bad options with a ValidationError naming the field', () => {
+    const field = (name: string) => (e: unknown) => e instanceof ValidationError && e.field === name;
     assert.throws(() => new SqliteStorage(':memory:'), /file path/);
+    assert.throws(() => new SqliteStorage(':memory:'), field('path'));
+    assert.throws(() => new SqliteStorage(42 as unknown as string), field('path'));
     assert.throws(() => new SqliteStorage('x.db', { busyTimeoutMs: -1 }), /busyTimeoutMs/);
+    assert.throws(() => new SqliteStorage('x.db', { busyTimeoutMs: -1 }), field('options.busyTimeoutMs'));
     assert.throws(() => new SqliteStorage('x.db', { pollIntervalMs: 0 }), /pollIntervalMs/);
+    assert.throws(() => new SqliteStorage('x.db', { walSizeLimitBytes: Number.NaN }), field('options.walSizeLimitBytes'));
+    assert.throws(() => new SqliteStorage('x.db', { synchronous: 'off' as 'full' }), field('options.synchronous'));
+    assert.throws(() => new SqliteStorage('x.db', { logger: { info() {} } as unknown as Logger }), field('options.logger'));
   });
+
+  it('throws KilnErrors on purpose: closed, duplicate id, unknown state, a newer schema', () =>
+    withFile(async (file) => {
+      const storage = new SqliteStorage(file);
+      const j = newJob();
+      await storage.createJobs([j], { now: T0 });
+      await assert.rejects(storage.createJobs([j], { now: T0 }), KilnError);
+      await assert.rejects(
+        storage.listJobs({ state: 'lost' as StateName, offset: 0, limit: 10 }),
+        (e: unknown) => e instanceof ValidationError && e.field === 'state',
+      );
+      await storage.close();
+      await assert.rejects(storage.getJob(j.id), KilnError);
+
+      const raw = new Database(file);
+      raw.pragma('user_version = 999');
+      raw.close();
+      const newer = new SqliteStorage(file);
+      await assert.rejects(newer.migrate(), (e: unknown) => e instanceof KilnError && /schema version 999/.test(e.message));
+      await newer.close();
+    }));
+
+  it('logs through the logger it is given: a fresh file logs its migration, an up-to-date one nothing', () =>
+    withFile(async (file) => {
+      const lines: Array<{ level: string; message: string; details?: Record<string, unknown> }> = [];
+      const record = (level: string) => (message: string, details?: Record<string, unknown>) => {
+        lines.push({ level, message, ...(details ? { details } : {}) });
+      };
+      const logger: Logger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
+      const first = new SqliteStorage(file, { logger });
+      await first.migrate();
+      await first.close();
+      assert.deepEqual(lines, [
+        { level: 'debug', message: 'migrated the SQLite schema', details: { file, from: 0, to: SCHEMA_VERSION } },
+      ]);
+      const second = new SqliteStorage(file, { logger });
+      await second.migrate();
+      await second.close();
+      assert.equal(lines.length, 1);
+    }));
+
+  it('loads better-sqlite3 when the file is first used, not when SqliteStorage is imported or built', () =>
+    withFile(async (file) => {
+      // A child process: this test file has loaded better-sqlite3 itself.
+      const script = `
+        import { createRequire } from 'node:module';
+        const require = createRequire(import.meta.url);
+        const loaded = () => Object.keys(require.cache).some((k) => k.includes('/better-sqlite3/'));
+        const { SqliteStorage } = await import(${JSON.stringify(sqliteModule)});
+        const storage = new SqliteStorage(process.argv[1]);
+        const built = loaded();
+        await storage.migrate();
+        console.log(JSON.stringify({ built, used: loaded() }));
+        await storage.close();`;
+      const { stdout } = await execFileP(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, file]);
+      assert.deepEqual(JSON.parse(stdout), { built: false, used: true });
+    }));
 });

@@ -1,2 +1,63 @@
-export { SqliteStorage } from './sqlite-storage.js';
+import { resolve } from 'node:path';
+import { ValidationError } from '../../errors.js';
+import { ComposedStorage } from '../composed-storage.js';
+import { SqliteContext } from './context.js';
+import { SqliteJobStore } from './jobs.js';
+import { SqliteMaintenance } from './maintenance.js';
+import { SqliteMonitoring } from './monitoring.js';
+import { SqliteNotifications } from './notifications.js';
+import { resolveSqliteOptions, type SqliteStorageOptions } from './options.js';
+import { SqliteRecurringStore } from './recurring.js';
+
 export type { SqliteStorageOptions } from './options.js';
+
+/**
+ * Kiln's embedded default storage: one SQLite file, shared by every server and client process on
+ * the host, through better-sqlite3 (loaded when the file is first used, not when Kiln is imported).
+ *
+ * One role object per part of the contract — the job store (`jobs.ts`), maintenance
+ * (`maintenance.ts`), recurring jobs (`recurring.ts`), monitoring (`monitoring.ts`) and wake-ups
+ * (`notifications.ts`) — over one shared `SqliteContext` (`context.ts`: the connection, its
+ * prepared statements and transactions, and how concurrency works). `ComposedStorage` hands each
+ * call to its role.
+ *
+ * The file is opened, configured and migrated on first use (or by `migrate()`), so every method
+ * works even when called first. `close()` stops the wake-up poll and closes the connection; any
+ * later call fails.
+ */
+export class SqliteStorage extends ComposedStorage {
+  /** The absolute path of the database file. */
+  readonly path: string;
+  private readonly ctx: SqliteContext;
+  private readonly notifications: SqliteNotifications;
+
+  /**
+   * @param path The database file, created if missing. Default `./kiln.db`, resolved against the
+   *   working directory now, so a later `process.chdir` does not move it. `:memory:` is not
+   *   supported: the point of this backend is a file other processes can share.
+   * @param options See `SqliteStorageOptions`; a bad one is a `ValidationError` naming it.
+   */
+  constructor(path = './kiln.db', options: SqliteStorageOptions = {}) {
+    if (typeof path !== 'string' || path === ':memory:' || path === '') {
+      throw new ValidationError('path', 'SqliteStorage needs a file path; use MemoryStorage for a store in memory');
+    }
+    const ctx = new SqliteContext(resolve(path), resolveSqliteOptions(options));
+    const jobs = new SqliteJobStore(ctx);
+    const recurring = new SqliteRecurringStore(ctx);
+    const notifications = new SqliteNotifications(ctx);
+    const maintenance = new SqliteMaintenance(ctx);
+    super({ jobs, maintenance, recurring, monitoring: new SqliteMonitoring(ctx, jobs, recurring), notifications });
+    this.path = ctx.path;
+    this.ctx = ctx;
+    this.notifications = notifications;
+  }
+
+  async migrate(): Promise<void> {
+    this.ctx.open();
+  }
+
+  async close(): Promise<void> {
+    this.notifications.close();
+    this.ctx.close();
+  }
+}

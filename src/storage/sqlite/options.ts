@@ -1,3 +1,6 @@
+import { ValidationError } from '../../errors.js';
+import { consoleLogger, type Logger } from '../../logger.js';
+
 /** Options of `SqliteStorage`. Every one has a default that suits a single host running a few processes. */
 export interface SqliteStorageOptions {
   /**
@@ -42,30 +45,45 @@ export interface SqliteStorageOptions {
    * burst of millions of jobs leaves a large file behind for good.
    */
   walSizeLimitBytes?: number;
+
+  /**
+   * Where the storage writes what it notices: schema migrations and busy retries at debug level,
+   * a failing cross-process wake-up poll as a warning. Default `consoleLogger()` (src/logger.ts),
+   * the logger every part of Kiln uses unless told otherwise.
+   */
+  logger?: Logger;
 }
 
 /** `SqliteStorageOptions` with every default applied. */
 export type ResolvedSqliteOptions = Required<SqliteStorageOptions>;
 
-export const SQLITE_DEFAULTS: ResolvedSqliteOptions = {
+/** The defaults, each explained on `SqliteStorageOptions`. */
+export const SQLITE_DEFAULTS: Readonly<Omit<ResolvedSqliteOptions, 'logger'>> = {
   busyTimeoutMs: 5000,
   pollIntervalMs: 25,
   synchronous: 'normal',
   walSizeLimitBytes: 64 * 1024 * 1024,
 };
 
+/** Applies the defaults; a bad option is a `ValidationError` naming it (`options.busyTimeoutMs`). */
 export function resolveSqliteOptions(options: SqliteStorageOptions = {}): ResolvedSqliteOptions {
-  const resolved = { ...SQLITE_DEFAULTS };
-  for (const key of Object.keys(SQLITE_DEFAULTS) as Array<keyof SqliteStorageOptions>) {
+  const resolved: ResolvedSqliteOptions = { ...SQLITE_DEFAULTS, logger: options.logger ?? consoleLogger() };
+  for (const key of Object.keys(SQLITE_DEFAULTS) as Array<keyof typeof SQLITE_DEFAULTS>) {
     if (options[key] !== undefined) Object.assign(resolved, { [key]: options[key] });
   }
   for (const key of ['busyTimeoutMs', 'pollIntervalMs', 'walSizeLimitBytes'] as const) {
     const v = resolved[key];
-    if (!Number.isFinite(v) || v < 0) throw new RangeError(`SqliteStorage: ${key} must be a non-negative number, got ${v}`);
+    if (!Number.isFinite(v) || v < 0) throw new ValidationError(`options.${key}`, `must be a non-negative number, got ${v}`);
   }
-  if (resolved.pollIntervalMs < 1) throw new RangeError('SqliteStorage: pollIntervalMs must be at least 1');
+  if (resolved.pollIntervalMs < 1) throw new ValidationError('options.pollIntervalMs', 'must be at least 1');
   if (resolved.synchronous !== 'normal' && resolved.synchronous !== 'full') {
-    throw new RangeError(`SqliteStorage: synchronous must be 'normal' or 'full', got ${String(resolved.synchronous)}`);
+    throw new ValidationError('options.synchronous', `must be 'normal' or 'full', got ${String(resolved.synchronous)}`);
+  }
+  const { logger } = resolved;
+  if (typeof logger !== 'object' || logger === null || !LOG_LEVELS.every((level) => typeof logger[level] === 'function')) {
+    throw new ValidationError('options.logger', 'must have debug, info, warn and error methods');
   }
   return resolved;
 }
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;

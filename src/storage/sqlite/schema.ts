@@ -1,4 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import { KilnError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
 
 /**
  * The SQLite schema, as an ordered list of migrations. Migration `i` (0-based) brings a database
@@ -121,17 +123,19 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  * each migration and the others find the work done. DDL and `PRAGMA user_version` are
  * transactional in SQLite, so a crash mid-migration leaves the previous version intact.
  */
-export function migrate(db: BetterSqlite3.Database): void {
+export function migrate(db: BetterSqlite3.Database, logger: Logger): void {
   if (userVersion(db) === SCHEMA_VERSION) return;
   db.transaction(() => {
     const current = userVersion(db);
     if (current > SCHEMA_VERSION) {
-      throw new Error(
+      throw new KilnError(
         `Kiln: the SQLite database ${db.name} has schema version ${current}, newer than this Kiln's ${SCHEMA_VERSION}; upgrade Kiln`,
       );
     }
+    if (current === SCHEMA_VERSION) return;
     for (let v = current; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    logger.debug('migrated the SQLite schema', { file: db.name, from: current, to: SCHEMA_VERSION });
   }).immediate();
 }
 

@@ -1,6 +1,6 @@
 import { hourBucket } from '../buckets.js';
 import type { StateName, StorageEvent } from '../contract/index.js';
-import type { Statements } from './statements.js';
+import type { CounterStatements } from './statements/counters.js';
 
 /**
  * What one write transaction changed besides the rows themselves: per-state-and-queue job counts,
@@ -43,12 +43,19 @@ export class WriteBatch {
     this.events.push({ type: 'enqueued', queue });
   }
 
+  /** A job moved from `from` back to `enqueued` in `queue`: counted, and its queue woken. */
+  requeued(from: StateName, queue: string): void {
+    this.count(from, queue, -1);
+    this.count('enqueued', queue, 1);
+    this.enqueued(queue);
+  }
+
   aborted(jobId: string): void {
     this.events.push({ type: 'aborted', jobId });
   }
 
   /** Writes the summed deltas; call inside the transaction, after the last change. */
-  flush(s: Statements): void {
+  flush(s: CounterStatements): void {
     for (const c of this.counts.values()) if (c.delta !== 0) s.bumpCount.run(c.state, c.queue, c.delta);
     if (this.succeeded) s.bumpTotal.run('succeeded', this.succeeded);
     if (this.failed) s.bumpTotal.run('failed', this.failed);

@@ -1,0 +1,98 @@
+import { realpathSync } from 'node:fs';
+import type BetterSqlite3 from 'better-sqlite3';
+import { KilnError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { openConnection } from './connection.js';
+import { broadcast } from './notifications.js';
+import type { ResolvedSqliteOptions } from './options.js';
+import { migrate } from './schema.js';
+import { Statements } from './statements/index.js';
+import { WriteBatch } from './write-batch.js';
+
+/** What exists once the file is open: the connection, its statements and its transactions. */
+export interface Connection {
+  db: BetterSqlite3.Database;
+  s: Statements;
+  /** Runs a function in `BEGIN IMMEDIATE` (`.immediate`) or `BEGIN DEFERRED` (`.deferred`). */
+  tx: BetterSqlite3.Transaction<(work: () => unknown) => unknown>;
+  /** The resolved file path: the key of this file's in-process event channel. */
+  key: string;
+}
+
+/**
+ * What every role of one `SqliteStorage` shares: the file, its options and logger, the one
+ * connection (opened on first use), its prepared statements, and the two kinds of transaction.
+ *
+ * Concurrency. SQLite allows one writer at a time. Every operation that writes more than one
+ * statement runs in one `BEGIN IMMEDIATE` transaction (`write`), which takes the write lock up
+ * front (waiting up to `busyTimeoutMs`), so a read inside it can never be stale when its write
+ * lands: `fetch` cannot claim a job twice, a unique key cannot be inserted twice, a
+ * compare-and-set transition cannot apply twice, across connections and processes. Reads that
+ * span several statements run in one deferred transaction (`read`), a consistent WAL snapshot.
+ *
+ * Opening. The file is opened, configured and migrated on first use (better-sqlite3 itself is
+ * loaded then too), so every method works even when called first. After `close()` any call
+ * fails with a `KilnError`.
+ */
+export class SqliteContext {
+  private connection: Connection | undefined;
+  private closed = false;
+
+  constructor(
+    /** The absolute path of the database file. */
+    readonly path: string,
+    readonly options: ResolvedSqliteOptions,
+  ) {}
+
+  get logger(): Logger {
+    return this.options.logger;
+  }
+
+  /** The open connection, opening, configuring and migrating the file the first time. */
+  open(): Connection {
+    if (this.connection) return this.connection;
+    if (this.closed) throw new KilnError(`SqliteStorage(${this.path}) is closed`);
+    const db = openConnection(this.path, this.options);
+    try {
+      migrate(db, this.options.logger);
+      const s = new Statements(db);
+      const tx = db.transaction((work: () => unknown) => work());
+      this.connection = { db, s, tx, key: realpathSync(this.path) };
+      return this.connection;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Runs `work` in one `BEGIN IMMEDIATE` transaction, writes its counters just before commit, and
+   * after the commit sends its wake-ups to every instance on this file in this process. If `work`
+   * throws, everything rolls back and nothing is sent.
+   */
+  write<T>(work: (s: Statements, batch: WriteBatch) => T): T {
+    const { s, tx, key } = this.open();
+    const batch = new WriteBatch();
+    const result = tx.immediate(() => {
+      const r = work(s, batch);
+      batch.flush(s.counters);
+      return r;
+    }) as T;
+    broadcast(key, batch.events);
+    return result;
+  }
+
+  /** Runs `work` in one read transaction: one consistent snapshot, no write lock. */
+  read<T>(work: (s: Statements) => T): T {
+    const { s, tx } = this.open();
+    return tx.deferred(() => work(s)) as T;
+  }
+
+  /** Closes the connection; later calls fail. Idempotent. */
+  close(): void {
+    this.closed = true;
+    const connection = this.connection;
+    this.connection = undefined;
+    connection?.db.close();
+  }
+}

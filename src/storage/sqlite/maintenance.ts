@@ -1,0 +1,94 @@
+import type { Maintenance, ServerRecord } from '../contract/index.js';
+import type { SqliteContext } from './context.js';
+import type { MaintenanceStatements } from './statements/maintenance.js';
+import type { WriteBatch } from './write-batch.js';
+
+/**
+ * Maintenance on SQLite: due scheduled jobs, expired leases, expired jobs, the server registry
+ * and named locks. The periodic calls (`enqueueDue`, `releaseExpiredLeases`, `deleteExpired`,
+ * `removeDeadServers`) first look with a read, so an idle server never takes the write lock; each
+ * batch is then one write transaction.
+ */
+export class SqliteMaintenance implements Maintenance {
+  constructor(private readonly ctx: SqliteContext) {}
+
+  async enqueueDue(now: number, limit: number): Promise<number> {
+    if (!(limit > 0)) return 0;
+    if (this.ctx.open().s.maintenance.hasDue.get(now) === undefined) return 0;
+    return this.ctx.write((s, batch) => {
+      const reason = 'Scheduled time reached';
+      const entry = `,${JSON.stringify({ name: 'enqueued', reason, at: now })}`;
+      const rows = s.maintenance.enqueueDue.all(reason, now, entry, now, limit);
+      for (const r of rows) batch.requeued('scheduled', r.queue);
+      return rows.length;
+    });
+  }
+
+  async nextDueAt(): Promise<number | null> {
+    return this.ctx.open().s.maintenance.nextDue.get()?.run_at ?? null;
+  }
+
+  async releaseExpiredLeases(now: number, limit: number): Promise<number> {
+    if (!(limit > 0)) return 0;
+    if (this.ctx.open().s.maintenance.hasExpiredLease.get(now) === undefined) return 0;
+    return this.ctx.write((s, batch) => {
+      const rows = s.maintenance.releaseExpired.all(now, now, now, limit);
+      for (const r of rows) batch.requeued('processing', r.queue);
+      return rows.length;
+    });
+  }
+
+  /** Deletes expired jobs, longest expired first (`expire_at` order, which its index gives for free). */
+  async deleteExpired(now: number, limit: number): Promise<number> {
+    if (!(limit > 0)) return 0;
+    if (this.ctx.open().s.maintenance.hasExpired.get(now) === undefined) return 0;
+    return this.ctx.write((s, batch) => {
+      const rows = s.maintenance.deleteExpired.all(now, limit);
+      for (const r of rows) batch.count(r.state, r.queue, -1);
+      return rows.length;
+    });
+  }
+
+  async announceServer(server: ServerRecord): Promise<void> {
+    this.ctx.open().s.maintenance.upsertServer.run({ ...server, queues: JSON.stringify(server.queues) });
+  }
+
+  async heartbeat(serverId: string, now: number): Promise<boolean> {
+    return this.ctx.open().s.maintenance.heartbeat.run(now, serverId).changes > 0;
+  }
+
+  async removeServer(serverId: string, now: number): Promise<void> {
+    this.ctx.write((s, batch) => {
+      s.maintenance.deleteServer.run(serverId);
+      requeueHeldBy(s.maintenance, batch, serverId, now);
+    });
+  }
+
+  async removeDeadServers(heartbeatBefore: number, now: number): Promise<string[]> {
+    if (this.ctx.open().s.maintenance.deadServers.all(heartbeatBefore).length === 0) return [];
+    return this.ctx.write((s, batch) => {
+      // Read again under the write lock: another process may have removed them meanwhile.
+      const dead = s.maintenance.deadServers.all(heartbeatBefore);
+      for (const id of dead) {
+        s.maintenance.deleteServer.run(id);
+        requeueHeldBy(s.maintenance, batch, id, now);
+      }
+      return dead;
+    });
+  }
+
+  async acquireLock(resource: string, owner: string, ttlMs: number, now: number): Promise<boolean> {
+    return this.ctx.open().s.maintenance.acquireLock.run(resource, owner, now + ttlMs, now).changes > 0;
+  }
+
+  async releaseLock(resource: string, owner: string): Promise<void> {
+    this.ctx.open().s.maintenance.releaseLock.run(resource, owner);
+  }
+}
+
+/** Puts every job `serverId` holds back in its queue (server stopped or declared dead). */
+function requeueHeldBy(s: MaintenanceStatements, batch: WriteBatch, serverId: string, now: number): void {
+  const reason = `Server ${serverId} stopped or timed out`;
+  const entry = `,${JSON.stringify({ name: 'enqueued', reason, at: now })}`;
+  for (const r of s.requeueHeld.all(reason, now, entry, serverId)) batch.requeued('processing', r.queue);
+}

@@ -1,0 +1,118 @@
+import { denseTimeline, timelineRange } from '../buckets.js';
+import type {
+  JobDetails,
+  JobPage,
+  ListJobsQuery,
+  MonitoringApi,
+  QueueStatistics,
+  RecurringJobRecord,
+  ServerRecord,
+  StateName,
+  StorageStatistics,
+  TimelinePoint,
+} from '../contract/index.js';
+import { STATE_NAMES } from '../contract/index.js';
+import { ValidationError } from '../../errors.js';
+import type { SqliteContext } from './context.js';
+import type { SqliteJobStore } from './jobs.js';
+import type { SqliteRecurringStore } from './recurring.js';
+import { JOB_COLUMNS, toJobRecord, toServerRecord, type JobRow } from './rows.js';
+
+/**
+ * Monitoring on SQLite: the dashboard's and the CLI's reads. Counts come from the counters every
+ * write transaction maintains (`kiln_counts`, `kiln_totals`, `kiln_hours`), so the overview never
+ * counts a million rows; only a filtered list (name, search, retries) counts its matches. One job
+ * and the recurring definitions are read by the job store and the recurring store, which own them.
+ */
+export class SqliteMonitoring implements MonitoringApi {
+  constructor(
+    private readonly ctx: SqliteContext,
+    private readonly jobs: SqliteJobStore,
+    private readonly recurring: SqliteRecurringStore,
+  ) {}
+
+  async statistics(): Promise<StorageStatistics> {
+    return this.ctx.read(({ monitoring: s }) => {
+      const states = Object.fromEntries(STATE_NAMES.map((name) => [name, 0])) as Record<StateName, number>;
+      for (const r of s.stateCounts.all()) states[r.state] = r.n;
+      const totals = new Map(s.totals.all().map((r) => [r.name, r.n]));
+      return {
+        states,
+        succeededTotal: totals.get('succeeded') ?? 0,
+        failedTotal: totals.get('failed') ?? 0,
+        servers: s.countServers.get() ?? 0,
+        recurring: s.countRecurring.get() ?? 0,
+      };
+    });
+  }
+
+  async queues(): Promise<QueueStatistics[]> {
+    const byQueue = new Map<string, QueueStatistics>();
+    for (const r of this.ctx.open().s.monitoring.queueCounts.all()) {
+      const q = byQueue.get(r.queue) ?? { queue: r.queue, enqueued: 0, processing: 0 };
+      q[r.state] += r.n;
+      byQueue.set(r.queue, q);
+    }
+    return [...byQueue.values()].sort((a, b) => a.queue.localeCompare(b.queue));
+  }
+
+  /**
+   * A page of one state's jobs, newest first. The total comes from the maintained counts when only
+   * state and queue filter; name, search and retry filters count the matching rows.
+   */
+  async listJobs(q: ListJobsQuery): Promise<JobPage> {
+    if (!STATE_NAMES.includes(q.state)) throw new ValidationError('state', `unknown job state: ${String(q.state)}`);
+    // The state is spelled literally (it is one of STATE_NAMES) so partial indexes can serve it.
+    const where = [`state = '${q.state}'`];
+    const params: Array<string | number> = [];
+    if (q.queue !== undefined) {
+      where.push('queue = ?');
+      params.push(q.queue);
+    }
+    if (q.name !== undefined) {
+      where.push('name = ?');
+      params.push(q.name);
+    }
+    if (q.search !== undefined) {
+      where.push('kiln_search(id, name, ?)');
+      params.push(q.search);
+    }
+    if (q.retriesOnly) where.push('attempt > 1');
+    const filter = where.join(' AND ');
+    return this.ctx.read(({ monitoring: s }) => {
+      let total: number;
+      if (q.name === undefined && q.search === undefined && !q.retriesOnly) {
+        total = q.queue === undefined ? (s.stateCount.get(q.state) ?? 0) : (s.stateQueueCount.get(q.state, q.queue) ?? 0);
+      } else {
+        const count = s.dynamicStatement<number>(`SELECT count(*) FROM kiln_jobs WHERE ${filter}`).pluck();
+        total = count.get(...params) ?? 0;
+      }
+      const page = s.dynamicStatement<JobRow>(
+        `SELECT ${JOB_COLUMNS} FROM kiln_jobs WHERE ${filter} ORDER BY seq DESC LIMIT ? OFFSET ?`,
+      );
+      const jobs = page.all(...params, Math.max(0, q.limit), Math.max(0, q.offset)).map(toJobRecord);
+      return { total, jobs };
+    });
+  }
+
+  getJob(id: string): Promise<JobDetails | null> {
+    return this.jobs.getJob(id);
+  }
+
+  getRecurring(id: string): Promise<RecurringJobRecord | null> {
+    return this.recurring.getRecurring(id);
+  }
+
+  listRecurring(): Promise<RecurringJobRecord[]> {
+    return this.recurring.listRecurring();
+  }
+
+  async listServers(): Promise<ServerRecord[]> {
+    return this.ctx.open().s.monitoring.listServers.all().map(toServerRecord);
+  }
+
+  async timeline(unit: 'hour' | 'day', from: number, to: number): Promise<TimelinePoint[]> {
+    const { start, end } = timelineRange(unit, from, to);
+    return denseTimeline(unit, from, to, this.ctx.open().s.monitoring.hours.all(start, end));
+  }
+}

@@ -1,0 +1,58 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import type { StateName } from '../../contract/index.js';
+import type { ServerRow } from '../rows.js';
+import type { Statement } from './index.js';
+
+type Value = string | number | null;
+
+/**
+ * The statements of the monitoring views. Counts come from the maintained counters, never from
+ * counting `kiln_jobs`: better-sqlite3 is synchronous, and counting a million rows would block
+ * the event loop of the server hosting the dashboard.
+ */
+export class MonitoringStatements {
+  readonly stateCounts: Statement<[], { state: StateName; n: number }>;
+  readonly stateCount: Statement<[StateName], number>;
+  readonly stateQueueCount: Statement<[StateName, string], number>;
+  readonly queueCounts: Statement<[], { queue: string; state: 'enqueued' | 'processing'; n: number }>;
+  readonly totals: Statement<[], { name: string; n: number }>;
+  readonly hours: Statement<[number, number], { at: number; succeeded: number; failed: number }>;
+  readonly listServers: Statement<[], ServerRow>;
+  readonly countServers: Statement<[], number>;
+  readonly countRecurring: Statement<[], number>;
+
+  private readonly dynamic = new Map<string, Statement<Value[], unknown>>();
+
+  constructor(private readonly db: BetterSqlite3.Database) {
+    db.function('kiln_search', { deterministic: true }, (id: unknown, name: unknown, search: unknown) =>
+      matchesSearch(String(id), String(name), String(search)) ? 1 : 0,
+    );
+    this.stateCounts = db.prepare(`SELECT state, sum(n) AS n FROM kiln_counts GROUP BY state`);
+    this.stateCount = db.prepare<[StateName], number>(`SELECT coalesce(sum(n), 0) FROM kiln_counts WHERE state = ?`).pluck();
+    this.stateQueueCount = db
+      .prepare<[StateName, string], number>(`SELECT coalesce(sum(n), 0) FROM kiln_counts WHERE state = ? AND queue = ?`)
+      .pluck();
+    this.queueCounts = db.prepare(`SELECT queue, state, n FROM kiln_counts WHERE state IN ('enqueued', 'processing') AND n > 0`);
+    this.totals = db.prepare(`SELECT name, n FROM kiln_totals`);
+    this.hours = db.prepare(`SELECT hour AS at, succeeded, failed FROM kiln_hours WHERE hour >= ? AND hour < ?`);
+    this.listServers = db.prepare(`SELECT * FROM kiln_servers ORDER BY started_at, rowid`);
+    this.countServers = db.prepare<[], number>(`SELECT count(*) FROM kiln_servers`).pluck();
+    this.countRecurring = db.prepare<[], number>(`SELECT count(*) FROM kiln_recurring`).pluck();
+  }
+
+  /** A statement built at run time (the dashboard's filtered lists), prepared once per distinct text. */
+  dynamicStatement<R>(sql: string): Statement<Value[], R> {
+    let stmt = this.dynamic.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare<Value[], unknown>(sql);
+      this.dynamic.set(sql, stmt);
+    }
+    return stmt as Statement<Value[], R>;
+  }
+}
+
+/** The dashboard's search, exactly as MemoryStorage does it: an id prefix or a name substring. */
+function matchesSearch(id: string, name: string, search: string): boolean {
+  const needle = search.toLowerCase();
+  return id.startsWith(needle) || name.toLowerCase().includes(needle);
+}
