@@ -85,6 +85,7 @@ function limitNote(max: number): string {
 export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'number' || typeof value === 'symbol' || value === undefined) return String(value);
   if (typeof value === 'function') return 'a function';
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid Date' : `Date(${value.toISOString()})`;
   try {
