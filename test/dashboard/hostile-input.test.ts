@@ -1,21 +1,15 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { describe, it } from 'node:test';
-import { JobClient, MemoryStorage, defineJob, silentLogger, type Logger } from '../../src/index.js';
+import { JobClient, MemoryStorage, defineJob, silentLogger } from '../../src/index.js';
 import { createDashboard } from '../../src/dashboard/index.js';
 import { newJobId } from '../../src/jobs/ids.js';
+import { recordingLogger } from '../support/recording-logger.js';
 import { listen, session } from './helpers.js';
 
 const noop = defineJob({ name: 'dash-hostile-noop', run: (_: { n: number }) => {} });
 
-/** A logger that keeps what the dashboard logs, to check what it said and what it kept from the browser. */
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const keep = (message: string, fields?: Record<string, unknown>) => lines.push(`${message} ${JSON.stringify(fields ?? {})}`);
-  return { lines, debug: keep, info: keep, warn: keep, error: keep };
-}
-
-/** A dashboard over a fresh memory storage with `n` enqueued jobs, served on loopback (or `host`). */
+/** A dashboard over a fresh memory storage with two enqueued jobs, served on loopback (or `host`). */
 async function served(options: Parameters<typeof createDashboard>[0] = {}, host?: string) {
   const storage = new MemoryStorage();
   const client = new JobClient({ storage, logger: silentLogger });

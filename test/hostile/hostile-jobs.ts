@@ -7,8 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BackgroundJobServer, JobClient, defineJob, type JobContext, type JobDetails, type JobFilter, type Json, type Logger } from '../../src/index.js';
+import { BackgroundJobServer, JobClient, defineJob, type JobContext, type JobDetails, type JobFilter, type Json } from '../../src/index.js';
 import type { StorageTarget } from '../fixtures/storage-targets.js';
+import { recordingLogger } from '../support/recording-logger.js';
 import { waitFor } from '../support/wait.js';
 
 const normal = defineJob({ name: 'hostile-normal', run: (n: number) => n * 2 });
@@ -137,19 +138,12 @@ const definitions = KINDS.map((kind) =>
   }),
 );
 
-/** Quiet, but keeps errors so a failure can show them. */
-function quietLogger(): Logger & { errors: string[] } {
-  const errors: string[] = [];
-  const none = () => {};
-  return { errors, debug: none, info: none, warn: none, error: (message: string) => void errors.push(message) };
-}
-
 export function hostileJobSuite(target: StorageTarget): void {
   describe(`hostile jobs beside 300 normal ones: ${target.name}`, () => {
     it('every normal job succeeds, each hostile job ends failed with a readable reason, and the server keeps fetching', async () => {
       const { storage, destroy } = await target.open();
-      const client = new JobClient({ storage, logger: quietLogger() });
-      const logger = quietLogger();
+      const client = new JobClient({ storage, logger: recordingLogger() });
+      const logger = recordingLogger();
       const server = new BackgroundJobServer({
         storage,
         jobs: [normal, ...definitions],

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { JobClient, defineJob, silentLogger, type Logger, type Storage, type TransitionChange } from '../../src/index.js';
+import { JobClient, defineJob, silentLogger, type Storage, type TransitionChange } from '../../src/index.js';
 import { systemClock } from '../../src/clock.js';
 import { Completer } from '../../src/server/completer.js';
 import { StateMachine } from '../../src/states/state-machine.js';
+import { recordingLogger } from '../support/recording-logger.js';
 import { storageTargets, type StorageTarget } from '../fixtures/storage-targets.js';
 
 const job = defineJob({ name: 'completer-job', run: (_: number) => {} });
@@ -30,15 +31,6 @@ function refusing(storage: Storage, refuse: (changes: TransitionChange[]) => unk
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   }) as Storage & { calls: () => number };
-}
-
-function recordingLogger(onLine: (line: string) => void = () => {}): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const keep = (message: string) => {
-    lines.push(message);
-    onLine(message);
-  };
-  return { lines, debug: keep, info: keep, warn: keep, error: keep };
 }
 
 /** `n` jobs claimed by this test's server, and the `succeeded` change that would end each run. */
