@@ -67,8 +67,8 @@ interface Round {
  */
 export class Completer {
   private pending: Pending[] = [];
-  /** Changes taken from `pending` by a write in flight: their leases must still be renewed. */
-  private readonly writing = new Set<Pending>();
+  /** Batches taken from `pending` by a write in flight: their leases must still be renewed. */
+  private readonly writing = new Set<Pending[]>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly backoff = new Backoff(COMPLETION_BACKOFF);
   private scheduled = false;
@@ -97,7 +97,7 @@ export class Completer {
   /** Ids whose change is not yet written (their leases must still be renewed). */
   pendingIds(): string[] {
     const ids = this.pending.map((p) => p.change.id);
-    for (const p of this.writing) ids.push(p.change.id);
+    for (const batch of this.writing) for (const p of batch) ids.push(p.change.id);
     return ids;
   }
 
@@ -180,7 +180,7 @@ export class Completer {
 
   private async writeBatch(): Promise<void> {
     const batch = this.pending.splice(0, this.maxBatch);
-    for (const p of batch) this.writing.add(p);
+    this.writing.add(batch);
     try {
       // Usually every change of a batch has the same filters (one job type): one storage call.
       const first = batch[0]!.filters;
@@ -207,7 +207,7 @@ export class Completer {
       });
       await new Promise((r) => setTimeout(r, delay));
     } finally {
-      for (const p of batch) this.writing.delete(p);
+      this.writing.delete(batch);
     }
   }
 

@@ -103,10 +103,21 @@ function entryProblem(entry: StateEntry, what: string): string | undefined {
 }
 
 function jsonProblem(value: unknown, what: string): string | undefined {
+  if (flatJson(value)) return undefined;
   try {
     checkJson(value, what);
     return undefined;
   } catch (e) {
     return errorMessage(e);
   }
+}
+
+/** The common case without the walk: a plain object of strings, finite numbers, booleans and nulls. */
+function flatJson(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const key in value) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== null && typeof v !== 'string' && typeof v !== 'boolean' && !(typeof v === 'number' && Number.isFinite(v))) return false;
+  }
+  return true;
 }
