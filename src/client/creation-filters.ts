@@ -1,4 +1,5 @@
-import { toJsonText } from '../jobs/args.js';
+import { maxArgsBytes } from '../config.js';
+import { parametersFrom } from '../jobs/args.js';
 import { checkQueueName } from '../jobs/names.js';
 import type { CreatingContext, JobFilter } from '../states/filters.js';
 import type { CreatedJob, Json } from '../storage/contract/index.js';
@@ -28,7 +29,7 @@ export async function runCreating(filters: readonly JobFilter[], prepared: Prepa
   }
   if (ctx) {
     prepared.queue = checkQueueName(ctx.queue, 'queue (set by a filter)');
-    prepared.parameters = JSON.parse(toJsonText(ctx.parameters, 'parameters (set by a filter)')) as Record<string, Json>;
+    prepared.parameters = parametersFrom(ctx.parameters, 'parameters (set by a filter)', maxArgsBytes());
   }
   return undefined;
 }

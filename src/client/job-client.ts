@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../clock.js';
-import { defaultLogger, defaultStorage, globalFilters } from '../config.js';
+import { defaultLogger, defaultStorage, globalFilters, maxArgsBytes } from '../config.js';
 import { DuplicateJobError, JobCreationCanceledError, ValidationError } from '../errors.js';
+import { parseDuration, timeAfter } from '../jobs/duration.js';
 import type { AnyJobDefinition, JobDefinition } from '../jobs/define-job.js';
 import { checkQueueName } from '../jobs/names.js';
 import { runCreated, runCreating } from './creation-filters.js';
@@ -14,7 +15,7 @@ import { orderFilters } from '../states/filters.js';
 import { DEFAULT_RETENTION, StateMachine, type Retention } from '../states/state-machine.js';
 import { statesExcept } from '../states/states.js';
 import type { JobDetails, NewJob, StateEntry, StateName, Storage } from '../storage/contract/index.js';
-import { STATE_NAMES } from '../storage/contract/index.js';
+import { INTERRUPTIONS_PARAMETER, STATE_NAMES } from '../storage/contract/index.js';
 
 export interface JobClientOptions {
   /** Default: `configure({ storage })`, else the embedded SQLite file `./kiln.db`. */
@@ -53,10 +54,7 @@ export class JobClient {
     this.storage = options.storage ?? defaultStorage();
     this.clock = options.clock ?? systemClock;
     this.filters = options.filters ?? [];
-    this.states = new StateMachine(this.storage, this.clock, options.logger ?? defaultLogger(), {
-      ...DEFAULT_RETENTION,
-      ...options.retention,
-    });
+    this.states = new StateMachine(this.storage, this.clock, options.logger ?? defaultLogger(), checkRetention(options.retention));
     this.recurring = new RecurringJobs(this.storage, this.clock, () => this.ready());
   }
 
@@ -148,15 +146,16 @@ export class JobClient {
 
   /**
    * Puts a job back in its queue (or `queue`) from any other state. A job requeued from `failed`,
-   * `succeeded` or `deleted` starts its retries afresh (attempt 1), as BullMQ's `retry()` does;
-   * its history keeps everything that happened.
+   * `succeeded` or `deleted` starts its retries afresh (attempt 1, no interruptions counted), as
+   * BullMQ's `retry()` does; its history keeps everything that happened.
    */
   async requeue(id: string, condition: StateCondition & { queue?: string } = {}, reason = 'Requeued by the client'): Promise<boolean> {
     checkId(id);
     const expect = this.expect(condition, statesExcept('enqueued'));
     const queue = condition.queue === undefined ? undefined : checkQueueName(condition.queue, 'queue');
     const candidate = { state: { name: 'enqueued' as const, reason, at: this.clock.now() }, ...(queue ? { queue } : {}) };
-    const fresh = { ...candidate, attempt: 1 };
+    // Afresh: attempt 1, and no interruptions counted against it.
+    const fresh = { ...candidate, attempt: 1, parameters: { [INTERRUPTIONS_PARAMETER]: 0 } };
     const from = condition.fromState;
     if (from !== undefined) return this.change(id, ENDED_STATES.includes(from) ? fresh : candidate, expect);
     // Without a condition: reset the attempt only when the job had ended, atomically per case.
@@ -213,7 +212,7 @@ export class JobClient {
     const newJob = buildJob(prepared, state, now, placement);
     if (opts.uniqueKey !== undefined) {
       newJob.uniqueKey = opts.uniqueKey;
-      if (opts.uniqueForMs !== undefined) newJob.uniqueUntil = now + opts.uniqueForMs;
+      if (opts.uniqueForMs !== undefined) newJob.uniqueUntil = timeAfter(now, opts.uniqueForMs, 'options.uniqueFor');
     }
     await this.ready();
     const [created] = await this.storage.createJobs([newJob], { now, tx: opts.tx });
@@ -230,6 +229,14 @@ export class JobClient {
 
 /** States a job has ended in; requeued from one of them, it starts its retries afresh. */
 const ENDED_STATES: StateName[] = ['failed', 'succeeded', 'deleted'];
+
+function checkRetention(retention: Partial<Retention> | undefined): Retention {
+  if (retention === undefined) return DEFAULT_RETENTION;
+  if (typeof retention !== 'object' || retention === null) throw new ValidationError('retention', 'must be an object');
+  const of = (key: keyof Retention) =>
+    retention[key] === undefined ? DEFAULT_RETENTION[key] : parseDuration(retention[key], `retention.${key}`);
+  return { succeeded: of('succeeded'), deleted: of('deleted') };
+}
 
 function checkId(id: unknown, field = 'id'): void {
   if (typeof id !== 'string' || id.length === 0 || id.length > 100) throw new ValidationError(field, `must be a job id string, got ${JSON.stringify(id)}`);

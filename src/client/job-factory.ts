@@ -1,6 +1,6 @@
 import { maxArgsBytes } from '../config.js';
 import { ValidationError } from '../errors.js';
-import { toJsonText, validateWithSchema } from '../jobs/args.js';
+import { checkSize, toJsonText, validateWithSchema } from '../jobs/args.js';
 import { isJobDefinition, type AnyJobDefinition } from '../jobs/define-job.js';
 import { newJobId } from '../jobs/ids.js';
 import type { Json, NewJob, StateEntry } from '../storage/contract/index.js';
@@ -26,11 +26,10 @@ export async function prepareJob(
   field: string,
 ): Promise<PreparedJob> {
   if (!isJobDefinition(job)) throw new ValidationError('job', 'must be a job made by defineJob()');
-  if (job.schema) await validateWithSchema(job.schema, args, field);
+  // JSON first: its walk bounds the depth, so a schema library never recurses into 3,000 levels.
   const text = toJsonText(args, field);
-  const limit = maxArgsBytes();
-  const size = Buffer.byteLength(text);
-  if (size > limit) throw new ValidationError(field, `is ${size} bytes of JSON, over the limit of ${limit} (configure({ maxArgsBytes }))`);
+  checkSize(text, field, maxArgsBytes());
+  if (job.schema) await validateWithSchema(job.schema, args, field);
   return { definition: job, queue: queue ?? job.queue, args: text, parameters: { ...parameters } };
 }
 

@@ -29,8 +29,9 @@ const MISFIRE: readonly MisfirePolicy[] = ['relaxed', 'strict', 'ignorable'];
 /**
  * Recurring jobs (cron), as Hangfire's RecurringJobManager: `addOrUpdate`, `remove`, `trigger`,
  * `pause`/`resume`, `list`. Servers' recurring schedulers enqueue each occurrence once, however
- * many servers poll. Everything is checked at `addOrUpdate` — cron, time zone, job, arguments —
- * so a mistake shows when it is made, never at 3 a.m.
+ * many servers poll. Everything is checked at `addOrUpdate` — cron (one that can never fire,
+ * such as `0 0 30 2 *`, too), time zone, job, arguments — so a mistake shows when it is made,
+ * never at 3 a.m.
  */
 export class RecurringJobs {
   constructor(
@@ -49,6 +50,10 @@ export class RecurringJobs {
     const queue = options.queue === undefined ? undefined : checkQueueName(options.queue, 'options.queue');
     const prepared = await prepareJob(job, args, queue, {}, 'args');
     const now = this.clock.now();
+    const next = schedule.next(now);
+    if (next === null) {
+      throw new ValidationError('options.cron', `${JSON.stringify(schedule.expression)} never fires (no occurrence after now in ${timeZone}); a day such as Feb 30 does not exist`);
+    }
     await this.ready();
     const existing = await this.storage.getRecurring(id);
     const sameSchedule = existing && existing.cron === schedule.expression && existing.timeZone === timeZone;
@@ -60,7 +65,7 @@ export class RecurringJobs {
       cron: schedule.expression,
       timeZone,
       misfire,
-      nextExecution: sameSchedule ? existing.nextExecution : schedule.next(now),
+      nextExecution: sameSchedule ? existing.nextExecution : next,
       lastExecution: existing?.lastExecution ?? null,
       lastJobId: existing?.lastJobId ?? null,
       paused: existing?.paused ?? false,

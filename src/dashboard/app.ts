@@ -1,27 +1,71 @@
-import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
 import { html } from 'hono/html';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
-import { routePath, type DashboardDeps, type DashboardEnv } from './context.js';
+import { routePath, type Ctx, type DashboardDeps, type DashboardEnv } from './context.js';
 import { actionRoutes } from './routes/actions.js';
 import { apiRoutes } from './routes/api.js';
 import { assetRoutes } from './routes/assets.js';
 import { pageRoutes } from './routes/pages.js';
-import { CONTENT_SECURITY_POLICY, isLocalRequest } from './security.js';
+import { randomBytes } from 'node:crypto';
+import { errorMessage } from '../errors.js';
+import { AccessToken, CONTENT_SECURITY_POLICY, isLocalRequest, listeningAddress, proxyHeaderOf } from './security.js';
 
 /** The anti-forgery cookie. HttpOnly and SameSite=Strict; its path is the dashboard's. */
 export const CSRF_COOKIE = 'kiln_csrf';
 /** The form field, or header for scripts, that carries the anti-forgery token. */
 export const CSRF_FIELD = '_csrf';
 export const CSRF_HEADER = 'x-kiln-csrf';
+/** The cookie that carries the access token (see `DashboardOptions.token`) once a browser gave it in the query. */
+export const TOKEN_COOKIE = 'kiln_token';
 /** The largest action body accepted: 1000 ids fit in well under this. */
 const MAX_BODY_BYTES = 256 * 1024;
 
 function forbidden(message: string) {
   return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Forbidden</title></head><body><h1>403 Forbidden</h1><p>${message}</p></body></html>`;
+}
+
+/**
+ * Refuses a POST body over `MAX_BODY_BYTES` with 413. A body without a length (chunked) is read
+ * here, up to the limit, and the request rebuilt around it: Hono's `bodyLimit` rebuilds it with
+ * `new Request(request)`, which the light request of `@hono/node-server` does not survive (a
+ * chunked POST answered 500).
+ */
+const limitBody: MiddlewareHandler<DashboardEnv> = async (c, next) => {
+  const raw = c.req.raw;
+  const tooLarge = () => c.text('Payload too large', 413);
+  if (!raw.body) return next();
+  const length = raw.headers.get('content-length');
+  if (length !== null && !raw.headers.has('transfer-encoding')) return Number(length) > MAX_BODY_BYTES ? tooLarge() : next();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = raw.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      return tooLarge();
+    }
+    chunks.push(value);
+  }
+  const headers = new Headers(raw.headers);
+  headers.delete('transfer-encoding');
+  headers.set('content-length', String(size));
+  c.req.raw = new Request(raw.url, { method: raw.method, headers, body: Buffer.concat(chunks) });
+  await next();
+};
+
+/** Sets the token cookie and sends the browser to the same page without the token in its address. */
+function tokenRedirect(c: Ctx, token: string): Response {
+  const base = c.env?.base ?? '';
+  const url = new URL(c.req.url);
+  url.searchParams.delete('token');
+  setCookie(c, TOKEN_COOKIE, token, { path: base || '/', httpOnly: true, sameSite: 'Lax', secure: url.protocol === 'https:' });
+  return c.redirect(`${base}${routePath(c.req.raw, c.env)}${url.search}`, 303);
 }
 
 /**
@@ -49,23 +93,43 @@ export function createApp(d: DashboardDeps): Hono<DashboardEnv> {
     }),
   );
 
+  const accessToken = options.token === undefined ? undefined : new AccessToken(options.token);
+  /** The first proxy header this dashboard saw: from then on the local-only rule admits nobody. */
+  let proxySeen: string | undefined;
+
+  // Authorization: the token, else `authorize`, else local requests only (see docs/dashboard.md).
   app.use('*', async (c, next) => {
     const incoming = c.env?.incoming;
     const remoteAddress = incoming?.socket?.remoteAddress;
-    const isLocal = isLocalRequest(c.req.raw, remoteAddress);
-    let allowed = isLocal;
-    if (options.authorize) {
+    const proxy = proxyHeaderOf(c.req.raw);
+    if (proxy !== undefined && proxySeen === undefined) {
+      proxySeen = proxy;
+      if (!options.authorize && !accessToken) {
+        options.logger.warn(
+          `The dashboard received a request relayed by a proxy (${proxy} header): it refuses every request from now on, as a same-host proxy makes the whole internet look local. Pass authorize or token.`,
+        );
+      }
+    }
+    const isLocal = proxySeen === undefined && isLocalRequest(c.req.raw, remoteAddress, listeningAddress(incoming));
+    let allowed = false;
+    if (accessToken) {
+      const given = AccessToken.of(c.req.raw, getCookie(c, TOKEN_COOKIE));
+      allowed = accessToken.matches(given.value);
+      if (allowed && given.fromQuery && c.req.method === 'GET') return tokenRedirect(c, given.value!);
+    }
+    if (!allowed && options.authorize) {
       try {
         allowed = (await options.authorize({ request: c.req.raw, remoteAddress, incoming, isLocal })) === true;
       } catch (error) {
-        options.logger.error('Dashboard authorize() threw; the request is refused', { error: String(error) });
+        options.logger.error('Dashboard authorize() threw; the request is refused', { error: errorMessage(error) });
         allowed = false;
       }
-    }
+    } else if (!allowed && !accessToken) allowed = isLocal;
     if (!allowed) {
-      const why = options.authorize
-        ? 'You are not allowed to see this dashboard.'
-        : 'The Kiln dashboard answers local requests only (loopback address and host, no proxy). Pass `authorize` to open it to others.';
+      const why =
+        options.authorize || accessToken
+          ? 'You are not allowed to see this dashboard.'
+          : 'The Kiln dashboard answers local requests only (loopback address and host, listening on the loopback, no proxy). Pass `authorize` or `token` to open it to others.';
       return c.html(forbidden(why), 403, { 'cache-control': 'no-store' });
     }
     await next();
@@ -101,7 +165,7 @@ export function createApp(d: DashboardDeps): Hono<DashboardEnv> {
     if (options.readOnly) return c.html(forbidden('This dashboard is read-only.'), 403);
     await next();
   });
-  app.post('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.text('Payload too large', 413) }));
+  app.post('*', limitBody);
   app.post('*', csrf());
   app.post('*', async (c, next) => {
     let token = c.req.header(CSRF_HEADER);
@@ -133,12 +197,16 @@ export function createApp(d: DashboardDeps): Hono<DashboardEnv> {
   app.notFound((c) =>
     c.html(html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not found</title></head><body><h1>404 Not found</h1><p><a href="${(c.env?.base ?? '') + '/'}">Overview</a></p></body></html>`, 404),
   );
+  // The browser sees a reference, never the error's text (it may hold connection strings, SQL,
+  // stored values); the log has both.
   app.onError((error, c) => {
     if (error instanceof HTTPException) return error.getResponse();
-    options.logger.error('Dashboard request failed', { path: c.req.path, error: error instanceof Error ? error.message : String(error) });
+    const reference = randomBytes(6).toString('hex');
+    options.logger.error('Dashboard request failed', { path: c.req.path, reference, error: errorMessage(error) });
     return c.html(
-      html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Error</title></head><body><h1>500 The dashboard failed</h1><p>${error instanceof Error ? error.message : String(error)}</p></body></html>`,
+      html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Error</title></head><body><h1>500 The dashboard failed</h1><p>The error is in the server's log, under reference ${reference}.</p></body></html>`,
       500,
+      { 'cache-control': 'no-store' },
     );
   });
   return app;

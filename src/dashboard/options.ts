@@ -32,6 +32,14 @@ export interface DashboardOptions {
    * whether the default would have admitted the request, to combine both.
    */
   authorize?: DashboardAuthorize;
+  /**
+   * An access token (at least 16 characters): requests carrying it are admitted, in an
+   * `Authorization: Bearer` header or the cookie a browser gets by opening a page once with
+   * `?token=...`. When set, requests without it are refused unless `authorize` admits them. A
+   * dashboard that listens on a non-loopback address or sits behind a proxy needs this or
+   * `authorize`. Default none.
+   */
+  token?: string;
   /** Shows everything, offers no action, and refuses every POST with 403. Default false. */
   readOnly?: boolean;
   /** The name in the page header and title. Default `'Kiln'`. */
@@ -53,6 +61,7 @@ export interface ResolvedDashboardOptions {
   client: JobClient;
   basePath: string;
   authorize: DashboardAuthorize | undefined;
+  token: string | undefined;
   readOnly: boolean;
   title: string;
   pageSize: number;
@@ -64,6 +73,9 @@ export interface ResolvedDashboardOptions {
 export function resolveDashboardOptions(o: DashboardOptions = {}): ResolvedDashboardOptions {
   if (typeof o !== 'object' || o === null) throw new ValidationError('options', 'must be an object');
   if (o.authorize !== undefined && typeof o.authorize !== 'function') throw new ValidationError('authorize', 'must be a function');
+  if (o.token !== undefined && (typeof o.token !== 'string' || o.token.length < 16 || o.token.length > 1000 || /[\s;,]/.test(o.token))) {
+    throw new ValidationError('token', 'must be a string of 16-1000 characters without spaces, commas or semicolons (a random one: crypto.randomBytes(24).toString("base64url"))');
+  }
   const client = o.client ?? defaultClient(o.storage);
   const storage = o.storage ?? client.storage;
   const pageSize = o.pageSize ?? 20;
@@ -75,6 +87,7 @@ export function resolveDashboardOptions(o: DashboardOptions = {}): ResolvedDashb
     client,
     basePath: normalizeBasePath(o.basePath ?? ''),
     authorize: o.authorize,
+    token: o.token,
     readOnly: o.readOnly ?? false,
     title: typeof o.title === 'string' && o.title.length > 0 ? o.title : 'Kiln',
     pageSize,

@@ -1,5 +1,6 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 
 /**
  * What `authorize` is given: the request, the socket's remote address when the dashboard runs
@@ -11,15 +12,26 @@ export interface DashboardRequest {
   request: Request;
   remoteAddress: string | undefined;
   incoming: IncomingMessage | undefined;
-  /** The default rule's verdict: see `isLocalRequest`. */
+  /** The default rule's verdict: see `isLocalRequest` (false, too, once a proxy header was seen). */
   isLocal: boolean;
 }
 
 /** Decides whether a request may see the dashboard (and act, unless read-only). */
 export type DashboardAuthorize = (request: DashboardRequest) => boolean | Promise<boolean>;
 
-/** Headers that a reverse proxy adds when it relays a request. */
-const PROXY_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip', 'x-forwarded-host', 'via'];
+/**
+ * Headers a reverse proxy or CDN adds when it relays a request: RFC 7239's `Forwarded`, `Via`,
+ * every `X-Forwarded-*`, and the client-address headers of nginx (`X-Real-IP`), Cloudflare
+ * (`CF-Connecting-IP`), Akamai and Cloudflare Enterprise (`True-Client-IP`), and a few others.
+ */
+const PROXY_HEADERS = ['forwarded', 'via', 'x-real-ip', 'cf-connecting-ip', 'true-client-ip', 'x-client-ip', 'x-cluster-client-ip', 'fastly-client-ip'];
+
+/** The first proxy header of a request (see `PROXY_HEADERS`), or undefined. */
+export function proxyHeaderOf(request: Request): string | undefined {
+  for (const name of PROXY_HEADERS) if (request.headers.has(name)) return name;
+  for (const [name] of request.headers) if (name.startsWith('x-forwarded-')) return name;
+  return undefined;
+}
 
 /** True for 127.0.0.0/8, ::1 and their IPv4-mapped IPv6 forms. */
 export function isLoopbackAddress(address: string | undefined): boolean {
@@ -39,24 +51,77 @@ export function isLoopbackHost(host: string | null | undefined): boolean {
 }
 
 /**
+ * The address the Node server behind a request listens on (`0.0.0.0`, `::`, `127.0.0.1`...), or
+ * else the local address the connection arrived at; undefined without a Node socket.
+ */
+export function listeningAddress(incoming: IncomingMessage | undefined): string | undefined {
+  const socket = incoming?.socket as (Socket & { server?: { address?: () => unknown } }) | undefined;
+  if (!socket) return undefined;
+  try {
+    const bound = socket.server?.address?.();
+    if (typeof bound === 'object' && bound !== null && typeof (bound as AddressInfo).address === 'string') return (bound as AddressInfo).address;
+  } catch {
+    // Not a net.Server: fall back to the connection's own address.
+  }
+  return socket.localAddress;
+}
+
+/**
  * The default authorization, as Hangfire's `LocalRequestsOnlyAuthorizationFilter`, made
- * stricter in two ways:
+ * stricter:
  *
- * - The socket's remote address must be loopback. `X-Forwarded-For` and its kin are never
- *   trusted to grant access, and their mere presence denies it: a reverse proxy on the same host
- *   relays the whole internet from 127.0.0.1, so a relayed request is not a local one. Put the
- *   dashboard behind a proxy only with an `authorize` function of your own.
+ * - The socket's remote address must be loopback. `X-Forwarded-For` and its kin (see
+ *   `proxyHeaderOf`) are never trusted to grant access, and their mere presence denies it: a
+ *   reverse proxy on the same host relays the whole internet from 127.0.0.1, so a relayed request
+ *   is not a local one. (The dashboard goes further: once it has seen one proxy header, it
+ *   refuses every request by this rule; see `createApp`.)
  * - The `Host` header must name the loopback (`localhost`, `127.x.x.x`, `[::1]`). This defeats
  *   DNS rebinding, where a web page makes the browser of someone on this machine talk to the
  *   dashboard under the page's own domain name.
+ * - When known, the address the server listens on must be loopback too: a dashboard listening on
+ *   `0.0.0.0` or a public address was meant to be reached from elsewhere, through something this
+ *   rule cannot see, and needs `authorize` or a `token`.
  *
  * A request with no known remote address (a fetch runtime without a Node socket) is not local.
  */
-export function isLocalRequest(request: Request, remoteAddress: string | undefined): boolean {
+export function isLocalRequest(request: Request, remoteAddress: string | undefined, listening?: string): boolean {
   if (!isLoopbackAddress(remoteAddress)) return false;
-  for (const name of PROXY_HEADERS) if (request.headers.has(name)) return false;
+  if (listening !== undefined && !isLoopbackAddress(listening)) return false;
+  if (proxyHeaderOf(request) !== undefined) return false;
   const host = request.headers.get('host') ?? new URL(request.url).host;
   return isLoopbackHost(host);
+}
+
+/**
+ * Access by token, as Jupyter's: a request carrying the dashboard's `token` is admitted, in an
+ * `Authorization: Bearer <token>` header (scripts) or the HttpOnly cookie a browser gets by
+ * opening any page once with `?token=<token>`. Compared in constant time.
+ */
+export class AccessToken {
+  private readonly digest: Buffer;
+
+  constructor(token: string) {
+    this.digest = sha256(token);
+  }
+
+  /** Whether `given` is the token. */
+  matches(given: string | undefined | null): boolean {
+    if (!given || given.length > 1000) return false;
+    return timingSafeEqual(sha256(given), this.digest);
+  }
+
+  /** The token a request carries in its Authorization header, its cookie, or its query. */
+  static of(request: Request, cookie: string | undefined): { value: string | undefined; fromQuery: boolean } {
+    const auth = request.headers.get('authorization');
+    if (auth && /^bearer /i.test(auth)) return { value: auth.slice(7).trim(), fromQuery: false };
+    const query = new URL(request.url).searchParams.get('token');
+    if (query !== null) return { value: query, fromQuery: true };
+    return { value: cookie, fromQuery: false };
+  }
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
 }
 
 /**

@@ -1,14 +1,17 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createDashboard, type Dashboard } from './dashboard.js';
+import { ValidationError } from '../errors.js';
 import type { DashboardOptions } from './options.js';
+import { isLoopbackAddress } from './security.js';
 
 export interface StartDashboardOptions extends DashboardOptions {
   /** Default 4747; 0 picks a free port. */
   port?: number;
   /**
-   * Default `'127.0.0.1'`: only this machine can connect. Listening on another address is
-   * pointless without `authorize`, since the default authorization refuses remote requests.
+   * Default `'127.0.0.1'`: only this machine can connect. Another address (`0.0.0.0`, a public
+   * one) is refused unless `authorize` or `token` is given: the default authorization admits no
+   * request to a dashboard listening there.
    */
   host?: string;
 }
@@ -25,6 +28,9 @@ export interface RunningDashboard {
 /** Serves the dashboard on its own HTTP server, for `kiln dashboard` and scripts. */
 export async function startDashboard(options: StartDashboardOptions = {}): Promise<RunningDashboard> {
   const { port = 4747, host = '127.0.0.1', ...rest } = options;
+  if (!rest.authorize && rest.token === undefined && !isLoopbackAddress(host) && host !== 'localhost') {
+    throw new ValidationError('host', `${JSON.stringify(host)} is not a loopback address: pass authorize or token, or the dashboard would refuse every request`);
+  }
   const dashboard = createDashboard(rest);
   const server = serve({ fetch: (request, env) => dashboard.fetch(request, env), port, hostname: host, overrideGlobalObjects: false });
   await new Promise<void>((resolve, reject) => {

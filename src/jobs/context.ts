@@ -26,6 +26,7 @@ export interface JobContext {
   /**
    * Reports progress (a number 0-100, or any JSON): stored as the job's `progress` parameter and
    * shown in the dashboard. Throttled to one write per 500 ms; the last value is always stored.
+   * A value that is not plain JSON, or over `maxArgsBytes`, throws a `ValidationError` here.
    */
   progress(value: Json): void;
 }

@@ -2,7 +2,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { KilnError, ValidationError } from '../errors.js';
 import type { JobFilter } from '../states/filters.js';
 import type { JobContext } from './context.js';
-import { parseDuration, type Duration } from './duration.js';
+import { MAX_TIMER_MS, parseDuration, type Duration } from './duration.js';
 import { retryPolicy, type RetryOptions, type RetryPolicy } from './retry-policy.js';
 import { checkQueueName } from './names.js';
 
@@ -17,7 +17,8 @@ export interface JobOptions<TArgs, TResult> {
   /**
    * Execution timeout: the attempt's `ctx.signal` is aborted after this long and the attempt
    * fails (and is retried by the retry policy). Default none: a job runs as long as it needs,
-   * its lease renewed by the heartbeat.
+   * its lease renewed by the heartbeat. At least 1 ms, at most 2³¹−1 ms (about 24.8 days, the
+   * longest timer Node keeps).
    */
   timeout?: Duration;
   /** This job's own filters, run after the global ones. */
@@ -86,7 +87,7 @@ export function defineJob(
     name,
     queue,
     retry: retryPolicy(options.retry),
-    timeoutMs: options.timeout === undefined ? undefined : parseDuration(options.timeout, 'timeout'),
+    timeoutMs: options.timeout === undefined ? undefined : parseDuration(options.timeout, 'timeout', { min: 1, max: MAX_TIMER_MS }),
     schema,
     filters: Object.freeze([...(options.filters ?? [])]),
     run: options.run as (args: never, ctx: JobContext) => unknown,

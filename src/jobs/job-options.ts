@@ -1,18 +1,24 @@
+import { maxArgsBytes } from '../config.js';
 import { ValidationError } from '../errors.js';
 import type { Json } from '../storage/contract/index.js';
-import { toJsonText } from './args.js';
-import { describe, parseDuration, type Duration } from './duration.js';
+import { parametersFrom } from './args.js';
+import { checkTime, describe, parseDuration, timeAfter, type Duration } from './duration.js';
 import { checkQueueName } from './names.js';
 
 /** Options of `enqueue`, `schedule` and `continueWith`. */
 export interface EnqueueOptions {
   /** Overrides the job definition's queue. */
   queue?: string;
-  /** Extra parameters stored with the job, shown in the dashboard and given as `ctx.parameters`. */
+  /**
+   * Extra parameters stored with the job, shown in the dashboard and given as `ctx.parameters`.
+   * Plain JSON, at most `maxArgsBytes` (512 KiB by default) like the arguments.
+   */
   parameters?: Record<string, Json>;
   /**
    * Unique jobs: while a job with this key is enqueued, scheduled, awaiting or processing, no
    * second one is created and its id is returned instead. Enforced by the storage, race-free.
+   * 1-500 characters, no control characters (U+0000-U+001F, U+007F-U+009F: backends use some as
+   * separators, and none belongs in a key people read) and no lone surrogates.
    */
   uniqueKey?: string;
   /** How long the unique key blocks at most (default: as long as the job is active). */
@@ -43,17 +49,9 @@ export function checkEnqueueOptions(options: EnqueueOptions | undefined): Checke
   if (options === undefined) return { queue: undefined, parameters: {}, uniqueKey: undefined, uniqueForMs: undefined, onDuplicate: 'existing', tx: undefined };
   if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'must be an object');
   const queue = options.queue === undefined ? undefined : checkQueueName(options.queue, 'options.queue');
-  let parameters: Record<string, Json> = {};
-  if (options.parameters !== undefined) {
-    if (typeof options.parameters !== 'object' || options.parameters === null || Array.isArray(options.parameters)) {
-      throw new ValidationError('options.parameters', 'must be an object');
-    }
-    parameters = JSON.parse(toJsonText(options.parameters, 'options.parameters')) as Record<string, Json>;
-  }
+  const parameters = options.parameters === undefined ? {} : parametersFrom(options.parameters, 'options.parameters', maxArgsBytes());
   const key = options.uniqueKey;
-  if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 500)) {
-    throw new ValidationError('options.uniqueKey', `must be a string of 1-500 characters, got ${describe(key)}`);
-  }
+  if (key !== undefined) checkUniqueKey(key, 'options.uniqueKey');
   const uniqueForMs = options.uniqueFor === undefined ? undefined : parseDuration(options.uniqueFor, 'options.uniqueFor');
   if (uniqueForMs !== undefined && key === undefined) throw new ValidationError('options.uniqueFor', 'needs options.uniqueKey');
   const onDuplicate = options.onDuplicate ?? 'existing';
@@ -62,15 +60,31 @@ export function checkEnqueueOptions(options: EnqueueOptions | undefined): Checke
   return { queue, parameters, uniqueKey: key, uniqueForMs, onDuplicate, tx: options.tx };
 }
 
-/** Resolves a `{ delay }` or `{ at }` to epoch ms. */
+/** Control characters (C0, DEL, C1) and UTF-16 surrogates that are not part of a pair. */
+const UNSAFE_KEY = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Throws unless `key` is a unique key every backend stores as given (see `EnqueueOptions.uniqueKey`). */
+export function checkUniqueKey(key: unknown, field: string): string {
+  if (typeof key !== 'string' || key.length === 0 || key.length > 500) {
+    throw new ValidationError(field, `must be a string of 1-500 characters, got ${describe(key)}`);
+  }
+  const bad = UNSAFE_KEY.exec(key);
+  if (bad) {
+    const code = bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    throw new ValidationError(field, `must not contain control characters or lone surrogates; found U+${code} at index ${bad.index}`);
+  }
+  return key;
+}
+
+/**
+ * Resolves a `{ delay }` or `{ at }` to epoch ms. `at` is a Date or epoch ms within the range of
+ * a Date; a fractional ms is rounded (as JavaScript's own `new Date(1.5)` does, to the ms). A
+ * delay must keep the time within that range too.
+ */
 export function resolveWhen(when: ScheduleWhen | undefined, now: number, field = 'when'): number {
   if (typeof when !== 'object' || when === null) throw new ValidationError(field, "must be { delay: '10m' } or { at: Date }");
   if ('delay' in when && 'at' in when) throw new ValidationError(field, 'give either delay or at, not both');
-  if ('delay' in when) return now + parseDuration(when.delay, `${field}.delay`);
-  if ('at' in when) {
-    const at = when.at instanceof Date ? when.at.getTime() : when.at;
-    if (typeof at !== 'number' || !Number.isFinite(at)) throw new ValidationError(`${field}.at`, `must be a valid Date or epoch ms, got ${describe(when.at)}`);
-    return at;
-  }
+  if ('delay' in when) return timeAfter(now, parseDuration(when.delay, `${field}.delay`), `${field}.delay`);
+  if ('at' in when) return checkTime(when.at, `${field}.at`);
   throw new ValidationError(field, "must be { delay: '10m' } or { at: Date }");
 }

@@ -70,7 +70,7 @@ export class BackgroundJobServer implements AsyncDisposable {
     const continuations = new ContinuationDispatcher(this.storage, this.states, o.schedulePollingIntervalMs, this.clock, this.logger);
     this.completer = new Completer(this.states, this.logger, (changes, applied) => {
       if (changes.some((c, i) => applied[i] && (c.to.name === 'succeeded' || c.to.name === 'deleted'))) continuations.process.wake();
-    });
+    }, undefined, this.clock);
     this.pool = new WorkerPool(
       this.storage,
       {
@@ -90,6 +90,7 @@ export class BackgroundJobServer implements AsyncDisposable {
         logger: this.logger,
         resolve: (name) => this.resolve(name),
         filters: this.filters,
+        maxInterruptions: o.maxInterruptions,
         complete: (change, filters) => this.completer.push(change, filters),
       },
       this.clock,

@@ -1,44 +1,17 @@
-import { fromJsonText, validateWithSchema } from '../jobs/args.js';
+import { KilnError, describeError, errorMessage } from '../errors.js';
+import { fromJsonText, resultText, validateWithSchema } from '../jobs/args.js';
 import type { JobContext } from '../jobs/context.js';
 import type { AnyJobDefinition } from '../jobs/define-job.js';
 import type { Logger } from '../logger.js';
 import { NonRetryableError } from '../states/automatic-retry.js';
 import { orderFilters, type CandidateState, type JobFilter } from '../states/filters.js';
 import type { StateMachine } from '../states/state-machine.js';
-import type { Json, JobRecord, StateName, Storage, TransitionChange } from '../storage/contract/index.js';
+import { INTERRUPTIONS_PARAMETER, type JobRecord, type Json, type StateName, type Storage, type TransitionChange } from '../storage/contract/index.js';
 import type { Clock } from '../clock.js';
 import { RunContext } from './run-context.js';
+import type { RunningJob } from './running-job.js';
 
-/** Why a running job's signal was aborted. */
-export type AbortCause = 'shutdown' | 'taken-away' | 'timeout';
-
-/**
- * A job held by a worker slot. Its `AbortController` is made only when someone reads `signal`
- * (most jobs never do, and creating one costs more than running a no-op job); an abort that comes
- * first is kept and the signal is then born aborted with its reason, which job code cannot tell
- * apart from a controller made up front.
- */
-export class RunningJob {
-  cause: AbortCause | undefined;
-  private controller: AbortController | undefined;
-  private reason: Error | undefined;
-
-  constructor(readonly job: JobRecord) {}
-
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.reason) this.controller.abort(this.reason);
-    }
-    return this.controller.signal;
-  }
-
-  /** Aborts the signal (the first reason wins, as with `AbortController`). */
-  abort(reason: Error): void {
-    if (this.controller) this.controller.abort(reason);
-    else this.reason ??= reason;
-  }
-}
+export { RunningJob, type AbortCause } from './running-job.js';
 
 const PROCESSING: StateName[] = ['processing'];
 
@@ -52,6 +25,8 @@ export interface RunnerDeps {
   resolve(name: string): AnyJobDefinition | undefined;
   /** Global and server filters, before each definition's own. */
   filters: readonly JobFilter[];
+  /** A job whose `interruptions` parameter is above this is failed instead of run (`ServerOptions.maxInterruptions`). */
+  maxInterruptions: number;
   /**
    * Where to put the change that ends the run. The server's completer takes it and writes it in
    * a batch later: the slot is free at once, not after a storage round trip.
@@ -59,24 +34,58 @@ export interface RunnerDeps {
   complete(change: TransitionChange, filters: readonly JobFilter[]): void;
 }
 
+/** How a run ends: the change to write (none when the job was taken away) and the filters that hear of it. */
+interface Outcome {
+  change: TransitionChange | undefined;
+  filters: readonly JobFilter[];
+}
+
 /**
  * Runs one fetched job to its end and hands the resulting state change to the completer:
  * `succeeded` with the result; `failed` (turned into a retry by the elect filters); back to
  * `enqueued` when the server's shutdown interrupted it (not a failure, the attempt unchanged);
  * nothing when the job was taken away while running (deleted, requeued, lease lost).
+ *
+ * Whatever the job does — throw any value, return something JSON cannot hold, report bad progress
+ * — the run ends in a state change: never does a job stay `processing` because describing its
+ * end failed. Should Kiln's own code around the job fail, the job is failed with that reason.
  */
 export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<void> {
+  let outcome: Outcome;
+  try {
+    outcome = await settle(running, deps);
+  } catch (e) {
+    const { job } = running;
+    const reason = `Kiln failed while ending this run: ${errorMessage(e)}`;
+    deps.logger.error(reason, { jobId: job.id });
+    const candidate: CandidateState = { state: { name: 'failed', reason, at: deps.clock.now(), data: { error: reason, type: 'InternalError' } } };
+    outcome = { change: deps.states.change(job.id, candidate, { states: PROCESSING, serverId: deps.serverId }), filters: deps.filters };
+  }
+  if (outcome.change) deps.complete(outcome.change, outcome.filters);
+}
+
+async function settle(running: RunningJob, deps: RunnerDeps): Promise<Outcome> {
   const { job } = running;
   const expect = { states: PROCESSING, serverId: deps.serverId };
   const definition = deps.resolve(job.name);
   const filters = definition ? pipelineFor(definition, deps.filters) : deps.filters;
   const startedAt = deps.clock.now();
+  /** `data.error` is the error's own message (the reason adds its type), as the dashboard shows it. */
+  const failed = async (reason: string, type: string, error: unknown, stack = '', message = reason): Promise<Outcome> => {
+    const candidate: CandidateState = { state: { name: 'failed', reason, at: deps.clock.now(), data: { error: message, type, stack } } };
+    return { change: await deps.states.elect(job, candidate, expect, filters, error), filters };
+  };
 
   if (!definition) {
     const reason = `Unknown job '${job.name}': no definition with this name is registered on server ${deps.serverId}. Requeue it once a server that knows it runs.`;
     deps.logger.error(reason, { jobId: job.id });
-    await finish(deps, job, { state: { name: 'failed', reason, at: startedAt, data: { error: reason, type: 'UnknownJob' } } }, expect, filters, new NonRetryableError(reason));
-    return;
+    return failed(reason, 'UnknownJob', new NonRetryableError(reason));
+  }
+  const interruptions = job.parameters[INTERRUPTIONS_PARAMETER];
+  if (typeof interruptions === 'number' && interruptions > deps.maxInterruptions) {
+    const reason = `Its runs kept ending without a result (server crashed or lost its lease ${interruptions} times)`;
+    deps.logger.warn(`${reason}; not run again (maxInterruptions ${deps.maxInterruptions})`, { jobId: job.id });
+    return failed(reason, 'Interrupted', new KilnError(reason));
   }
 
   const context = new RunContext(running, deps.serverId, deps.storage, deps.logger);
@@ -88,16 +97,15 @@ export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<voi
           running.abort(new Error(`Job timed out after ${definition.timeoutMs} ms`));
         }, definition.timeoutMs);
 
-  let result: Json = null;
+  let result: string | undefined;
   let error: unknown;
-  let ok = false;
   try {
     let args: unknown = fromJsonText(job.args);
     if (definition.schema) {
       try {
         args = await validateWithSchema(definition.schema, args, 'args');
       } catch (e) {
-        throw new NonRetryableError(`Stored arguments fail the job's schema: ${(e as Error).message}`);
+        throw new NonRetryableError(`Stored arguments fail the job's schema: ${errorMessage(e)}`);
       }
     }
     let canceled: string | undefined;
@@ -108,12 +116,13 @@ export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<voi
     }
     if (canceled !== undefined) {
       clearTimeout(timer);
-      await finish(deps, job, { state: { name: 'deleted', reason: `Canceled by a filter: ${canceled}`, at: deps.clock.now() } }, expect, filters);
-      return;
+      const candidate: CandidateState = { state: { name: 'deleted', reason: `Canceled by a filter: ${canceled}`, at: deps.clock.now() } };
+      return { change: await deps.states.elect(job, candidate, expect, filters), filters };
     }
     const value = await (definition.run as (a: unknown, c: JobContext) => unknown)(args, context);
-    result = toResult(value);
-    ok = true;
+    const r = resultText(value);
+    if (r.problem !== undefined) throw new ResultNotStorableError(`The job's result cannot be stored: ${r.problem}`);
+    result = r.text;
   } catch (e) {
     error = e;
   } finally {
@@ -124,48 +133,51 @@ export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<voi
   for (const f of filters) {
     if (!f.onPerformed) continue;
     try {
-      await f.onPerformed(ok ? { job, context, storage: deps.storage, result } : { job, context, storage: deps.storage, error });
+      await f.onPerformed(
+        result !== undefined ? { job, context, storage: deps.storage, result: JSON.parse(result) as Json } : { job, context, storage: deps.storage, error },
+      );
     } catch (e) {
-      context.logger.error(`server filter ${f.name ?? '(anonymous)'} threw in onPerformed`, { error: String(e) });
+      context.logger.error(`server filter ${f.name ?? '(anonymous)'} threw in onPerformed`, { error: errorMessage(e) });
     }
   }
 
   const now = deps.clock.now();
-  if (ok) {
+  if (result !== undefined) {
     const change = await deps.states.elect(job, { state: { name: 'succeeded', reason: 'Completed', at: now, data: { duration: now - startedAt } } }, expect, filters);
-    change.result = JSON.stringify(result);
-    deps.complete(change, filters);
-  } else if (running.cause === 'shutdown') {
-    context.logger.info('interrupted by server shutdown; requeued');
-    deps.complete(deps.states.change(job.id, { state: { name: 'enqueued', reason: 'Server shutting down: interrupted and requeued', at: now } }, expect), filters);
-  } else if (running.cause === 'taken-away') {
-    context.logger.info('stopped: the job was deleted, requeued or its lease was lost while it ran');
-  } else {
-    const e = error instanceof Error ? error : new Error(String(error));
-    const timedOut = running.cause === 'timeout';
-    const reason = timedOut ? `Timed out after ${definition.timeoutMs} ms` : `${e.name}: ${e.message}`;
-    context.logger.warn(`failed: ${reason}`);
-    await finish(
-      deps,
-      job,
-      { state: { name: 'failed', reason, at: now, data: { error: e.message, type: timedOut ? 'Timeout' : e.name, stack: e.stack ?? '' } } },
-      expect,
-      filters,
-      error,
-    );
+    change.result = result;
+    return { change, filters };
   }
+  if (running.cause === 'shutdown') {
+    context.logger.info('interrupted by server shutdown; requeued');
+    return { change: deps.states.change(job.id, { state: { name: 'enqueued', reason: 'Server shutting down: interrupted and requeued', at: now } }, expect), filters };
+  }
+  if (running.cause === 'taken-away') {
+    context.logger.info('stopped: the job was deleted, requeued or its lease was lost while it ran');
+    return { change: undefined, filters };
+  }
+  if (running.cause === 'timeout') {
+    const reason = `Timed out after ${definition.timeoutMs} ms`;
+    context.logger.warn(`failed: ${reason}`);
+    return failed(reason, 'Timeout', error, describeError(error).stack, describeError(error).message);
+  }
+  const described = describeError(error);
+  const reason = failureReason(error, described.type, described.message);
+  context.logger.warn(`failed: ${reason}`);
+  const type = error instanceof ResultNotStorableError ? 'ResultNotJson' : described.type;
+  return failed(reason, type, error, described.stack, described.message);
 }
 
-/** Elects the end state of a run through the filters and hands the change to the completer. */
-async function finish(
-  deps: RunnerDeps,
-  job: JobRecord,
-  candidate: CandidateState,
-  expect: { states: StateName[]; serverId: string },
-  filters: readonly JobFilter[],
-  error?: unknown,
-): Promise<void> {
-  deps.complete(await deps.states.elect(job, candidate, expect, filters, error), filters);
+/** The attempt returned a value JSON cannot hold (see `resultText`). */
+class ResultNotStorableError extends KilnError {
+  override name = 'ResultNotStorableError';
+}
+
+/** `TypeError: message` for errors; for anything else thrown, what it was. */
+function failureReason(error: unknown, type: string, message: string): string {
+  if (error instanceof ResultNotStorableError) return message;
+  if (error instanceof Error) return `${type}: ${message}`;
+  if (error === null || error === undefined) return `Threw ${type} (not an Error)`;
+  return `Threw a non-Error ${type}: ${message}`;
 }
 
 const pipelines = new WeakMap<AnyJobDefinition, { base: readonly JobFilter[]; filters: JobFilter[] }>();
@@ -178,14 +190,4 @@ function pipelineFor(definition: AnyJobDefinition, base: readonly JobFilter[]): 
   const filters = orderFilters(base, definition.filters);
   pipelines.set(definition, { base, filters });
   return filters;
-}
-
-/** A job's return value as JSON; values JSON cannot hold are stored as null. */
-function toResult(value: unknown): Json {
-  if (value === undefined) return null;
-  try {
-    return JSON.parse(JSON.stringify(value) ?? 'null') as Json;
-  } catch {
-    return null;
-  }
 }

@@ -1,8 +1,10 @@
+import { maxArgsBytes } from '../config.js';
+import { checkSize, toJsonText } from '../jobs/args.js';
 import type { JobContext } from '../jobs/context.js';
 import { childLogger, type Logger } from '../logger.js';
 import type { Json, JobRecord, Storage } from '../storage/contract/index.js';
 import { ProgressReporter } from './progress-reporter.js';
-import type { RunningJob } from './job-runner.js';
+import type { RunningJob } from './running-job.js';
 
 /**
  * The `ctx` a job's `run` receives. A class, not an object literal of closures: its getters live
@@ -42,8 +44,13 @@ export class RunContext implements JobContext {
     return (this.jobLogger ??= childLogger(this.serverLogger, { jobId: this.jobId, job: this.name }));
   }
 
-  /** An own property, not a method, so that `const { progress } = ctx` keeps working. */
+  /**
+   * An own property, not a method, so that `const { progress } = ctx` keeps working. The value is
+   * checked at once, as parameters are (plain JSON, at most `maxArgsBytes`): a bad one throws a
+   * `ValidationError` in the job, where it was made, instead of failing a storage write later.
+   */
   readonly progress = (value: Json): void => {
+    checkSize(toJsonText(value, 'progress'), 'progress', maxArgsBytes());
     (this.reporter ??= new ProgressReporter(this.storage, this.jobId, this.serverId, this.logger)).report(value);
   };
 

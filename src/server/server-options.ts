@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import { ValidationError } from '../errors.js';
 import type { AnyJobDefinition } from '../jobs/define-job.js';
 import { isJobDefinition } from '../jobs/define-job.js';
-import { parseDuration, type Duration } from '../jobs/duration.js';
+import { MAX_DURATION_MS, MAX_TIMER_MS, parseDuration, type Duration } from '../jobs/duration.js';
 import { checkQueueName } from '../jobs/names.js';
 import type { Logger } from '../logger.js';
 import type { JobFilter } from '../states/filters.js';
@@ -68,6 +68,18 @@ export interface ServerOptions {
   shutdownTimeout?: Duration;
   /** Handle SIGINT and SIGTERM with a graceful `dispose()`, then let the signal end the process. Default false. */
   handleSignals?: boolean;
+  /**
+   * How many times one attempt of a job may end without a result — its server crashed, or it
+   * lost its lease — before the next run is refused and the attempt fails with "its runs kept
+   * ending without a result", after which its retry policy applies. Each backend's lease and
+   * dead-server recovery counts these in the job's `interruptions` parameter (a graceful
+   * shutdown's requeue does not count). Default 3: BullMQ's `maxStalledCount` is 1, but a
+   * Kiln server's deploys and OOM kills take every job running with them, so a job that merely
+   * shared a process with a crasher needs room to finish; 3 still stops a job that kills its
+   * process (`process.exit`, an unhandled rejection) from taking the server, and the 19 jobs
+   * beside it, down forever. 0 fails a job at the first re-run after an interruption.
+   */
+  maxInterruptions?: number;
   /** Server filters, after the global ones and before each job's own. */
   filters?: JobFilter[];
   /** How long final jobs are kept: `{ succeeded: '1d', deleted: '1d' }` (defaults, `DEFAULT_RETENTION`, as Hangfire). */
@@ -100,17 +112,17 @@ export interface ResolvedServerOptions {
   stopTimeoutMs: number;
   shutdownTimeoutMs: number;
   handleSignals: boolean;
+  maxInterruptions: number;
   filters: JobFilter[];
   retention: { succeeded: number; deleted: number };
 }
 
 export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   if (typeof o !== 'object' || o === null) throw new ValidationError('options', 'must be an object');
-  const d = (value: Duration | undefined, field: string, fallback: number, min = 1): number => {
-    const ms = value === undefined ? fallback : parseDuration(value, field);
-    if (ms < min) throw new ValidationError(field, `must be at least ${min} ms, got ${ms}`);
-    return ms;
-  };
+  // Every server duration drives a timer (or a lease renewed by one): at most 2³¹−1 ms, which
+  // Node would otherwise turn into 1 ms. Retention is a time to add, not a timer.
+  const d = (value: Duration | undefined, field: string, fallback: number, min = 1, max = MAX_TIMER_MS): number =>
+    value === undefined ? fallback : parseDuration(value, field, { min, max });
   const workerCount = o.workerCount ?? DEFAULT_WORKER_COUNT;
   if (!Number.isInteger(workerCount) || workerCount < 1 || workerCount > 10_000) {
     throw new ValidationError('workerCount', `must be a whole number from 1 to 10000, got ${String(workerCount)}`);
@@ -137,6 +149,10 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   if (heartbeatIntervalMs >= leaseTimeoutMs) throw new ValidationError('heartbeatInterval', `must be shorter than leaseTimeout (${leaseTimeoutMs} ms), or leases expire while jobs run`);
   const serverTimeoutMs = d(o.serverTimeout, 'serverTimeout', DEFAULT_SERVER_TIMEOUT_MS, 100);
   if (heartbeatIntervalMs >= serverTimeoutMs) throw new ValidationError('serverTimeout', `must be longer than heartbeatInterval (${heartbeatIntervalMs} ms)`);
+  const maxInterruptions = o.maxInterruptions ?? 3;
+  if (!Number.isInteger(maxInterruptions) || maxInterruptions < 0 || maxInterruptions > 1000) {
+    throw new ValidationError('maxInterruptions', `must be a whole number from 0 to 1000, got ${String(maxInterruptions)}`);
+  }
   const stopTimeoutMs = d(o.stopTimeout, 'stopTimeout', DEFAULT_STOP_TIMEOUT_MS, 0);
   const shutdownTimeoutMs = d(o.shutdownTimeout, 'shutdownTimeout', DEFAULT_SHUTDOWN_TIMEOUT_MS, 0);
   if (stopTimeoutMs > shutdownTimeoutMs) throw new ValidationError('stopTimeout', 'must not be longer than shutdownTimeout');
@@ -156,10 +172,11 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     stopTimeoutMs,
     shutdownTimeoutMs,
     handleSignals: o.handleSignals ?? false,
+    maxInterruptions,
     filters: o.filters ?? [],
     retention: {
-      succeeded: d(o.retention?.succeeded, 'retention.succeeded', DEFAULT_RETENTION.succeeded, 0),
-      deleted: d(o.retention?.deleted, 'retention.deleted', DEFAULT_RETENTION.deleted, 0),
+      succeeded: d(o.retention?.succeeded, 'retention.succeeded', DEFAULT_RETENTION.succeeded, 0, MAX_DURATION_MS),
+      deleted: d(o.retention?.deleted, 'retention.deleted', DEFAULT_RETENTION.deleted, 0, MAX_DURATION_MS),
     },
   };
 }

@@ -56,16 +56,18 @@ describe('dashboard authorization', () => {
     }
   });
 
-  it('refuses a request reaching a non-loopback interface of this machine, when it has one', async (t) => {
+  it('refuses to listen on a non-loopback interface without authorize or token; with a token, admits only requests that carry it', async (t) => {
     const address = Object.values(networkInterfaces())
       .flat()
       .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
     if (!address) return t.skip('no non-loopback IPv4 interface here');
     const { storage } = await seeded();
-    const running = await startDashboard({ storage, port: 0, host: address, logger: silentLogger });
+    await assert.rejects(startDashboard({ storage, port: 0, host: address, logger: silentLogger }), /host: .* is not a loopback address/);
+    const token = 'a-token-of-24-characters';
+    const running = await startDashboard({ storage, port: 0, host: address, token, logger: silentLogger });
     try {
-      const res = await fetch(running.url);
-      assert.equal(res.status, 403);
+      assert.equal((await fetch(running.url)).status, 403);
+      assert.equal((await fetch(running.url, { headers: { authorization: `Bearer ${token}` } })).status, 200);
     } finally {
       await running.close();
     }

@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { BackgroundJobServer, JobClient, MemoryStorage, SqliteStorage, defineJob, silentLogger, type Storage } from '../../src/index.js';
-import { RedisStorage } from '../../src/storage/redis/index.js';
+import { BackgroundJobServer, JobClient, defineJob, silentLogger } from '../../src/index.js';
 import { startDashboard } from '../../src/dashboard/index.js';
-import { openPostgresStore } from '../fixtures/postgres-store.js';
-import { deleteKeys } from '../fixtures/redis-helpers.js';
-import { serviceUrl } from '../support/services.js';
+import { storageTargets } from '../fixtures/storage-targets.js';
 import { waitFor } from '../support/wait.js';
-import { session, tempDir } from './helpers.js';
+import { session } from './helpers.js';
 
 const fine = defineJob({ name: 'dash-st-fine', run: (args: { n: number }) => args.n });
 const bad = defineJob({
@@ -20,35 +15,7 @@ const bad = defineJob({
   },
 });
 
-interface Target {
-  name: string;
-  open(): Promise<{ storage: Storage; destroy(): Promise<void> }>;
-}
-
-const targets: Target[] = [
-  { name: 'memory', open: async () => ({ storage: new MemoryStorage(), destroy: async () => {} }) },
-  {
-    name: 'sqlite',
-    open: async () => {
-      const tmp = tempDir();
-      const storage = new SqliteStorage(join(tmp.dir, 'kiln.db'));
-      return { storage, destroy: async () => (await storage.close(), tmp.remove()) };
-    },
-  },
-];
-const pgUrl = serviceUrl('KILN_TEST_PG_URL');
-if (pgUrl) targets.push({ name: 'postgres', open: async () => openPostgresStore(pgUrl) });
-const redisUrl = serviceUrl('KILN_TEST_REDIS_URL');
-if (redisUrl) {
-  targets.push({
-    name: 'redis',
-    open: async () => {
-      const prefix = `kiln-dash-${randomBytes(6).toString('hex')}:`;
-      const storage = new RedisStorage(redisUrl, { prefix });
-      return { storage, destroy: async () => (await storage.close(), await deleteKeys(redisUrl, `${prefix}*`)) };
-    },
-  });
-}
+const targets = storageTargets();
 
 /** The dashboard reads only the monitoring part of the contract: every page works on every backend. */
 for (const target of targets) {

@@ -20,18 +20,34 @@ export function formValue(form: Form, name: string): string | undefined {
   return formValues(form, name)[0];
 }
 
+/** The stand-in origin `back` is resolved against. */
+const ORIGIN = 'http://dashboard.invalid';
+
 /**
  * Where to go after an action: the page it was posted from (`back`, a path inside the
- * dashboard), with the outcome in the query. Anything that is not a plain absolute path (`//x`,
- * `/\x`, a scheme) falls back to the overview: no open redirect.
+ * dashboard), with the outcome in the query. `back` is normalised first (dot segments, `\`
+ * turned into `/`, as a browser reads it) and checked after: anything that is not then a plain
+ * absolute path (`//x`, `/.//x`, `/\x`, a scheme) falls back to the overview: no open redirect.
  */
 export function redirectAfter(c: Ctx, back: string | undefined, outcome: Record<string, string | number>): Response {
   const base = c.get('page').base;
-  const safe = back !== undefined && back.length <= 2000 && /^\/(?![/\\])[^\s\\]*$/.test(back) ? back : '/';
-  const url = new URL(safe, 'http://dashboard.invalid');
+  const url = localPath(back) ?? new URL('/', ORIGIN);
   for (const key of ['done', 'n', 'of']) url.searchParams.delete(key);
   for (const [key, value] of Object.entries(outcome)) url.searchParams.set(key, String(value));
   return c.redirect(`${base}${url.pathname}${url.search}`, 303);
+}
+
+/** `back` as a URL of a path inside the dashboard, or undefined when it is anything else. */
+function localPath(back: string | undefined): URL | undefined {
+  if (back === undefined || back.length > 2000 || !back.startsWith('/')) return undefined;
+  let url: URL;
+  try {
+    url = new URL(back, ORIGIN);
+  } catch {
+    return undefined;
+  }
+  if (url.origin !== ORIGIN) return undefined;
+  return /^\/(?![/\\])[^\s\\]*$/.test(url.pathname) ? url : undefined;
 }
 
 /** Runs one action; a `ValidationError` (no such recurring job, a malformed id) counts as not applied. */

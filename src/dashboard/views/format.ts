@@ -21,11 +21,15 @@ export function relative(at: number, now: number): string {
 
 /**
  * A time: relative text, the exact UTC time as the tooltip; the page script turns the tooltip
- * into the reader's local time.
+ * into the reader's local time. A stored value no Date can hold (written before Kiln checked
+ * times, or by another tool) is shown as the number it is, so the page still renders and the job
+ * can still be acted on.
  */
 export function time(at: number | null | undefined, now: number): Html {
   if (at === null || at === undefined) return html`<span class="muted">—</span>`;
-  const iso = new Date(at).toISOString();
+  const date = new Date(at);
+  if (Number.isNaN(date.getTime())) return html`<span class="muted" title="not a valid time">${String(at)} (not a valid time)</span>`;
+  const iso = date.toISOString();
   return html`<time datetime="${iso}" title="${iso}">${relative(at, now)}</time>`;
 }
 

@@ -29,6 +29,14 @@ export const STATE_NAMES: readonly StateName[] = [
 /** A JSON value, as stored in job data, parameters and results. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
+/**
+ * The job parameter counting involuntary ends of the current attempt: each time a backend's
+ * lease or dead-server recovery puts a `processing` job back in its queue, it adds one (a
+ * graceful shutdown's requeue does not). The server fails a job whose count passed its
+ * `maxInterruptions`; a retry or a requeue from an ended state starts it again at 0.
+ */
+export const INTERRUPTIONS_PARAMETER = 'interruptions';
+
 /** One entry of a job's state history. */
 export interface StateEntry {
   name: StateName;
