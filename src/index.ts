@@ -46,7 +46,7 @@ export { STATE_NAMES } from './storage/contract/index.js';
 export { MemoryStorage } from './storage/memory/memory-storage.js';
 export { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 export { PostgresStorage, type PostgresStorageOptions } from './storage/postgres/index.js';
-export { RedisStorage, type RedisStorageOptions } from './storage/redis/redis-storage.js';
+export { RedisStorage, type RedisStorageOptions } from './storage/redis/index.js';
 
 export {
   createDashboard,

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { MemoryStorage } from '../../src/storage/memory/memory-storage.js';
-import { RedisStorage } from '../../src/storage/redis/redis-storage.js';
+import { RedisStorage } from '../../src/storage/redis/index.js';
 import { STATE_NAMES, type Json, type NewJob, type StateEntry, type StateName, type Storage, type TransitionChange } from '../../src/storage/contract/index.js';
 import { T0 } from '../../src/storage/conformance/index.js';
 import { deleteKeys } from '../fixtures/redis-helpers.js';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { T0, newJob, runConformance } from '../../src/storage/conformance/index.js';
 import { keyLayout } from '../../src/storage/redis/keys.js';
-import { RedisStorage } from '../../src/storage/redis/redis-storage.js';
+import { RedisStorage } from '../../src/storage/redis/index.js';
 import { deleteKeys } from '../fixtures/redis-helpers.js';
 import { serviceUrl } from '../support/services.js';
 
