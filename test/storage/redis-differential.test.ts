@@ -164,6 +164,7 @@ async function runSeed(seed: number, redis: Storage, memory: Storage, steps: num
         await same(`${label} statistics`, (s) => s.statistics());
         await same(`${label} queues`, (s) => s.queues());
         await same(`${label} nextDueAt`, (s) => s.nextDueAt());
+        await same(`${label} retries`, (s) => s.listJobs({ state: 'scheduled', retriesOnly: true, offset: 0, limit: 5 }));
         break;
       case 14: {
         const q = {
@@ -173,6 +174,7 @@ async function runSeed(seed: number, redis: Storage, memory: Storage, steps: num
           ...(r.chance(0.3) ? { queue: r.pick(QUEUES) } : {}),
           ...(r.chance(0.3) ? { name: r.pick(NAMES) } : {}),
           ...(r.chance(0.3) ? { search: r.pick(['REPORT', 'ünï', ids[0]?.slice(0, 4) ?? 'x']) } : {}),
+          ...(r.chance(0.3) ? { retriesOnly: true } : {}),
         };
         await same(`${label} listJobs`, (s) => s.listJobs(q));
         break;
