@@ -1,24 +1,6 @@
-import type {
-  CreatedJob,
-  CreateOptions,
-  FetchOptions,
-  JobDetails,
-  JobPage,
-  JobRecord,
-  Json,
-  ListJobsQuery,
-  NewJob,
-  QueueStatistics,
-  RecurringAdvance,
-  RecurringJobRecord,
-  ServerRecord,
-  StateName,
-  Storage,
-  StorageEvent,
-  StorageStatistics,
-  TimelinePoint,
-  TransitionChange,
-} from '../contract/index.js';
+import type { CreatedJob, CreateOptions, FetchOptions, JobDetails, JobPage, JobRecord, Json, ListJobsQuery } from '../contract/index.js';
+import type { NewJob, QueueStatistics, RecurringAdvance, RecurringJobRecord, ServerRecord, StateName } from '../contract/index.js';
+import type { Storage, StorageEvent, StorageStatistics, TimelinePoint, TransitionChange } from '../contract/index.js';
 import { DEFAULT_REDIS_URL, type RedisConnection } from './connection.js';
 import { RedisContext } from './context.js';
 import { RedisJobStore } from './jobs.js';

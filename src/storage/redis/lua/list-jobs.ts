@@ -27,16 +27,22 @@ local function matches(id)
   return true
 end
 
--- A page of ids already in newest-first order, filtered.
-local function pageOf(ids)
-  local total, out = 0, {}
+-- Adds the matches among ids (newest first) to a page { total, records }: every match counts,
+-- the records kept are those of the requested offset and limit.
+local function addMatches(page, ids)
+  local out = page[2]
   for _, id in ipairs(ids) do
     if matches(id) then
-      if total >= offset and #out < limit then out[#out + 1] = readRecord(id) end
-      total = total + 1
+      if page[1] >= offset and #out < limit then out[#out + 1] = readRecord(id) end
+      page[1] = page[1] + 1
     end
   end
-  return { total, out }
+  return page
+end
+
+-- A page of ids already in newest-first order, filtered.
+local function pageOf(ids)
+  return addMatches({ 0, {} }, ids)
 end
 
 -- A page of a sorted set scored by seq: a range read, or a scan in slices when filtered.
@@ -51,20 +57,15 @@ local function pageOfSet(key, useFilters)
     end
     return { redis.call('ZCARD', key), out }
   end
-  local total = 0
+  local page = { 0, out }
   local start = 0
   while start < cap do
     local ids = redis.call('ZREVRANGE', key, start, math.min(start + 499, cap - 1))
     if #ids == 0 then break end
-    for _, id in ipairs(ids) do
-      if matches(id) then
-        if total >= offset and #out < limit then out[#out + 1] = readRecord(id) end
-        total = total + 1
-      end
-    end
+    addMatches(page, ids)
     start = start + 500
   end
-  return { total, out }
+  return page
 end
 
 -- { seq, id } pairs to ids, newest first.
