@@ -62,7 +62,9 @@ function isRedisClient(ioredis: Ioredis, value: unknown): value is RedisClient {
 /** The command connection of a storage, and whether the storage made it (and so closes it). */
 export interface CommandConnection {
   client: RedisClient;
+  /** True when the storage created the client: it then watches its errors and closes it. */
   owned: boolean;
+  /** A Redis Cluster client: scripts cannot be preloaded, and its duplicate is a Cluster too. */
   cluster: boolean;
 }
 

@@ -110,8 +110,9 @@ export class RedisMonitoring implements MonitoringViews {
   /**
    * Fills the `retries` index from the scheduled jobs of a keyspace written before it existed, a
    * slice of `RETRY_INDEX_SLICE` jobs a call; once done (marked in Redis) it costs one call.
-   * Called by `migrate()`. A server of an older version running beside newer ones schedules
-   * retries without indexing them; they show on the Retries page once they have run again.
+   * Called by `migrate()`. During a rolling upgrade a server of an older version still schedules
+   * retries without indexing them: those are missing from the Retries page (still listed among
+   * the scheduled jobs) until a newer server schedules them again.
    */
   async indexRetries(): Promise<void> {
     let after = '';
