@@ -1,16 +1,6 @@
 import { ValidationError } from '../../errors.js';
-import type {
-  CreatedJob,
-  CreateOptions,
-  FetchOptions,
-  JobDetails,
-  JobRecord,
-  JobStore,
-  Json,
-  NewJob,
-  StateName,
-  TransitionChange,
-} from '../contract/index.js';
+import type { CreatedJob, CreateOptions, FetchOptions, JobDetails, JobRecord, JobStore, Json } from '../contract/index.js';
+import type { NewJob, StateName, TransitionChange } from '../contract/index.js';
 import { decodeClaimed, decodeHistory, decodeJob, encodeNewJob, mergeArgument } from './codec.js';
 import type { RedisContext } from './context.js';
 import { SCRIPTS } from './scripts.js';

@@ -1,27 +1,12 @@
 import { HOUR_MS, denseTimeline, timelineRange } from '../buckets.js';
 import { STATE_NAMES } from '../contract/index.js';
-import type {
-  JobPage,
-  JobStore,
-  ListJobsQuery,
-  MonitoringApi,
-  QueueStatistics,
-  RecurringStore,
-  ServerRecord,
-  StateName,
-  StorageStatistics,
-  TimelinePoint,
-} from '../contract/index.js';
+import type { JobDetails, JobPage, ListJobsQuery, MonitoringApi, QueueStatistics, RecurringJobRecord } from '../contract/index.js';
+import type { ServerRecord, StateName, StorageStatistics, TimelinePoint } from '../contract/index.js';
 import { decodeJob } from './codec.js';
 import type { RedisContext } from './context.js';
+import type { RedisJobStore } from './jobs.js';
+import type { RedisRecurringStore } from './recurring.js';
 import { SCRIPTS } from './scripts.js';
-
-/**
- * The read-only views of `MonitoringApi` that belong to no other role. `getJob` is the job
- * store's and `getRecurring` / `listRecurring` the recurring store's: the composing class takes
- * them from there, so each is written once.
- */
-export type MonitoringViews = Omit<MonitoringApi, keyof JobStore | keyof RecurringStore>;
 
 /**
  * Filtered `listJobs` (by name, search, or queue outside the enqueued state) examine at most this
@@ -38,9 +23,15 @@ const RETRY_INDEX_SLICE = 1_000;
 /**
  * Monitoring on Redis: the dashboard's and the CLI's reads, each one script and so one
  * consistent snapshot. Counts are the sizes of the state indexes (see `keys.ts`), never a scan.
+ * One job and the recurring definitions are read by the job store and the recurring store, which
+ * own them.
  */
-export class RedisMonitoring implements MonitoringViews {
-  constructor(private readonly ctx: RedisContext) {}
+export class RedisMonitoring implements MonitoringApi {
+  constructor(
+    private readonly ctx: RedisContext,
+    private readonly jobs: RedisJobStore,
+    private readonly recurring: RedisRecurringStore,
+  ) {}
 
   async statistics(): Promise<StorageStatistics> {
     const r = ((await this.ctx.run(SCRIPTS.statistics, [...STATE_NAMES])) as unknown[]).map(Number);
@@ -82,6 +73,10 @@ export class RedisMonitoring implements MonitoringViews {
     return { total: Number(total), jobs: jobs.map((flat) => decodeJob(flat).record) };
   }
 
+  getJob(id: string): Promise<JobDetails | null> {
+    return this.jobs.getJob(id);
+  }
+
   async listServers(): Promise<ServerRecord[]> {
     const reply = (await this.ctx.run(SCRIPTS.listServers, [])) as unknown[][];
     return reply
@@ -105,6 +100,14 @@ export class RedisMonitoring implements MonitoringViews {
       failed: Number(values[2 * i + 1] || 0),
     }));
     return denseTimeline(unit, from, to, points);
+  }
+
+  getRecurring(id: string): Promise<RecurringJobRecord | null> {
+    return this.recurring.getRecurring(id);
+  }
+
+  listRecurring(): Promise<RecurringJobRecord[]> {
+    return this.recurring.listRecurring();
   }
 
   /**
