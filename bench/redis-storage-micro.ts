@@ -9,7 +9,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { silentLogger } from '../src/logger.js';
 import type { NewJob } from '../src/storage/contract/index.js';
-import { RedisStorage } from '../src/storage/redis/redis-storage.js';
+import { RedisStorage } from '../src/storage/redis/index.js';
 import { deleteKeys } from '../test/fixtures/redis-helpers.js';
 
 const url = process.env['KILN_BENCH_REDIS_URL'] ?? process.env['KILN_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';

@@ -25,7 +25,7 @@ async function fromDist<T>(path: string): Promise<T> {
 const { BackgroundJobServer, JobClient, defineJob, silentLogger } = await fromDist<typeof import('../../src/index.js')>('index.js');
 const { SqliteStorage } = await fromDist<typeof import('../../src/storage/sqlite/index.js')>('storage/sqlite/index.js');
 const { PostgresStorage } = await fromDist<typeof import('../../src/storage/postgres/index.js')>('storage/postgres/index.js');
-const { RedisStorage } = await fromDist<typeof import('../../src/storage/redis/redis-storage.js')>('storage/redis/redis-storage.js');
+const { RedisStorage } = await fromDist<typeof import('../../src/storage/redis/index.js')>('storage/redis/index.js');
 
 let current: Handler = () => {};
 

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { silentLogger } from '../../src/index.js';
 import { newJobId } from '../../src/jobs/ids.js';
-import { RedisStorage } from '../../src/storage/redis/redis-storage.js';
+import { RedisStorage } from '../../src/storage/redis/index.js';
 import type { JobRecord, NewJob } from '../../src/storage/contract/index.js';
 import { REDIS_URL, deleteRedisKeys } from '../services.js';
 

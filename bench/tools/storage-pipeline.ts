@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { silentLogger } from '../../src/index.js';
 import { PostgresStorage } from '../../src/storage/postgres/index.js';
-import { RedisStorage } from '../../src/storage/redis/redis-storage.js';
+import { RedisStorage } from '../../src/storage/redis/index.js';
 import { SqliteStorage } from '../../src/storage/sqlite/index.js';
 import type { NewJob, Storage, TransitionChange } from '../../src/storage/contract/index.js';
 import { PG_URL, REDIS_URL, deleteRedisKeys, dropSchema } from '../services.js';

@@ -2,7 +2,7 @@ import { ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Storage } from '../storage/contract/index.js';
 import { PostgresStorage } from '../storage/postgres/postgres-storage.js';
-import { RedisStorage } from '../storage/redis/redis-storage.js';
+import { RedisStorage } from '../storage/redis/index.js';
 import { SqliteStorage } from '../storage/sqlite/index.js';
 
 /**

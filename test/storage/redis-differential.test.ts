@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { MemoryStorage } from '../../src/storage/memory/index.js';
-import { RedisStorage } from '../../src/storage/redis/redis-storage.js';
+import { RedisStorage } from '../../src/storage/redis/index.js';
 import { STATE_NAMES, type Json, type NewJob, type StateEntry, type StateName, type Storage, type TransitionChange } from '../../src/storage/contract/index.js';
 import { T0 } from '../../src/storage/conformance/index.js';
 import { deleteKeys } from '../fixtures/redis-helpers.js';
@@ -164,6 +164,7 @@ async function runSeed(seed: number, redis: Storage, memory: Storage, steps: num
         await same(`${label} statistics`, (s) => s.statistics());
         await same(`${label} queues`, (s) => s.queues());
         await same(`${label} nextDueAt`, (s) => s.nextDueAt());
+        await same(`${label} retries`, (s) => s.listJobs({ state: 'scheduled', retriesOnly: true, offset: 0, limit: 5 }));
         break;
       case 14: {
         const q = {
@@ -173,6 +174,7 @@ async function runSeed(seed: number, redis: Storage, memory: Storage, steps: num
           ...(r.chance(0.3) ? { queue: r.pick(QUEUES) } : {}),
           ...(r.chance(0.3) ? { name: r.pick(NAMES) } : {}),
           ...(r.chance(0.3) ? { search: r.pick(['REPORT', 'ünï', ids[0]?.slice(0, 4) ?? 'x']) } : {}),
+          ...(r.chance(0.3) ? { retriesOnly: true } : {}),
         };
         await same(`${label} listJobs`, (s) => s.listJobs(q));
         break;

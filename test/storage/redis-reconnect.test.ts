@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { T0, newJob } from '../../src/storage/conformance/index.js';
 import { silentLogger } from '../../src/logger.js';
 import type { StorageEvent } from '../../src/storage/contract/index.js';
-import { RedisStorage } from '../../src/storage/redis/redis-storage.js';
+import { RedisStorage } from '../../src/storage/redis/index.js';
 import {
   PrivateRedis,
   clientIdsNamed,

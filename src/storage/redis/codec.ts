@@ -38,8 +38,10 @@ interface ImmutablePart {
   uniqueKey: string | null;
 }
 
-const num = (n: number): string => String(n);
-const optNumber = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
+/** A number as the scripts take it: decimal text, stored as given. */
+export const num = (n: number): string => String(n);
+/** A stored number that may be absent or '' (null). */
+export const optNumber = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
 const optString = (v: string | undefined): string | null => (v === undefined || v === '' ? null : v);
 
 /**
@@ -103,7 +105,7 @@ export function mergeArgument(parameters: { [key: string]: Json }): string {
   return encodeParameters(parameters) ?? '{}';
 }
 
-/** One claimed job as the fetch script returns it (see `FETCH` in lua/jobs.ts). */
+/** One claimed job as the fetch script returns it (see `lua/fetch.ts`). */
 type ClaimedRow = [ImmutablePart, number, number, number | null, number | null, { [key: string]: unknown } | null, string | null];
 
 /** The records of the jobs a fetch claimed: the stored part from Redis, the new state from the call. */

@@ -1,8 +1,15 @@
 /**
- * Making, watching and closing the ioredis connections of a `RedisStorage`.
+ * Making, watching and closing the ioredis connections of a `RedisStorage`. ioredis is an
+ * optional peer dependency: it is loaded by `loadIoredis()` when a storage is constructed, and
+ * every other mention of it here is a type.
  */
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { KilnError, ValidationError, errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { loadDriver } from '../driver.js';
+
+/** The ioredis module, as `loadIoredis()` returns it: its classes `Redis` and `Cluster`. */
+export type Ioredis = typeof import('ioredis');
 
 /** A connection Kiln can run its scripts on: a standalone / Sentinel client or a Cluster client. */
 export type RedisClient = Redis | Cluster;
@@ -36,8 +43,13 @@ export const KILN_REDIS_DEFAULTS: RedisOptions = {
   connectionName: 'kiln',
 };
 
-export function isRedisClient(value: unknown): value is RedisClient {
-  if (value instanceof Redis || value instanceof Cluster) return true;
+/** Loads ioredis (once; Node caches it), or fails with a `KilnError` naming the package to install. */
+export function loadIoredis(): Ioredis {
+  return loadDriver<Ioredis>('ioredis', 'RedisStorage');
+}
+
+function isRedisClient(ioredis: Ioredis, value: unknown): value is RedisClient {
+  if (value instanceof ioredis.Redis || value instanceof ioredis.Cluster) return true;
   // Another copy of ioredis in node_modules: recognise a client by its shape.
   return (
     typeof value === 'object' &&
@@ -47,17 +59,41 @@ export function isRedisClient(value: unknown): value is RedisClient {
   );
 }
 
-export function createClient(connection: string | RedisOptions): Redis {
-  return typeof connection === 'string'
-    ? new Redis(connection, { ...KILN_REDIS_DEFAULTS })
-    : new Redis({ ...KILN_REDIS_DEFAULTS, ...connection });
+/** The command connection of a storage, and whether the storage made it (and so closes it). */
+export interface CommandConnection {
+  client: RedisClient;
+  /** True when the storage created the client: it then watches its errors and closes it. */
+  owned: boolean;
+  /** A Redis Cluster client: scripts cannot be preloaded, and its duplicate is a Cluster too. */
+  cluster: boolean;
+}
+
+/**
+ * The command connection for what a `RedisStorage` was given: an existing client as it is, or a
+ * new one with `KILN_REDIS_DEFAULTS` for a URL or ioredis options. Anything else is a
+ * `ValidationError` naming `connection`.
+ */
+export function openConnection(ioredis: Ioredis, connection: RedisConnection): CommandConnection {
+  let client: RedisClient;
+  let owned = true;
+  if (isRedisClient(ioredis, connection)) {
+    client = connection;
+    owned = false;
+  } else if (typeof connection === 'string') {
+    client = new ioredis.Redis(connection, { ...KILN_REDIS_DEFAULTS });
+  } else if (typeof connection === 'object' && connection !== null && !Array.isArray(connection)) {
+    client = new ioredis.Redis({ ...KILN_REDIS_DEFAULTS, ...connection });
+  } else {
+    throw new ValidationError('connection', 'must be a redis:// or rediss:// URL, ioredis options, or an ioredis client');
+  }
+  return { client, owned, cluster: client instanceof ioredis.Cluster };
 }
 
 /** A second connection with the same settings, for SUBSCRIBE (a subscribed connection runs no scripts). */
-export function duplicateForSubscriber(client: RedisClient): RedisClient {
-  if (client instanceof Cluster) return client.duplicate();
+export function duplicateForSubscriber(connection: CommandConnection): RedisClient {
+  if (connection.cluster) return (connection.client as Cluster).duplicate();
   // Pipelining buys nothing on a connection that only listens.
-  return (client as Redis).duplicate({ enableAutoPipelining: false });
+  return (connection.client as Redis).duplicate({ enableAutoPipelining: false });
 }
 
 /**
@@ -74,7 +110,7 @@ export function watchConnection(client: RedisClient, label: string, logger: Logg
     if (errorLogged) return;
     down = true;
     errorLogged = true;
-    logger.warn(`redis ${label} connection error; reconnecting with back-off`, { error: describe(error) });
+    logger.warn(`redis ${label} connection error; reconnecting with back-off`, { error: errorMessage(error) });
   });
   // Emitted only when ioredis reconnects on its own, never after quit() or disconnect().
   client.on('reconnecting', () => {
@@ -88,10 +124,6 @@ export function watchConnection(client: RedisClient, label: string, logger: Logg
     errorLogged = false;
     logger.info(`redis ${label} connection restored`);
   });
-}
-
-export function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Closes a connection: QUIT when it is up (pending replies arrive first), otherwise drop it. */
@@ -109,4 +141,18 @@ export async function closeClient(client: RedisClient): Promise<void> {
 
 export function isNoScriptError(error: unknown): boolean {
   return error instanceof Error && error.message.includes('NOSCRIPT');
+}
+
+/** The code of the error replies a Kiln script raises on purpose (`redis.error_reply('KILN …')`). */
+const REFUSAL = 'KILN ';
+
+/**
+ * A script's deliberate refusal (an error reply with the code `KILN`, such as a job id that
+ * exists already) as the `KilnError` it stands for; any other error as it is.
+ */
+export function scriptError(error: unknown): unknown {
+  if (error instanceof Error && error.message.startsWith(REFUSAL)) {
+    return new KilnError(error.message.slice(REFUSAL.length), { cause: error });
+  }
+  return error;
 }

@@ -1,3 +1,73 @@
-export { RedisStorage, type RedisStorageOptions, type RedisClient, type RedisConnection } from './redis-storage.js';
+import { ComposedStorage } from '../composed-storage.js';
+import { DEFAULT_REDIS_URL, type RedisConnection } from './connection.js';
+import { RedisContext } from './context.js';
+import { RedisJobStore } from './jobs.js';
+import type { KeyLayout } from './keys.js';
+import { RedisMaintenance } from './maintenance.js';
+import { RedisMonitoring } from './monitoring.js';
+import { RedisNotifications } from './notifications.js';
+import { resolveRedisOptions, type RedisStorageOptions } from './options.js';
+import { RedisRecurringStore } from './recurring.js';
+
+export type { RedisClient, RedisConnection } from './connection.js';
 export { KILN_REDIS_DEFAULTS, DEFAULT_REDIS_URL } from './connection.js';
+export { DEFAULT_REDIS_PREFIX, type RedisStorageOptions } from './options.js';
 export { keyLayout, type KeyLayout } from './keys.js';
+
+/**
+ * Storage in Redis (6.2 or later), for fleets whose stack is Redis (today's BullMQ users), through
+ * ioredis (an optional peer dependency, loaded when a storage is constructed, not when Kiln is
+ * imported).
+ *
+ * Every operation is one Lua script, so each is atomic and costs one round trip. One role object
+ * per part of the contract — the job store (`jobs.ts`), maintenance (`maintenance.ts`), recurring
+ * jobs (`recurring.ts`), monitoring (`monitoring.ts`) and wake-ups through pub/sub
+ * (`notifications.ts`) — over one shared `RedisContext` (`context.ts`: the command connection, the
+ * key layout, the logger and the script runner). `ComposedStorage` hands each call to its role
+ * and returns the role's promise as it is: no extra await on the hot path.
+ *
+ * Connections: given a URL or ioredis options, the storage creates its connection (see
+ * `KILN_REDIS_DEFAULTS`) and closes it in `close()`; given an existing `Redis` or `Cluster`
+ * client, it uses it as configured and leaves it open. `subscribe` opens one extra connection for
+ * pub/sub, which the storage owns and closes.
+ */
+export class RedisStorage extends ComposedStorage {
+  /** The key layout, e.g. for tools that inspect or clean up the keyspace. */
+  readonly keys: KeyLayout;
+  private readonly ctx: RedisContext;
+  private readonly monitoring: RedisMonitoring;
+  private readonly notifications: RedisNotifications;
+
+  /**
+   * @param connection a `redis://` / `rediss://` URL, ioredis options, or an existing ioredis
+   *   client (default `redis://127.0.0.1:6379`).
+   * @param options See `RedisStorageOptions`; a bad one is a `ValidationError` naming it. A missing
+   *   `ioredis` package is a `KilnError` that says to install it.
+   */
+  constructor(connection: RedisConnection = DEFAULT_REDIS_URL, options: RedisStorageOptions = {}) {
+    const ctx = new RedisContext(connection, resolveRedisOptions(options));
+    const jobs = new RedisJobStore(ctx);
+    const recurring = new RedisRecurringStore(ctx);
+    const monitoring = new RedisMonitoring(ctx, jobs, recurring);
+    const notifications = new RedisNotifications(ctx);
+    super({ jobs, maintenance: new RedisMaintenance(ctx), recurring, monitoring, notifications });
+    this.keys = ctx.keys;
+    this.ctx = ctx;
+    this.monitoring = monitoring;
+    this.notifications = notifications;
+  }
+
+  /**
+   * Loads every script into Redis's script cache and brings an older keyspace's indexes up to
+   * date (the retries index). Idempotent.
+   */
+  async migrate(): Promise<void> {
+    await this.ctx.loadScripts();
+    await this.monitoring.indexRetries();
+  }
+
+  /** Closes the subscriber and, when the storage created it, the command connection. */
+  async close(): Promise<void> {
+    await Promise.all([this.notifications.close(), this.ctx.close()]);
+  }
+}

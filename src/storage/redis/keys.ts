@@ -12,6 +12,8 @@
  * | `qproc`               | hash   | queue → number of processing jobs |
  * | `scheduled`           | zset   | scheduled jobs with a time, score = runAt |
  * | `state:<state>`       | zset   | the jobs in `scheduled`, `awaiting`, `succeeded`, `failed`, `deleted`, score = seq (counts and newest-first pages) |
+ * | `retries`             | zset   | the scheduled jobs with an attempt above 1 (waiting for an automatic retry), score = seq: the dashboard's Retries page |
+ * | `retries:indexed`     | string | set once `migrate()` has indexed the retries of a keyspace written before `retries` existed |
  * | `expire`              | zset   | the batches of the expiry log, score = when a batch is due (at or before its earliest expireAt); read by `deleteExpired` |
  * | `expire:<n>`          | list   | one batch: `id`, `expireAt` pairs of the jobs one transition call gave an expiry; an entry counts while the job's `expireAt` field still equals it |
  * | `expire:seq`          | string | INCR counter numbering the batches |
@@ -58,6 +60,8 @@
  * operation impossible in one script. To spread load, run several installations (prefixes).
  */
 
+import { ValidationError } from '../../errors.js';
+
 /** The key names of one installation. */
 export interface KeyLayout {
   /** The tag-qualified prefix every key starts with, e.g. `{kiln}:`. Passed to scripts as `KEYS[1]`. */
@@ -72,12 +76,15 @@ export interface KeyLayout {
 /**
  * Turns a user prefix (`kiln:` by default) into the layout: the prefix without its trailing colon
  * becomes the hash tag, so `kiln:` gives keys `{kiln}:job:<id>` and the channel `kiln:events`.
+ * A prefix that is not a string, is empty, or holds a character that would break the hash tag or
+ * the key pattern is a `ValidationError` naming `field`.
  */
-export function keyLayout(prefix: string): KeyLayout {
+export function keyLayout(prefix: string, field = 'prefix'): KeyLayout {
+  if (typeof prefix !== 'string') throw new ValidationError(field, `must be a string, got ${typeof prefix}`);
   const tag = prefix.endsWith(':') ? prefix.slice(0, -1) : prefix;
-  if (tag.length === 0) throw new Error('RedisStorage: the key prefix must not be empty');
+  if (tag.length === 0) throw new ValidationError(field, 'the key prefix must not be empty');
   if (/[{}*?[\]\\]/.test(tag)) {
-    throw new Error(`RedisStorage: the key prefix ${JSON.stringify(prefix)} must not contain { } * ? [ ] or \\`);
+    throw new ValidationError(field, `the key prefix ${JSON.stringify(prefix)} must not contain { } * ? [ ] or \\`);
   }
   const base = `{${tag}}:`;
   return {

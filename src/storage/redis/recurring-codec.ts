@@ -1,9 +1,6 @@
 /** Translation between recurring definitions and their hashes (`rec:<id>`, see keys.ts). */
 import type { RecurringJobRecord } from '../contract/index.js';
-import { pairs } from './codec.js';
-
-const num = (n: number): string => String(n);
-const optNumber = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
+import { num, optNumber, pairs } from './codec.js';
 
 /** Field/value pairs of a recurring definition's hash, `null`s left out. */
 export function encodeRecurring(r: RecurringJobRecord): string[] {

@@ -1,9 +1,35 @@
 import { createHash } from 'node:crypto';
-import * as jobs from './lua/jobs.js';
+import { ACQUIRE_LOCK } from './lua/acquire-lock.js';
+import { ADVANCE_RECURRING } from './lua/advance-recurring.js';
+import { ANNOUNCE_SERVER } from './lua/announce-server.js';
+import { AWAITING_READY } from './lua/awaiting-ready.js';
+import { CONTINUATIONS_OF } from './lua/continuations-of.js';
+import { CREATE_JOBS } from './lua/create-jobs.js';
+import { DELETE_EXPIRED } from './lua/delete-expired.js';
+import { DUE_RECURRING } from './lua/due-recurring.js';
+import { ENQUEUE_DUE } from './lua/enqueue-due.js';
+import { FETCH } from './lua/fetch.js';
+import { GET_JOB } from './lua/get-job.js';
+import { GET_RECURRING } from './lua/get-recurring.js';
+import { HEARTBEAT } from './lua/heartbeat.js';
+import { INDEX_RETRIES } from './lua/index-retries.js';
 import { LIBRARY } from './lua/library.js';
-import * as reads from './lua/reads.js';
-import * as recurring from './lua/recurring.js';
-import * as servers from './lua/servers.js';
+import { LIST_JOBS } from './lua/list-jobs.js';
+import { LIST_RECURRING } from './lua/list-recurring.js';
+import { LIST_SERVERS } from './lua/list-servers.js';
+import { MERGE_PARAMETERS } from './lua/merge-parameters.js';
+import { NEXT_DUE } from './lua/next-due.js';
+import { QUEUES } from './lua/queues.js';
+import { RELEASE_EXPIRED_LEASES } from './lua/release-expired-leases.js';
+import { RELEASE_LOCK } from './lua/release-lock.js';
+import { REMOVE_RECURRING } from './lua/remove-recurring.js';
+import { REMOVE_SERVERS } from './lua/remove-servers.js';
+import { RENEW_LEASES } from './lua/renew-leases.js';
+import { SET_RECURRING_PAUSED } from './lua/set-recurring-paused.js';
+import { STATISTICS } from './lua/statistics.js';
+import { TIMELINE } from './lua/timeline.js';
+import { TRANSITION } from './lua/transition.js';
+import { UPSERT_RECURRING } from './lua/upsert-recurring.js';
 
 /**
  * One Lua script: the shared library followed by one body, and its SHA1 for EVALSHA. The Lua
@@ -21,35 +47,45 @@ function script(name: string, body: string): LuaScript {
   return { name, lua, sha: createHash('sha1').update(lua).digest('hex') };
 }
 
-/** Every script Kiln runs, loaded by `migrate()` and called by SHA. */
+/**
+ * Every script Kiln runs, one body a file under `lua/`, loaded by `migrate()` and called by SHA.
+ * Each body runs after `LIBRARY` (see `lua/library.ts` for the calling convention: `KEYS[1]` the
+ * key prefix, `ARGV[1]` the channel, the script's own arguments from `ARGV[2]`). The reads write
+ * nothing, so each sees one consistent snapshot.
+ */
 export const SCRIPTS = {
-  createJobs: script('createJobs', jobs.CREATE_JOBS),
-  fetch: script('fetch', jobs.FETCH),
-  transition: script('transition', jobs.TRANSITION),
-  renewLeases: script('renewLeases', jobs.RENEW_LEASES),
-  mergeParameters: script('mergeParameters', jobs.MERGE_PARAMETERS),
-  enqueueDue: script('enqueueDue', jobs.ENQUEUE_DUE),
-  releaseExpiredLeases: script('releaseExpiredLeases', jobs.RELEASE_EXPIRED_LEASES),
-  deleteExpired: script('deleteExpired', jobs.DELETE_EXPIRED),
-  getJob: script('getJob', reads.GET_JOB),
-  continuationsOf: script('continuationsOf', reads.CONTINUATIONS_OF),
-  awaitingReady: script('awaitingReady', reads.AWAITING_READY),
-  listJobs: script('listJobs', reads.LIST_JOBS),
-  statistics: script('statistics', reads.STATISTICS),
-  queues: script('queues', reads.QUEUES),
-  nextDue: script('nextDue', reads.NEXT_DUE),
-  timeline: script('timeline', reads.TIMELINE),
-  announceServer: script('announceServer', servers.ANNOUNCE_SERVER),
-  heartbeat: script('heartbeat', servers.HEARTBEAT),
-  listServers: script('listServers', servers.LIST_SERVERS),
-  removeServers: script('removeServers', servers.REMOVE_SERVERS),
-  acquireLock: script('acquireLock', servers.ACQUIRE_LOCK),
-  releaseLock: script('releaseLock', servers.RELEASE_LOCK),
-  upsertRecurring: script('upsertRecurring', recurring.UPSERT_RECURRING),
-  removeRecurring: script('removeRecurring', recurring.REMOVE_RECURRING),
-  setRecurringPaused: script('setRecurringPaused', recurring.SET_RECURRING_PAUSED),
-  getRecurring: script('getRecurring', recurring.GET_RECURRING),
-  listRecurring: script('listRecurring', recurring.LIST_RECURRING),
-  dueRecurring: script('dueRecurring', recurring.DUE_RECURRING),
-  advanceRecurring: script('advanceRecurring', recurring.ADVANCE_RECURRING),
+  // job store: the hot path and its reads
+  createJobs: script('createJobs', CREATE_JOBS),
+  fetch: script('fetch', FETCH),
+  transition: script('transition', TRANSITION),
+  renewLeases: script('renewLeases', RENEW_LEASES),
+  mergeParameters: script('mergeParameters', MERGE_PARAMETERS),
+  getJob: script('getJob', GET_JOB),
+  continuationsOf: script('continuationsOf', CONTINUATIONS_OF),
+  awaitingReady: script('awaitingReady', AWAITING_READY),
+  // maintenance: sweeps, servers, locks
+  enqueueDue: script('enqueueDue', ENQUEUE_DUE),
+  nextDue: script('nextDue', NEXT_DUE),
+  releaseExpiredLeases: script('releaseExpiredLeases', RELEASE_EXPIRED_LEASES),
+  deleteExpired: script('deleteExpired', DELETE_EXPIRED),
+  announceServer: script('announceServer', ANNOUNCE_SERVER),
+  heartbeat: script('heartbeat', HEARTBEAT),
+  removeServers: script('removeServers', REMOVE_SERVERS),
+  acquireLock: script('acquireLock', ACQUIRE_LOCK),
+  releaseLock: script('releaseLock', RELEASE_LOCK),
+  // recurring definitions
+  upsertRecurring: script('upsertRecurring', UPSERT_RECURRING),
+  removeRecurring: script('removeRecurring', REMOVE_RECURRING),
+  setRecurringPaused: script('setRecurringPaused', SET_RECURRING_PAUSED),
+  getRecurring: script('getRecurring', GET_RECURRING),
+  listRecurring: script('listRecurring', LIST_RECURRING),
+  dueRecurring: script('dueRecurring', DUE_RECURRING),
+  advanceRecurring: script('advanceRecurring', ADVANCE_RECURRING),
+  // monitoring
+  listJobs: script('listJobs', LIST_JOBS),
+  statistics: script('statistics', STATISTICS),
+  queues: script('queues', QUEUES),
+  timeline: script('timeline', TIMELINE),
+  listServers: script('listServers', LIST_SERVERS),
+  indexRetries: script('indexRetries', INDEX_RETRIES),
 } as const satisfies Record<string, LuaScript>;

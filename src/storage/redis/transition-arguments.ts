@@ -1,5 +1,5 @@
 /**
- * The arguments of the `TRANSITION` script (lua/jobs.ts): changes as plain strings, grouped in
+ * The arguments of the `TRANSITION` script (lua/transition.ts): changes as plain strings, grouped in
  * runs of consecutive changes that share everything but their id, history entries, expiry and
  * result, so a batch of completions sends 4 arguments per job plus one header.
  *
@@ -9,9 +9,7 @@
  */
 import { hourBucket } from '../buckets.js';
 import type { StateEntry, TransitionChange } from '../contract/index.js';
-import { encodeParameters } from './codec.js';
-
-const num = (n: number): string => String(n);
+import { encodeParameters, num } from './codec.js';
 
 /** The `hours` field a succeeded / failed entry is counted in, else undefined. */
 function hourField(s: StateEntry): string | undefined {

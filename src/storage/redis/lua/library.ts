@@ -20,7 +20,7 @@ local ACTIVE = { enqueued = true, scheduled = true, awaiting = true, processing 
 local function jobkey(id) return P .. 'job:' .. id end
 
 -- Index key names, each built once per call (every concatenation makes Lua hash a new string).
-local K_PROCESSING, K_SCHEDULED, K_EXPIRE = P .. 'processing', P .. 'scheduled', P .. 'expire'
+local K_PROCESSING, K_SCHEDULED, K_EXPIRE, K_RETRIES = P .. 'processing', P .. 'scheduled', P .. 'expire', P .. 'retries'
 local function cached(prefix)
   return setmetatable({}, { __index = function(t, name)
     local k = P .. prefix .. name
@@ -136,7 +136,8 @@ end
 -- The indexes of a job by state (see keys.ts):
 --   enqueued    q:<queue> (score seq), the only list of enqueued jobs: fetch touches one set
 --   processing  processing (score leaseUntil, +inf without a lease) and the qproc counter
---   scheduled   scheduled (score runAt, absent without a time) and state:scheduled (score seq)
+--   scheduled   scheduled (score runAt, absent without a time) and state:scheduled (score seq),
+--               and retries (score seq) when its attempt is above 1: a retry's back-off
 --   others      state:<state> (score seq)
 -- Enqueued and processing jobs have no state:<state> set: those two are the hot path, and
 -- monitoring can afford to merge the queues' sets or sort the (small) processing set.
@@ -150,12 +151,16 @@ local function unindex(id, state, queue)
     qproc[queue] = (qproc[queue] or 0) - 1
   else
     zrem(K_STATE[state], id)
-    if state == 'scheduled' then zrem(K_SCHEDULED, id) end
+    if state == 'scheduled' then
+      zrem(K_SCHEDULED, id)
+      zrem(K_RETRIES, id)
+    end
   end
 end
 
--- Adds a job to the indexes of its state. runAt / leaseUntil may be nil or ''.
-local function index(id, state, queue, seq, runAt, leaseUntil)
+-- Adds a job to the indexes of its state. runAt / leaseUntil may be nil or ''; attempt matters
+-- only for a scheduled job (nil: 1).
+local function index(id, state, queue, seq, runAt, leaseUntil, attempt)
   if state == 'enqueued' then
     zadd(K_QUEUE[queue], seq, id)
     woken[queue] = true
@@ -168,7 +173,10 @@ local function index(id, state, queue, seq, runAt, leaseUntil)
     qproc[queue] = (qproc[queue] or 0) + 1
   else
     zadd(K_STATE[state], seq, id)
-    if state == 'scheduled' and runAt and runAt ~= '' then zadd(K_SCHEDULED, runAt, id) end
+    if state == 'scheduled' then
+      if runAt and runAt ~= '' then zadd(K_SCHEDULED, runAt, id) end
+      if attempt and tonumber(attempt) > 1 then zadd(K_RETRIES, seq, id) end
+    end
   end
 end
 
@@ -257,7 +265,8 @@ end
 
 -- Creates jobs (decoded from the JSON the client sent, see codec.ts encodeNewJob). Returns, per
 -- job, '' when created or the id of the active job holding its unique key. Fails before writing
--- anything if an id exists already.
+-- anything if an id exists already, with an error reply whose code is KILN (the client turns
+-- those into a KilnError).
 --
 -- Stored values (see keys.ts): nullable fields are always present, '' meaning null (runAt,
 -- serverId, leaseUntil, expireAt), so every state change is a single HSET, never an HSET plus an
@@ -266,7 +275,7 @@ local function createJobs(jobs, now)
   local seen = {}
   for _, j in ipairs(jobs) do
     if seen[j.id] or redis.call('EXISTS', jobkey(j.id)) == 1 then
-      return redis.error_reply('job ' .. j.id .. ' already exists')
+      return redis.error_reply('KILN job ' .. j.id .. ' already exists')
     end
     seen[j.id] = true
   end

@@ -1,0 +1,117 @@
+import { ValidationError } from '../../errors.js';
+import type { CreatedJob, CreateOptions, FetchOptions, JobDetails, JobRecord, JobStore, Json } from '../contract/index.js';
+import type { NewJob, StateName, TransitionChange } from '../contract/index.js';
+import { decodeClaimed, decodeHistory, decodeJob, encodeNewJob, mergeArgument } from './codec.js';
+import type { RedisContext } from './context.js';
+import { SCRIPTS } from './scripts.js';
+import { transitionArguments } from './transition-arguments.js';
+
+/**
+ * Jobs per `createJobs` script call. A call of 2,000 jobs keeps Redis busy for some
+ * milliseconds, short enough not to stall other clients; larger batches are sent as several
+ * calls at once (one connection runs them in order, so ids, order and unique keys behave as in
+ * one call). Each call is atomic; a batch of several calls is not: a connection lost in the middle
+ * can leave the first chunks created, which a retry reports as "already exists".
+ */
+const CREATE_CHUNK = 2_000;
+
+/**
+ * Changes per `transition` script call. The engine sends batches of hundreds; a larger batch is
+ * split (each change is its own compare-and-set, so nothing is lost by splitting) to keep every
+ * script short.
+ */
+const TRANSITION_CHUNK = 1_000;
+
+/**
+ * The job store on Redis, the hot path: `fetch` claims a whole batch across queues in priority
+ * order in one script, `transition` applies a whole batch of compare-and-set changes in one,
+ * `createJobs` inserts thousands of jobs per call.
+ *
+ * Transactions: Redis has none that a script could join and report back from, so `createJobs`
+ * rejects a `tx` instead of silently not being atomic with the caller's other writes.
+ */
+export class RedisJobStore implements JobStore {
+  constructor(private readonly ctx: RedisContext) {}
+
+  async createJobs(jobs: NewJob[], options: CreateOptions): Promise<CreatedJob[]> {
+    if (options.tx !== undefined) {
+      throw new ValidationError('options.tx', 'RedisStorage cannot join a transaction: createJobs takes no tx option');
+    }
+    if (jobs.length === 0) return [];
+    const ids = new Set<string>();
+    for (const job of jobs) {
+      if (ids.has(job.id)) throw new ValidationError('jobs', `job ${job.id} appears twice in one createJobs call`);
+      ids.add(job.id);
+    }
+    const now = String(options.now);
+    const chunks: NewJob[][] = [];
+    for (let i = 0; i < jobs.length; i += CREATE_CHUNK) chunks.push(jobs.slice(i, i + CREATE_CHUNK));
+    const replies = await Promise.all(
+      chunks.map((chunk) => this.ctx.run(SCRIPTS.createJobs, [JSON.stringify(chunk.map(encodeNewJob)), now])),
+    );
+    const out: CreatedJob[] = [];
+    let i = 0;
+    for (const reply of replies) {
+      for (const holder of reply as string[]) {
+        const id = jobs[i++]!.id;
+        out.push(holder === '' ? { id, created: true } : { id: holder, created: false });
+      }
+    }
+    return out;
+  }
+
+  async fetch(o: FetchOptions): Promise<JobRecord[]> {
+    if (o.max <= 0 || o.queues.length === 0) return [];
+    const entry = JSON.stringify({ name: 'processing', data: { serverId: o.serverId }, at: o.now });
+    const reply = await this.ctx.run(SCRIPTS.fetch, [String(o.max), o.serverId, String(o.now + o.leaseMs), entry, ...o.queues]);
+    return decodeClaimed(reply, o);
+  }
+
+  async mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }): Promise<boolean> {
+    return (await this.ctx.run(SCRIPTS.mergeParameters, [id, serverId, mergeArgument(parameters)])) === 1;
+  }
+
+  async renewLeases(serverId: string, ids: string[], leaseMs: number, now: number): Promise<string[]> {
+    if (ids.length === 0) return [];
+    return (await this.ctx.run(SCRIPTS.renewLeases, [serverId, String(now + leaseMs), ...ids])) as string[];
+  }
+
+  async transition(changes: TransitionChange[], now: number): Promise<boolean[]> {
+    if (changes.length === 0) return [];
+    const calls: Array<Promise<unknown>> = [];
+    for (let i = 0; i < changes.length; i += TRANSITION_CHUNK) {
+      calls.push(this.ctx.run(SCRIPTS.transition, transitionArguments(changes.slice(i, i + TRANSITION_CHUNK), now)));
+    }
+    const replies = await Promise.all(calls);
+    return replies.flatMap((reply) => (reply as number[]).map((r) => Number(r) === 1));
+  }
+
+  async getJob(id: string): Promise<JobDetails | null> {
+    const reply = (await this.ctx.run(SCRIPTS.getJob, [id])) as unknown[];
+    if (reply.length === 0) return null;
+    const { record } = decodeJob(reply[0]);
+    return { ...record, history: decodeHistory(String(reply[1])), continuations: (reply[2] as string[]).map(String) };
+  }
+
+  async continuationsOf(parentIds: string[]): Promise<JobRecord[]> {
+    const parents = [...new Set(parentIds)];
+    if (parents.length === 0) return [];
+    const reply = (await this.ctx.run(SCRIPTS.continuationsOf, parents)) as unknown[];
+    return reply
+      .map((flat) => decodeJob(flat))
+      .sort((a, b) => a.seq - b.seq)
+      .map((r) => r.record);
+  }
+
+  async awaitingReady(
+    limit: number,
+  ): Promise<Array<{ job: JobRecord; parentState: StateName | null; parentResult: string | null }>> {
+    if (limit <= 0) return [];
+    const reply = (await this.ctx.run(SCRIPTS.awaitingReady, [String(limit)])) as unknown[][];
+    return reply.map(([flat, state, hasResult, result]) => ({
+      job: decodeJob(flat).record,
+      parentState: state === '' ? null : (String(state) as StateName),
+      parentResult: Number(hasResult) === 1 ? String(result) : null,
+    }));
+  }
+}
