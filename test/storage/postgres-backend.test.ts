@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import pg from 'pg';
+import { ValidationError } from '../../src/errors.js';
+import { silentLogger } from '../../src/logger.js';
 import { HOUR_MS } from '../../src/storage/buckets.js';
 import { T0, newJob } from '../../src/storage/conformance/index.js';
 import { MIGRATIONS, PostgresStorage, migrate } from '../../src/storage/postgres/index.js';
@@ -279,13 +282,53 @@ describe('postgres: backend specifics', { skip: url ? false : 'KILN_TEST_PG_URL 
   });
 });
 
+describe('postgres: options and driver loading', () => {
+  it('a bad option or connection is a ValidationError naming it, before any connection is made', async () => {
+    const cases: Array<[string, () => unknown]> = [
+      ['schema', () => new PostgresStorage('postgres://x@127.0.0.1:1/none', { schema: 'Kiln-1' })],
+      ['poolSize', () => new PostgresStorage('postgres://x@127.0.0.1:1/none', { poolSize: 0 })],
+      ['poolSize', () => new PostgresStorage('postgres://x@127.0.0.1:1/none', { poolSize: 2.5 })],
+      ['listenerMinBackoffMs', () => new PostgresStorage('postgres://x@127.0.0.1:1/none', { listenerMinBackoffMs: -1 })],
+      ['listenerMaxBackoffMs', () => new PostgresStorage('postgres://x@127.0.0.1:1/none', { listenerMaxBackoffMs: Number.NaN })],
+      [
+        'listenerMaxBackoffMs',
+        () => new PostgresStorage('postgres://x@127.0.0.1:1/none', { listenerMinBackoffMs: 500, listenerMaxBackoffMs: 100 }),
+      ],
+      ['logger', () => new PostgresStorage('postgres://x@127.0.0.1:1/none', { logger: {} as never })],
+      ['connection', () => new PostgresStorage(null as never)],
+      ['connection', () => new PostgresStorage('')],
+    ];
+    for (const [field, make] of cases) {
+      assert.throws(make, (e) => e instanceof ValidationError && e.field === field, field);
+    }
+    await assert.rejects(
+      migrate('postgres://x@127.0.0.1:1/none', { schema: 'a b' }),
+      (e) => e instanceof ValidationError && e.field === 'schema',
+    );
+  });
+
+  it('importing the backend does not load pg; constructing a storage does', () => {
+    const script = `
+      import { createRequire } from 'node:module';
+      const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((f) => /[\\/]node_modules[\\/]pg[\\/]/.test(f));
+      const { PostgresStorage } = await import('./src/storage/postgres/index.ts');
+      const before = loaded();
+      const storage = new PostgresStorage('postgres://x@127.0.0.1:1/none', { schema: 'kiln_import' });
+      console.log(JSON.stringify({ before, after: loaded() }));
+      await storage.close();
+    `;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.deepEqual(JSON.parse(out.trim().split('\n').pop()!), { before: false, after: true });
+  });
+});
+
 describe('postgres: database unreachable', () => {
   it('methods reject, subscribe still resolves and retries quietly, close() ends cleanly', async () => {
     const warnings: string[] = [];
     // Port 1 refuses connections at once: no real server is needed for this case.
     const storage = new PostgresStorage('postgres://postgres@127.0.0.1:1/none', {
       schema: 'kiln_unreachable',
-      logger: { warn: (m) => warnings.push(m) },
+      logger: { ...silentLogger, warn: (m) => warnings.push(m) },
       listenerMinBackoffMs: 5,
       listenerMaxBackoffMs: 20,
     });
