@@ -277,6 +277,28 @@ describe('postgres: backend specifics', { skip: url ? false : 'KILN_TEST_PG_URL 
     }
   });
 
+  it('a name the wire format cannot carry (U+001E, U+001F) is a ValidationError, and nothing is written', async () => {
+    const store = await openPostgresStore(url!);
+    try {
+      const { storage } = store;
+      const ok = newJob();
+      await assert.rejects(
+        storage.createJobs([ok, newJob({ name: 'a\x1eb' })], { now: T0 }),
+        (e) => e instanceof ValidationError && e.field === 'name',
+      );
+      assert.equal((await storage.statistics()).states.enqueued, 0, 'not even the good job of the batch');
+      await storage.createJobs([ok], { now: T0 });
+      await assert.rejects(
+        storage.transition([{ id: ok.id, expectStates: ['enqueued'], to: { name: 'enqueued', at: T0 }, queue: 'q\x1f' }], T0),
+        (e) => e instanceof ValidationError && e.field === 'queue',
+      );
+      assert.equal((await storage.getJob(ok.id))?.queue, 'default');
+      assert.equal((await storage.getJob(ok.id))?.history.length, 1);
+    } finally {
+      await store.destroy();
+    }
+  });
+
   it('rejects schema names that are not plain identifiers', () => {
     assert.throws(() => new PostgresStorage(url!, { schema: 'kiln"; drop' }), /schema name/);
   });

@@ -1,24 +1,4 @@
-import type {
-  CreatedJob,
-  CreateOptions,
-  FetchOptions,
-  JobDetails,
-  JobPage,
-  JobRecord,
-  Json,
-  ListJobsQuery,
-  NewJob,
-  QueueStatistics,
-  RecurringAdvance,
-  RecurringJobRecord,
-  ServerRecord,
-  StateName,
-  Storage,
-  StorageEvent,
-  StorageStatistics,
-  TimelinePoint,
-  TransitionChange,
-} from '../contract/index.js';
+import type * as contract from '../contract/index.js';
 import { PostgresContext, withConnection } from './context.js';
 import { PostgresJobStore } from './jobs.js';
 import { PostgresMaintenance } from './maintenance.js';
@@ -51,7 +31,7 @@ export {
  * not crash the process; while the database is down every method rejects, and works again once
  * it is back.
  */
-export class PostgresStorage implements Storage {
+export class PostgresStorage implements contract.Storage {
   /** The schema holding Kiln's tables. */
   readonly schema: string;
   private readonly ctx: PostgresContext;
@@ -76,7 +56,8 @@ export class PostgresStorage implements Storage {
   // ---- lifecycle
 
   async migrate(): Promise<void> {
-    await withConnection(this.ctx.pool, this.ctx.logger, 'while migrating', (client) => migrateSchema(client, this.schema));
+    const { pool, logger } = this.ctx;
+    await withConnection(pool, logger, 'while migrating', (client) => migrateSchema(client, this.schema));
   }
 
   async close(): Promise<void> {
@@ -88,28 +69,28 @@ export class PostgresStorage implements Storage {
 
   // ---- job store
 
-  createJobs(jobs: NewJob[], options: CreateOptions): Promise<CreatedJob[]> {
+  createJobs(jobs: contract.NewJob[], options: contract.CreateOptions): Promise<contract.CreatedJob[]> {
     return this.jobs.createJobs(jobs, options);
   }
-  fetch(options: FetchOptions): Promise<JobRecord[]> {
+  fetch(options: contract.FetchOptions): Promise<contract.JobRecord[]> {
     return this.jobs.fetch(options);
   }
   renewLeases(serverId: string, ids: string[], leaseMs: number, now: number): Promise<string[]> {
     return this.jobs.renewLeases(serverId, ids, leaseMs, now);
   }
-  mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }): Promise<boolean> {
+  mergeParameters(id: string, serverId: string, parameters: { [key: string]: contract.Json }): Promise<boolean> {
     return this.jobs.mergeParameters(id, serverId, parameters);
   }
-  transition(changes: TransitionChange[], now: number): Promise<boolean[]> {
+  transition(changes: contract.TransitionChange[], now: number): Promise<boolean[]> {
     return this.jobs.transition(changes, now);
   }
-  getJob(id: string): Promise<JobDetails | null> {
+  getJob(id: string): Promise<contract.JobDetails | null> {
     return this.jobs.getJob(id);
   }
-  continuationsOf(parentIds: string[]): Promise<JobRecord[]> {
+  continuationsOf(parentIds: string[]): Promise<contract.JobRecord[]> {
     return this.jobs.continuationsOf(parentIds);
   }
-  awaitingReady(limit: number): Promise<Array<{ job: JobRecord; parentState: StateName | null; parentResult: string | null }>> {
+  awaitingReady(limit: number): ReturnType<contract.JobStore['awaitingReady']> {
     return this.jobs.awaitingReady(limit);
   }
 
@@ -127,7 +108,7 @@ export class PostgresStorage implements Storage {
   deleteExpired(now: number, limit: number): Promise<number> {
     return this.maintenance.deleteExpired(now, limit);
   }
-  announceServer(server: ServerRecord): Promise<void> {
+  announceServer(server: contract.ServerRecord): Promise<void> {
     return this.maintenance.announceServer(server);
   }
   heartbeat(serverId: string, now: number): Promise<boolean> {
@@ -148,7 +129,7 @@ export class PostgresStorage implements Storage {
 
   // ---- recurring jobs
 
-  upsertRecurring(job: RecurringJobRecord): Promise<void> {
+  upsertRecurring(job: contract.RecurringJobRecord): Promise<void> {
     return this.recurring.upsertRecurring(job);
   }
   removeRecurring(id: string): Promise<boolean> {
@@ -157,40 +138,40 @@ export class PostgresStorage implements Storage {
   setRecurringPaused(id: string, paused: boolean): Promise<boolean> {
     return this.recurring.setRecurringPaused(id, paused);
   }
-  getRecurring(id: string): Promise<RecurringJobRecord | null> {
+  getRecurring(id: string): Promise<contract.RecurringJobRecord | null> {
     return this.recurring.getRecurring(id);
   }
-  listRecurring(): Promise<RecurringJobRecord[]> {
+  listRecurring(): Promise<contract.RecurringJobRecord[]> {
     return this.recurring.listRecurring();
   }
-  dueRecurring(now: number, limit: number): Promise<RecurringJobRecord[]> {
+  dueRecurring(now: number, limit: number): Promise<contract.RecurringJobRecord[]> {
     return this.recurring.dueRecurring(now, limit);
   }
-  advanceRecurring(advance: RecurringAdvance, now: number): Promise<boolean> {
+  advanceRecurring(advance: contract.RecurringAdvance, now: number): Promise<boolean> {
     return this.recurring.advanceRecurring(advance, now);
   }
 
   // ---- monitoring
 
-  statistics(): Promise<StorageStatistics> {
+  statistics(): Promise<contract.StorageStatistics> {
     return this.monitoring.statistics();
   }
-  queues(): Promise<QueueStatistics[]> {
+  queues(): Promise<contract.QueueStatistics[]> {
     return this.monitoring.queues();
   }
-  listJobs(query: ListJobsQuery): Promise<JobPage> {
+  listJobs(query: contract.ListJobsQuery): Promise<contract.JobPage> {
     return this.monitoring.listJobs(query);
   }
-  listServers(): Promise<ServerRecord[]> {
+  listServers(): Promise<contract.ServerRecord[]> {
     return this.monitoring.listServers();
   }
-  timeline(unit: 'hour' | 'day', from: number, to: number): Promise<TimelinePoint[]> {
+  timeline(unit: 'hour' | 'day', from: number, to: number): Promise<contract.TimelinePoint[]> {
     return this.monitoring.timeline(unit, from, to);
   }
 
   // ---- notifications
 
-  subscribe(listener: (event: StorageEvent) => void): Promise<() => Promise<void>> {
+  subscribe(listener: (event: contract.StorageEvent) => void): Promise<() => Promise<void>> {
     return this.notifications.subscribe(listener);
   }
 }

@@ -13,10 +13,13 @@ function maintenanceStatements(ctx: PostgresContext) {
       `SELECT ${s}.release_expired_leases($1::bigint, $2::integer) AS moved`,
     ),
     deleteExpired: ctx.named('delete_expired', `SELECT ${s}.delete_expired($1::bigint, $2::integer, $3::bigint) AS deleted`),
+    /** The record travels as its JSON and is read by field name here. */
     announceServer: ctx.named(
       'announce',
       `INSERT INTO ${s}.servers (id, name, worker_count, queues, started_at, heartbeat_at)
-       VALUES ($1::text, $2::text, $3::integer, $4::jsonb, $5::bigint, $6::bigint)
+       SELECT r.id, r.name, r."workerCount", r.queues, r."startedAt", r."heartbeatAt"
+         FROM json_to_record($1::json) AS r(id text, name text, "workerCount" integer, queues jsonb, "startedAt" bigint,
+                                             "heartbeatAt" bigint)
        ON CONFLICT (id) DO UPDATE SET name = excluded.name, worker_count = excluded.worker_count,
          queues = excluded.queues, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at`,
     ),
@@ -74,14 +77,7 @@ export class PostgresMaintenance implements Maintenance {
   }
 
   async announceServer(server: ServerRecord): Promise<void> {
-    await this.ctx.run(this.sql.announceServer, [
-      server.id,
-      server.name,
-      server.workerCount,
-      JSON.stringify(server.queues),
-      server.startedAt,
-      server.heartbeatAt,
-    ]);
+    await this.ctx.run(this.sql.announceServer, [JSON.stringify(server)]);
   }
 
   async heartbeat(serverId: string, now: number): Promise<boolean> {

@@ -98,12 +98,15 @@ export function resolveOptions(options: PostgresStorageOptions): PostgresSetting
   }
   const initialMs = positiveMs(options.listenerMinBackoffMs ?? DEFAULT_LISTENER_MIN_BACKOFF_MS, 'listenerMinBackoffMs');
   const maxMs = positiveMs(options.listenerMaxBackoffMs ?? DEFAULT_LISTENER_MAX_BACKOFF_MS, 'listenerMaxBackoffMs');
-  if (maxMs < initialMs) throw new ValidationError('listenerMaxBackoffMs', `must not be below listenerMinBackoffMs (${initialMs} ms)`);
+  if (maxMs < initialMs) {
+    throw new ValidationError('listenerMaxBackoffMs', `must not be below listenerMinBackoffMs (${initialMs} ms)`);
+  }
   const logger = options.logger ?? consoleLogger();
   if (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function') {
     throw new ValidationError('logger', 'must be a Logger (debug, info, warn, error)');
   }
-  return { schema: checkSchema(options.schema ?? DEFAULT_SCHEMA), poolSize, logger, listenerBackoff: { initialMs, maxMs } };
+  const schema = checkSchema(options.schema ?? DEFAULT_SCHEMA);
+  return { schema, poolSize, logger, listenerBackoff: { initialMs, maxMs } };
 }
 
 function positiveMs(value: unknown, field: string): number {

@@ -10,11 +10,15 @@ import { type RecurringRow, toRecurring } from './rows.js';
 function recurringStatements(ctx: PostgresContext) {
   const s = ctx.s;
   return {
+    /** The record travels as its JSON and is read by field name here. */
     upsert: ctx.plain(
       `INSERT INTO ${s}.recurring (id, name, queue, args, cron, time_zone, misfire, next_execution, last_execution,
                                     last_job_id, paused, created_at, error)
-       VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::bigint, $9::bigint,
-               $10::text, $11::boolean, $12::bigint, $13::text)
+       SELECT r.id, r.name, r.queue, r.args, r.cron, r."timeZone", r.misfire, r."nextExecution", r."lastExecution",
+              r."lastJobId", r.paused, r."createdAt", r.error
+         FROM json_to_record($1::json) AS r(id text, name text, queue text, args text, cron text, "timeZone" text,
+              misfire text, "nextExecution" bigint, "lastExecution" bigint, "lastJobId" text, paused boolean,
+              "createdAt" bigint, error text)
        ON CONFLICT (id) DO UPDATE SET name = excluded.name, queue = excluded.queue, args = excluded.args,
          cron = excluded.cron, time_zone = excluded.time_zone, misfire = excluded.misfire,
          next_execution = excluded.next_execution, last_execution = excluded.last_execution,
@@ -52,21 +56,7 @@ export class PostgresRecurringStore implements RecurringStore {
   }
 
   async upsertRecurring(job: RecurringJobRecord): Promise<void> {
-    await this.ctx.run(this.sql.upsert, [
-      job.id,
-      job.name,
-      job.queue,
-      job.args,
-      job.cron,
-      job.timeZone,
-      job.misfire,
-      job.nextExecution,
-      job.lastExecution,
-      job.lastJobId,
-      job.paused,
-      job.createdAt,
-      job.error,
-    ]);
+    await this.ctx.run(this.sql.upsert, [JSON.stringify(job)]);
   }
 
   async removeRecurring(id: string): Promise<boolean> {

@@ -30,7 +30,8 @@ export function joinNames(values: (string | null)[], field: string): string {
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (v != null && (v.includes(SEPARATOR) || v.includes(NULL_MARK))) {
-      throw new ValidationError(field, `${JSON.stringify(v)} contains U+001E or U+001F, which Postgres storage cannot carry`);
+      const problem = `${JSON.stringify(v)} contains U+001E or U+001F, which the Postgres storage cannot carry`;
+      throw new ValidationError(field, problem);
     }
     out += (i === 0 ? '' : SEPARATOR) + (v ?? NULL_MARK);
   }
@@ -92,7 +93,9 @@ export function newJobColumns(jobs: NewJob[]): unknown[] {
     parameters[i] = Object.keys(j.parameters).length === 0 ? '' : JSON.stringify(j.parameters);
     entries[i] = entryJson(j.state, d);
   }
-  if (args.some((a) => a.includes(SEPARATOR))) throw new ValidationError('args', 'contains U+001E, which Postgres storage cannot carry');
+  if (args.some((a) => a.includes(SEPARATOR))) {
+    throw new ValidationError('args', 'contains U+001E, which the Postgres storage cannot carry');
+  }
   return [
     joinNames(ids, 'id'),
     joinNames(names, 'name'),
