@@ -3,6 +3,7 @@ import { Backoff } from '../../backoff.js';
 import { errorMessage, KilnError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { Notifications, StorageEvent } from '../contract/index.js';
+import { deliverWakeUp, parseWakeUp } from '../wake-ups.js';
 import type { PostgresContext } from './context.js';
 
 type Subscriber = (event: StorageEvent) => void;
@@ -12,9 +13,8 @@ type Subscriber = (event: StorageEvent) => void;
  * would be handed to other queries and lose its LISTEN), shared by every subscriber, started by
  * the first `subscribe` and kept until `close()`.
  *
- * Payloads are small JSON texts sent by the schema's functions with `pg_notify` on the channel
- * `kiln_<schema>`: `{"t":"e","q":"<queue>"}` (jobs arrived in a queue) and `{"t":"a","id":"<job>"}`
- * (a running job was taken away). If the connection drops, it reconnects with the `Backoff` of
+ * Payloads are the small JSON texts of `../wake-ups.ts`, sent by the schema's functions with
+ * `pg_notify` on the channel `kiln_<schema>`. If the connection drops, it reconnects with the `Backoff` of
  * `listenerMinBackoffMs`/`listenerMaxBackoffMs` and logs, never throws; after a reconnect it wakes
  * every subscriber once with `{ type: 'enqueued', queue: '*' }`, because notifications sent while
  * it was away are lost.
@@ -119,25 +119,12 @@ export class PostgresNotifications implements Notifications {
 
   private dispatch(channel: string, payload: string | undefined): void {
     if (channel !== this.channel || !payload) return;
-    let event: StorageEvent | null = null;
-    try {
-      const msg = JSON.parse(payload) as { t?: unknown; q?: unknown; id?: unknown };
-      if (msg.t === 'e' && typeof msg.q === 'string') event = { type: 'enqueued', queue: msg.q };
-      else if (msg.t === 'a' && typeof msg.id === 'string') event = { type: 'aborted', jobId: msg.id };
-    } catch {
-      // Not ours: ignore.
-    }
+    const event = parseWakeUp(payload);
     if (event) this.emit(event);
   }
 
   private emit(event: StorageEvent): void {
-    for (const subscriber of [...this.subscribers]) {
-      try {
-        subscriber(event);
-      } catch (err) {
-        this.logger.warn('postgres: a storage event subscriber threw', { error: errorMessage(err) });
-      }
-    }
+    deliverWakeUp(this.subscribers, event, this.logger);
   }
 
   /** Stops listening: drops the subscribers, the pending reconnect and the connection. */
