@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { Backoff } from '../../backoff.js';
+import { Backoff, type BackoffOptions } from '../../backoff.js';
 import { errorMessage, KilnError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { Notifications, StorageEvent } from '../contract/index.js';
@@ -14,10 +14,10 @@ type Subscriber = (event: StorageEvent) => void;
  * the first `subscribe` and kept until `close()`.
  *
  * Payloads are the small JSON texts of `../wake-ups.ts`, sent by the schema's functions with
- * `pg_notify` on the channel `kiln_<schema>`. If the connection drops, it reconnects with the `Backoff` of
- * `listenerMinBackoffMs`/`listenerMaxBackoffMs` and logs, never throws; after a reconnect it wakes
- * every subscriber once with `{ type: 'enqueued', queue: '*' }`, because notifications sent while
- * it was away are lost.
+ * `pg_notify` on the channel `kiln_<schema>`. If the connection drops, it reconnects with a
+ * `Backoff` from `listenerMinBackoffMs` to `listenerMaxBackoffMs` and logs, never throws; after a
+ * reconnect it wakes every subscriber once with `{ type: 'enqueued', queue: '*' }`, because
+ * notifications sent while it was away are lost.
  */
 export class PostgresNotifications implements Notifications {
   private readonly subscribers = new Set<Subscriber>();
@@ -33,7 +33,7 @@ export class PostgresNotifications implements Notifications {
 
   constructor(
     private readonly ctx: PostgresContext,
-    backoff: { initialMs: number; maxMs: number },
+    backoff: BackoffOptions,
   ) {
     this.config = { ...ctx.pool.options };
     this.channel = ctx.channel;
@@ -54,11 +54,6 @@ export class PostgresNotifications implements Notifications {
     return async () => {
       this.subscribers.delete(subscriber);
     };
-  }
-
-  /** True while the LISTEN connection is up. */
-  get connected(): boolean {
-    return this.client !== null;
   }
 
   private connect(): Promise<void> {
