@@ -2,8 +2,8 @@ import { ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Storage } from '../storage/contract/index.js';
 import { PostgresStorage } from '../storage/postgres/index.js';
-import { RedisStorage } from '../storage/redis/redis-storage.js';
-import { SqliteStorage } from '../storage/sqlite/sqlite-storage.js';
+import { RedisStorage } from '../storage/redis/index.js';
+import { SqliteStorage } from '../storage/sqlite/index.js';
 
 /**
  * Opens the storage a CLI command names: `postgres://…` (or `postgresql://…`, schema from

@@ -1,0 +1,152 @@
+import type {
+  CreatedJob,
+  CreateOptions,
+  FetchOptions,
+  JobDetails,
+  JobPage,
+  JobRecord,
+  JobStore,
+  Json,
+  ListJobsQuery,
+  Maintenance,
+  MonitoringApi,
+  NewJob,
+  Notifications,
+  QueueStatistics,
+  RecurringAdvance,
+  RecurringJobRecord,
+  RecurringStore,
+  ServerRecord,
+  StateName,
+  Storage,
+  StorageEvent,
+  StorageStatistics,
+  TimelinePoint,
+  TransitionChange,
+} from './contract/index.js';
+
+/** A backend's role objects, one per role of the contract. */
+export interface StorageRoles {
+  jobs: JobStore;
+  maintenance: Maintenance;
+  recurring: RecurringStore;
+  monitoring: MonitoringApi;
+  notifications: Notifications;
+}
+
+/**
+ * The thin public class of a backend: a `Storage` made of its role objects, each call handed to
+ * the role that owns it, so the backend's class holds only its lifecycle (`migrate`, `close`)
+ * and how it builds its roles. Where two roles name one read (`getJob` is in the job store and
+ * monitoring, `getRecurring`/`listRecurring` in recurring and monitoring), the job store and the
+ * recurring store answer it.
+ */
+export abstract class ComposedStorage implements Storage {
+  constructor(protected readonly roles: StorageRoles) {}
+
+  abstract migrate(): Promise<void>;
+  abstract close(): Promise<void>;
+
+  // The job store.
+  createJobs(jobs: NewJob[], options: CreateOptions): Promise<CreatedJob[]> {
+    return this.roles.jobs.createJobs(jobs, options);
+  }
+  fetch(options: FetchOptions): Promise<JobRecord[]> {
+    return this.roles.jobs.fetch(options);
+  }
+  renewLeases(serverId: string, ids: string[], leaseMs: number, now: number): Promise<string[]> {
+    return this.roles.jobs.renewLeases(serverId, ids, leaseMs, now);
+  }
+  mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }): Promise<boolean> {
+    return this.roles.jobs.mergeParameters(id, serverId, parameters);
+  }
+  transition(changes: TransitionChange[], now: number): Promise<boolean[]> {
+    return this.roles.jobs.transition(changes, now);
+  }
+  getJob(id: string): Promise<JobDetails | null> {
+    return this.roles.jobs.getJob(id);
+  }
+  continuationsOf(parentIds: string[]): Promise<JobRecord[]> {
+    return this.roles.jobs.continuationsOf(parentIds);
+  }
+  awaitingReady(limit: number): Promise<Array<{ job: JobRecord; parentState: StateName | null; parentResult: string | null }>> {
+    return this.roles.jobs.awaitingReady(limit);
+  }
+
+  // Maintenance.
+  enqueueDue(now: number, limit: number): Promise<number> {
+    return this.roles.maintenance.enqueueDue(now, limit);
+  }
+  nextDueAt(): Promise<number | null> {
+    return this.roles.maintenance.nextDueAt();
+  }
+  releaseExpiredLeases(now: number, limit: number): Promise<number> {
+    return this.roles.maintenance.releaseExpiredLeases(now, limit);
+  }
+  deleteExpired(now: number, limit: number): Promise<number> {
+    return this.roles.maintenance.deleteExpired(now, limit);
+  }
+  announceServer(server: ServerRecord): Promise<void> {
+    return this.roles.maintenance.announceServer(server);
+  }
+  heartbeat(serverId: string, now: number): Promise<boolean> {
+    return this.roles.maintenance.heartbeat(serverId, now);
+  }
+  removeServer(serverId: string, now: number): Promise<void> {
+    return this.roles.maintenance.removeServer(serverId, now);
+  }
+  removeDeadServers(heartbeatBefore: number, now: number): Promise<string[]> {
+    return this.roles.maintenance.removeDeadServers(heartbeatBefore, now);
+  }
+  acquireLock(resource: string, owner: string, ttlMs: number, now: number): Promise<boolean> {
+    return this.roles.maintenance.acquireLock(resource, owner, ttlMs, now);
+  }
+  releaseLock(resource: string, owner: string): Promise<void> {
+    return this.roles.maintenance.releaseLock(resource, owner);
+  }
+
+  // Recurring jobs.
+  upsertRecurring(job: RecurringJobRecord): Promise<void> {
+    return this.roles.recurring.upsertRecurring(job);
+  }
+  removeRecurring(id: string): Promise<boolean> {
+    return this.roles.recurring.removeRecurring(id);
+  }
+  setRecurringPaused(id: string, paused: boolean): Promise<boolean> {
+    return this.roles.recurring.setRecurringPaused(id, paused);
+  }
+  getRecurring(id: string): Promise<RecurringJobRecord | null> {
+    return this.roles.recurring.getRecurring(id);
+  }
+  listRecurring(): Promise<RecurringJobRecord[]> {
+    return this.roles.recurring.listRecurring();
+  }
+  dueRecurring(now: number, limit: number): Promise<RecurringJobRecord[]> {
+    return this.roles.recurring.dueRecurring(now, limit);
+  }
+  advanceRecurring(advance: RecurringAdvance, now: number): Promise<boolean> {
+    return this.roles.recurring.advanceRecurring(advance, now);
+  }
+
+  // Monitoring.
+  statistics(): Promise<StorageStatistics> {
+    return this.roles.monitoring.statistics();
+  }
+  queues(): Promise<QueueStatistics[]> {
+    return this.roles.monitoring.queues();
+  }
+  listJobs(query: ListJobsQuery): Promise<JobPage> {
+    return this.roles.monitoring.listJobs(query);
+  }
+  listServers(): Promise<ServerRecord[]> {
+    return this.roles.monitoring.listServers();
+  }
+  timeline(unit: 'hour' | 'day', from: number, to: number): Promise<TimelinePoint[]> {
+    return this.roles.monitoring.timeline(unit, from, to);
+  }
+
+  // Notifications.
+  subscribe(listener: (event: StorageEvent) => void): Promise<() => Promise<void>> {
+    return this.roles.notifications.subscribe(listener);
+  }
+}
