@@ -50,9 +50,14 @@ export class PostgresStorage extends ComposedStorage {
     const jobs = new PostgresJobStore(ctx);
     const recurring = new PostgresRecurringStore(ctx, jobs);
     const notifications = new PostgresNotifications(ctx, settings.listenerBackoff);
-    const maintenance = new PostgresMaintenance(ctx);
-    super({ jobs, maintenance, recurring, monitoring: new PostgresMonitoring(ctx, jobs, recurring), notifications });
-    this.schema = settings.schema;
+    super({
+      jobs,
+      maintenance: new PostgresMaintenance(ctx),
+      recurring,
+      monitoring: new PostgresMonitoring(ctx, jobs, recurring),
+      notifications,
+    });
+    this.schema = ctx.schema;
     this.ctx = ctx;
     this.notifications = notifications;
   }

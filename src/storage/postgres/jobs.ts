@@ -1,18 +1,6 @@
 import { ValidationError } from '../../errors.js';
 import { claimedJob } from '../claimed-job.js';
-import type {
-  CreatedJob,
-  CreateOptions,
-  FetchOptions,
-  JobDetails,
-  JobRecord,
-  JobStore,
-  Json,
-  NewJob,
-  StateEntry,
-  StateName,
-  TransitionChange,
-} from '../contract/index.js';
+import type * as contract from '../contract/index.js';
 import { type PostgresContext, type Queryable, pgCode, retrying, UNIQUE_VIOLATION } from './context.js';
 import { type ClaimedRow, jobColumns, type JobRow, toJob, unclaimedFields } from './rows.js';
 import { ChangeColumns, keyedJobsJson, newJobColumns } from './wire.js';
@@ -62,7 +50,7 @@ function jobStatements(ctx: PostgresContext) {
  * `createJobs` inserts a batch, resolves unique keys and notifies in one call (also inside the
  * application's own transaction, with `{ tx }`).
  */
-export class PostgresJobStore implements JobStore {
+export class PostgresJobStore implements contract.JobStore {
   private readonly sql: ReturnType<typeof jobStatements>;
 
   constructor(private readonly ctx: PostgresContext) {
@@ -76,7 +64,7 @@ export class PostgresJobStore implements JobStore {
    * batch's (taken in the opposite order) is retried; inside a `tx` the error is the
    * application's to handle, since its transaction is aborted.
    */
-  async createJobs(jobs: NewJob[], options: CreateOptions): Promise<CreatedJob[]> {
+  async createJobs(jobs: contract.NewJob[], options: contract.CreateOptions): Promise<contract.CreatedJob[]> {
     if (jobs.length === 0) return [];
     if (options.tx !== undefined) {
       const tx = options.tx as Partial<Queryable> | null;
@@ -89,18 +77,18 @@ export class PostgresJobStore implements JobStore {
   }
 
   /** Inserts on `on` (the pool, a transaction's client, the application's `tx`); no retry. */
-  async insertJobs(jobs: NewJob[], now: number, on: Queryable): Promise<CreatedJob[]> {
+  async insertJobs(jobs: contract.NewJob[], now: number, on: Queryable): Promise<contract.CreatedJob[]> {
     if (!jobs.some((j) => j.uniqueKey !== undefined)) {
       await this.ctx.run(this.sql.insertJobs, newJobColumns(jobs), on);
       return jobs.map((j) => ({ id: j.id, created: true }));
     }
     const res = await this.ctx.run<{ o_i: number; o_id: string }>(this.sql.createJobs, [keyedJobsJson(jobs), now], on);
-    const out: CreatedJob[] = jobs.map((j) => ({ id: j.id, created: true }));
+    const out: contract.CreatedJob[] = jobs.map((j) => ({ id: j.id, created: true }));
     for (const row of res.rows) out[row.o_i] = { id: row.o_id, created: false };
     return out;
   }
 
-  async fetch(o: FetchOptions): Promise<JobRecord[]> {
+  async fetch(o: contract.FetchOptions): Promise<contract.JobRecord[]> {
     if (o.max <= 0 || o.queues.length === 0) return [];
     const res = await this.ctx.run<ClaimedRow>(this.sql.fetch, [o.queues, o.max, o.serverId, o.now + o.leaseMs, o.now]);
     const rank = new Map<string, number>();
@@ -112,7 +100,7 @@ export class PostgresJobStore implements JobStore {
       .map((r) => claimedJob(unclaimedFields(r), o));
   }
 
-  async mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }): Promise<boolean> {
+  async mergeParameters(id: string, serverId: string, parameters: contract.JobRecord['parameters']): Promise<boolean> {
     const res = await this.ctx.run(this.sql.mergeParameters, [id, serverId, JSON.stringify(parameters)]);
     return res.rowCount === 1;
   }
@@ -129,7 +117,7 @@ export class PostgresJobStore implements JobStore {
    * completions). When one job appears several times, the changes run in rounds (the n-th change
    * of each job in round n), so later changes see the earlier ones, as in memory.
    */
-  async transition(changes: TransitionChange[], now: number): Promise<boolean[]> {
+  async transition(changes: contract.TransitionChange[], now: number): Promise<boolean[]> {
     const results = changes.map(() => false);
     const rounds: ChangeColumns[] = [];
     const seen = new Map<string, number>();
@@ -166,28 +154,24 @@ export class PostgresJobStore implements JobStore {
     });
   }
 
-  async getJob(id: string): Promise<JobDetails | null> {
+  async getJob(id: string): Promise<contract.JobDetails | null> {
     const res = await this.ctx.run<JobRow & { history: string; continuations: string[] }>(this.sql.getJob, [id]);
     const row = res.rows[0];
     if (!row) return null;
-    const history = JSON.parse(`[${row.history}]`) as StateEntry[];
+    const history = JSON.parse(`[${row.history}]`) as contract.StateEntry[];
     return { ...toJob(row), history, continuations: row.continuations };
   }
 
-  async continuationsOf(parentIds: string[]): Promise<JobRecord[]> {
+  async continuationsOf(parentIds: string[]): Promise<contract.JobRecord[]> {
     if (parentIds.length === 0) return [];
     const res = await this.ctx.run<JobRow>(this.sql.continuationsOf, [parentIds]);
     return res.rows.map(toJob);
   }
 
-  async awaitingReady(
-    limit: number,
-  ): Promise<Array<{ job: JobRecord; parentState: StateName | null; parentResult: string | null }>> {
+  async awaitingReady(limit: number): ReturnType<contract.JobStore['awaitingReady']> {
     if (limit <= 0) return [];
-    const res = await this.ctx.run<JobRow & { parent_state: StateName | null; parent_result: string | null }>(
-      this.sql.awaitingReady,
-      [limit],
-    );
+    type ReadyRow = JobRow & { parent_state: contract.StateName | null; parent_result: string | null };
+    const res = await this.ctx.run<ReadyRow>(this.sql.awaitingReady, [limit]);
     return res.rows.map((r) => ({ job: toJob(r), parentState: r.parent_state, parentResult: r.parent_result }));
   }
 }

@@ -1,16 +1,5 @@
 import { denseTimeline, timelineRange } from '../buckets.js';
-import type {
-  JobDetails,
-  JobPage,
-  ListJobsQuery,
-  MonitoringApi,
-  QueueStatistics,
-  RecurringJobRecord,
-  ServerRecord,
-  StateName,
-  StorageStatistics,
-  TimelinePoint,
-} from '../contract/index.js';
+import type * as contract from '../contract/index.js';
 import { STATE_NAMES } from '../contract/index.js';
 import type { PostgresContext, Statement } from './context.js';
 import type { PostgresJobStore } from './jobs.js';
@@ -62,7 +51,7 @@ function monitoringStatements(ctx: PostgresContext) {
  * The read-only views on Postgres for the dashboard and the CLI. A single job and the recurring
  * definitions are read as the job store and the recurring store read them.
  */
-export class PostgresMonitoring implements MonitoringApi {
+export class PostgresMonitoring implements contract.MonitoringApi {
   private readonly sql: ReturnType<typeof monitoringStatements>;
 
   constructor(
@@ -73,15 +62,15 @@ export class PostgresMonitoring implements MonitoringApi {
     this.sql = monitoringStatements(ctx);
   }
 
-  getJob(id: string): Promise<JobDetails | null> {
+  getJob(id: string): Promise<contract.JobDetails | null> {
     return this.jobs.getJob(id);
   }
 
-  getRecurring(id: string): Promise<RecurringJobRecord | null> {
+  getRecurring(id: string): Promise<contract.RecurringJobRecord | null> {
     return this.recurring.getRecurring(id);
   }
 
-  listRecurring(): Promise<RecurringJobRecord[]> {
+  listRecurring(): Promise<contract.RecurringJobRecord[]> {
     return this.recurring.listRecurring();
   }
 
@@ -89,19 +78,19 @@ export class PostgresMonitoring implements MonitoringApi {
    * Per-state counts are `count(*)` over the jobs table (exact, like Hangfire's SQL storages):
    * cheap for the active states, and proportional to the retained succeeded/deleted jobs.
    */
-  async statistics(): Promise<StorageStatistics> {
+  async statistics(): Promise<contract.StorageStatistics> {
     const row = (
       await this.ctx.run<{
-        states: Partial<Record<StateName, number>>;
+        states: Partial<Record<contract.StateName, number>>;
         succeeded: number;
         failed: number;
         servers: number;
         recurring: number;
       }>(this.sql.statistics, [])
     ).rows[0];
-    const states = Object.fromEntries(STATE_NAMES.map((s) => [s, row?.states[s] ?? 0])) as Record<StateName, number>;
+    const states = Object.fromEntries(STATE_NAMES.map((s) => [s, row?.states[s] ?? 0]));
     return {
-      states,
+      states: states as contract.StorageStatistics['states'],
       succeededTotal: row?.succeeded ?? 0,
       failedTotal: row?.failed ?? 0,
       servers: row?.servers ?? 0,
@@ -109,15 +98,15 @@ export class PostgresMonitoring implements MonitoringApi {
     };
   }
 
-  async queues(): Promise<QueueStatistics[]> {
-    const res = await this.ctx.run<QueueStatistics>(this.sql.queues, []);
+  async queues(): Promise<contract.QueueStatistics[]> {
+    const res = await this.ctx.run<contract.QueueStatistics>(this.sql.queues, []);
     return res.rows
       .map((r) => ({ queue: r.queue, enqueued: r.enqueued, processing: r.processing }))
       .sort((a, b) => a.queue.localeCompare(b.queue));
   }
 
   /** `retriesOnly` is `attempt > 1`, read from the table like the other filters. */
-  async listJobs(q: ListJobsQuery): Promise<JobPage> {
+  async listJobs(q: contract.ListJobsQuery): Promise<contract.JobPage> {
     const values: unknown[] = [q.state, Math.max(0, q.offset), Math.max(0, q.limit)];
     const where = ['j.state = $1::text'];
     if (q.queue !== undefined) {
@@ -139,12 +128,12 @@ export class PostgresMonitoring implements MonitoringApi {
     return { total, jobs: res.rows.filter((r) => r.id !== null).map(toJob) };
   }
 
-  async listServers(): Promise<ServerRecord[]> {
+  async listServers(): Promise<contract.ServerRecord[]> {
     const res = await this.ctx.run<ServerRow>(this.sql.listServers, []);
     return res.rows.map(toServer);
   }
 
-  async timeline(unit: 'hour' | 'day', from: number, to: number): Promise<TimelinePoint[]> {
+  async timeline(unit: 'hour' | 'day', from: number, to: number): Promise<contract.TimelinePoint[]> {
     const { start, end } = timelineRange(unit, from, to);
     const res = await this.ctx.run<{ at: number; succeeded: number; failed: number }>(this.sql.timeline, [start, end]);
     return denseTimeline(unit, from, to, res.rows);
