@@ -48,8 +48,6 @@ const noop = defineJob<Payload>({
   },
 });
 
-const quiet = { warn() {} };
-
 function kilnVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
@@ -81,7 +79,7 @@ function namespace(backend: Backend, ns: string): Namespace {
       const schema = `kbench_${ns}`;
       return {
         // BENCH_KILN_PG_OPTIONS (experiments only), e.g. '-c synchronous_commit=off'.
-        storage: () => new PostgresStorage({ connectionString: PG_URL, ...pgOptions() }, { schema, logger: quiet }),
+        storage: () => new PostgresStorage({ connectionString: PG_URL, ...pgOptions() }, { schema, logger: silentLogger }),
         reset: () => dropSchema(schema),
         drop: () => dropSchema(schema),
       };

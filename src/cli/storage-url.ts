@@ -1,7 +1,7 @@
 import { ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Storage } from '../storage/contract/index.js';
-import { PostgresStorage } from '../storage/postgres/postgres-storage.js';
+import { PostgresStorage } from '../storage/postgres/index.js';
 import { RedisStorage } from '../storage/redis/index.js';
 import { SqliteStorage } from '../storage/sqlite/index.js';
 
@@ -19,7 +19,7 @@ export function storageFromUrl(url: string | undefined, logger: Logger): Storage
     parsed.searchParams.delete('schema');
     return new PostgresStorage(parsed.toString(), {
       ...(schema ? { schema } : {}),
-      logger: { warn: (message, error) => logger.warn(message, error === undefined ? {} : { error: String(error) }) },
+      logger,
     });
   }
   if (/^rediss?:\/\//.test(target)) {

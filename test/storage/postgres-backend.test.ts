@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import pg from 'pg';
+import { ValidationError } from '../../src/errors.js';
+import { silentLogger } from '../../src/logger.js';
 import { HOUR_MS } from '../../src/storage/buckets.js';
 import { T0, newJob } from '../../src/storage/conformance/index.js';
 import { MIGRATIONS, PostgresStorage, migrate } from '../../src/storage/postgres/index.js';
@@ -274,8 +277,70 @@ describe('postgres: backend specifics', { skip: url ? false : 'KILN_TEST_PG_URL 
     }
   });
 
+  it('a name the wire format cannot carry (U+001E, U+001F) is a ValidationError, and nothing is written', async () => {
+    const store = await openPostgresStore(url!);
+    try {
+      const { storage } = store;
+      const ok = newJob();
+      await assert.rejects(
+        storage.createJobs([ok, newJob({ name: 'a\x1eb' })], { now: T0 }),
+        (e) => e instanceof ValidationError && e.field === 'name',
+      );
+      assert.equal((await storage.statistics()).states.enqueued, 0, 'not even the good job of the batch');
+      await storage.createJobs([ok], { now: T0 });
+      await assert.rejects(
+        storage.transition([{ id: ok.id, expectStates: ['enqueued'], to: { name: 'enqueued', at: T0 }, queue: 'q\x1f' }], T0),
+        (e) => e instanceof ValidationError && e.field === 'queue',
+      );
+      assert.equal((await storage.getJob(ok.id))?.queue, 'default');
+      assert.equal((await storage.getJob(ok.id))?.history.length, 1);
+    } finally {
+      await store.destroy();
+    }
+  });
+
   it('rejects schema names that are not plain identifiers', () => {
     assert.throws(() => new PostgresStorage(url!, { schema: 'kiln"; drop' }), /schema name/);
+  });
+});
+
+describe('postgres: options and driver loading', () => {
+  it('a bad option or connection is a ValidationError naming it, before any connection is made', async () => {
+    const cases: Array<[string, () => unknown]> = [
+      ['schema', () => new PostgresStorage('postgres://x@127.0.0.1:1/none', { schema: 'Kiln-1' })],
+      ['poolSize', () => new PostgresStorage('postgres://x@127.0.0.1:1/none', { poolSize: 0 })],
+      ['poolSize', () => new PostgresStorage('postgres://x@127.0.0.1:1/none', { poolSize: 2.5 })],
+      ['listenerMinBackoffMs', () => new PostgresStorage('postgres://x@127.0.0.1:1/none', { listenerMinBackoffMs: -1 })],
+      ['listenerMaxBackoffMs', () => new PostgresStorage('postgres://x@127.0.0.1:1/none', { listenerMaxBackoffMs: Number.NaN })],
+      [
+        'listenerMaxBackoffMs',
+        () => new PostgresStorage('postgres://x@127.0.0.1:1/none', { listenerMinBackoffMs: 500, listenerMaxBackoffMs: 100 }),
+      ],
+      ['logger', () => new PostgresStorage('postgres://x@127.0.0.1:1/none', { logger: {} as never })],
+      ['connection', () => new PostgresStorage(null as never)],
+      ['connection', () => new PostgresStorage('')],
+    ];
+    for (const [field, make] of cases) {
+      assert.throws(make, (e) => e instanceof ValidationError && e.field === field, field);
+    }
+    await assert.rejects(
+      migrate('postgres://x@127.0.0.1:1/none', { schema: 'a b' }),
+      (e) => e instanceof ValidationError && e.field === 'schema',
+    );
+  });
+
+  it('importing the backend does not load pg; constructing a storage does', () => {
+    const script = `
+      import { createRequire } from 'node:module';
+      const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((f) => /[\\/]node_modules[\\/]pg[\\/]/.test(f));
+      const { PostgresStorage } = await import('./src/storage/postgres/index.ts');
+      const before = loaded();
+      const storage = new PostgresStorage('postgres://x@127.0.0.1:1/none', { schema: 'kiln_import' });
+      console.log(JSON.stringify({ before, after: loaded() }));
+      await storage.close();
+    `;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.deepEqual(JSON.parse(out.trim().split('\n').pop()!), { before: false, after: true });
   });
 });
 
@@ -285,7 +350,7 @@ describe('postgres: database unreachable', () => {
     // Port 1 refuses connections at once: no real server is needed for this case.
     const storage = new PostgresStorage('postgres://postgres@127.0.0.1:1/none', {
       schema: 'kiln_unreachable',
-      logger: { warn: (m) => warnings.push(m) },
+      logger: { ...silentLogger, warn: (m) => warnings.push(m) },
       listenerMinBackoffMs: 5,
       listenerMaxBackoffMs: 20,
     });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pg from 'pg';
+import { ValidationError } from '../../src/errors.js';
 import { T0, newJob } from '../../src/storage/conformance/index.js';
 import { openPostgresStore } from '../fixtures/postgres-store.js';
 import { serviceUrl } from '../support/services.js';
@@ -76,10 +77,14 @@ describe('postgres: transactional enqueue', { skip: url ? false : 'KILN_TEST_PG_
     }
   });
 
-  it('rejects a tx that is not a client', async () => {
+  it('rejects a tx that is not a client, and writes nothing', async () => {
     const store = await openPostgresStore(url!);
     try {
-      await assert.rejects(store.storage.createJobs([newJob()], { now: T0, tx: {} }), TypeError);
+      await assert.rejects(
+        store.storage.createJobs([newJob()], { now: T0, tx: {} }),
+        (e) => e instanceof ValidationError && e.field === 'options.tx',
+      );
+      assert.equal((await store.storage.statistics()).states.enqueued, 0);
     } finally {
       await store.destroy();
     }

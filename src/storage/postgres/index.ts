@@ -1,10 +1,77 @@
-/** The Postgres backend: the storage, its options, and `migrate` for the CLI. */
-export { PostgresStorage } from './postgres-storage.js';
-export { migrate, migrateSchema, MIGRATIONS, type Migration } from './migrations.js';
+import { ComposedStorage } from '../composed-storage.js';
+import { PostgresContext, withConnection } from './context.js';
+import { PostgresJobStore } from './jobs.js';
+import { PostgresMaintenance } from './maintenance.js';
+import { migrateSchema } from './migrations/runner.js';
+import { PostgresMonitoring } from './monitoring.js';
+import { PostgresNotifications } from './notifications.js';
+import { checkConnection, resolveOptions, type PostgresConnection, type PostgresStorageOptions } from './options.js';
+import { PostgresRecurringStore } from './recurring.js';
+
+export { MIGRATIONS, type Migration } from './migrations/index.js';
+export { migrate, migrateSchema, type SqlClient } from './migrations/runner.js';
 export {
   DEFAULT_POOL_SIZE,
   DEFAULT_SCHEMA,
   type PostgresConnection,
-  type PostgresLogger,
   type PostgresStorageOptions,
 } from './options.js';
+
+/**
+ * Kiln's production storage: many servers on many machines share one PostgreSQL database.
+ *
+ * Everything lives in one schema (default `kiln`, created by `migrate()`). The hot paths are one
+ * round trip each (see `PostgresJobStore`); wake-ups travel by `LISTEN/NOTIFY` on the channel
+ * `kiln_<schema>` (see `PostgresNotifications`). `pg` is loaded when the first storage is
+ * constructed, so importing this module costs nothing to an application that never uses it.
+ *
+ * One role object per part of the contract — the job store (`jobs.ts`), maintenance
+ * (`maintenance.ts`), recurring jobs (`recurring.ts`), monitoring (`monitoring.ts`) and wake-ups
+ * (`notifications.ts`) — over one shared `PostgresContext` (`context.ts`: the pool, statement
+ * naming, transactions, the logger). `ComposedStorage` hands each call to its role.
+ *
+ * Resilience: pool errors are logged, never thrown, so a Postgres restart does not crash the
+ * process; while the database is down every method rejects, and works again once it is back.
+ */
+export class PostgresStorage extends ComposedStorage {
+  /** The schema holding Kiln's tables. */
+  readonly schema: string;
+  private readonly ctx: PostgresContext;
+  private readonly notifications: PostgresNotifications;
+  private closed = false;
+
+  /**
+   * @param connection A connection string, a `pg.PoolConfig`, or `{ pool }` (see `PostgresConnection`).
+   * @param options See `PostgresStorageOptions`; a bad one is a `ValidationError` naming it.
+   */
+  constructor(connection: PostgresConnection, options: PostgresStorageOptions = {}) {
+    const settings = resolveOptions(options);
+    const ctx = new PostgresContext(checkConnection(connection), settings);
+    const jobs = new PostgresJobStore(ctx);
+    const recurring = new PostgresRecurringStore(ctx, jobs);
+    const notifications = new PostgresNotifications(ctx, settings.listenerBackoff);
+    super({
+      jobs,
+      maintenance: new PostgresMaintenance(ctx),
+      recurring,
+      monitoring: new PostgresMonitoring(ctx, jobs, recurring),
+      notifications,
+    });
+    this.schema = ctx.schema;
+    this.ctx = ctx;
+    this.notifications = notifications;
+  }
+
+  async migrate(): Promise<void> {
+    const { pool, logger } = this.ctx;
+    await withConnection(pool, logger, 'while migrating', (client) => migrateSchema(client, this.schema));
+  }
+
+  /** Stops listening and ends the pool the storage created (an application's own pool stays open). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.notifications.close();
+    await this.ctx.close();
+  }
+}

@@ -1,4 +1,7 @@
 import type pg from 'pg';
+import { ValidationError } from '../../errors.js';
+import type { BackoffOptions } from '../../backoff.js';
+import { consoleLogger, type Logger } from '../../logger.js';
 
 /**
  * Where `PostgresStorage` finds its database:
@@ -8,11 +11,6 @@ import type pg from 'pg';
  *   `close()`.
  */
 export type PostgresConnection = string | pg.PoolConfig | { pool: pg.Pool };
-
-/** Where background problems (listener reconnects, pool errors) are reported. */
-export interface PostgresLogger {
-  warn(message: string, error?: unknown): void;
-}
 
 export interface PostgresStorageOptions {
   /**
@@ -33,10 +31,11 @@ export interface PostgresStorageOptions {
    */
   poolSize?: number;
   /**
-   * Where background problems are reported. Default: `console.warn` with a `[kiln:postgres]`
-   * prefix. They are never thrown: a Postgres restart must not crash the process.
+   * Where background problems (listener reconnects, pool and connection errors) are reported, as
+   * warnings. Default: `consoleLogger()`, because an unreachable database must be visible. They
+   * are never thrown: a Postgres restart must not crash the process.
    */
-  logger?: PostgresLogger;
+  logger?: Logger;
   /**
    * How long the `LISTEN` connection waits before reconnecting after it dropped: the first wait,
    * doubled on every failure up to `listenerMaxBackoffMs`. Defaults 100 ms and 10 s: quick after
@@ -55,20 +54,14 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_LISTENER_MIN_BACKOFF_MS = 100;
 export const DEFAULT_LISTENER_MAX_BACKOFF_MS = 10_000;
 
-export const consoleLogger: PostgresLogger = {
-  warn(message, error) {
-    if (error === undefined) console.warn(`[kiln:postgres] ${message}`);
-    else console.warn(`[kiln:postgres] ${message}:`, error instanceof Error ? error.message : error);
-  },
-};
-
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,57}$/;
 
 /** Checks a schema name; it is interpolated into SQL, so only plain identifiers pass. */
-export function checkSchema(schema: string): string {
-  if (!SCHEMA_NAME.test(schema)) {
-    throw new Error(
-      `Invalid Postgres schema name ${JSON.stringify(schema)}: use lower-case letters, digits and underscores (at most 58)`,
+export function checkSchema(schema: unknown): string {
+  if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {
+    throw new ValidationError(
+      'schema',
+      `invalid Postgres schema name ${JSON.stringify(schema)}: use lower-case letters, digits and underscores (at most 58)`,
     );
   }
   return schema;
@@ -77,4 +70,48 @@ export function checkSchema(schema: string): string {
 /** The notification channel of a schema: every storage on that schema listens and sends here. */
 export function channelOf(schema: string): string {
   return `kiln_${schema}`;
+}
+
+/** Checks the connection argument's shape (the driver checks what is inside). */
+export function checkConnection(connection: unknown): PostgresConnection {
+  if (typeof connection === 'string' ? connection === '' : typeof connection !== 'object' || connection === null) {
+    throw new ValidationError('connection', 'must be a connection string, a pg.PoolConfig or { pool }');
+  }
+  return connection as PostgresConnection;
+}
+
+/** `PostgresStorageOptions` with its defaults applied and checked. */
+export interface PostgresSettings {
+  schema: string;
+  poolSize: number;
+  logger: Logger;
+  /** The `LISTEN` connection's reconnect back-off. */
+  listenerBackoff: BackoffOptions;
+}
+
+/** Applies the defaults and checks every option; a bad one is a `ValidationError` naming it. */
+export function resolveOptions(options: PostgresStorageOptions): PostgresSettings {
+  if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'must be an object');
+  const poolSize = options.poolSize ?? DEFAULT_POOL_SIZE;
+  if (!Number.isInteger(poolSize) || poolSize < 1) {
+    throw new ValidationError('poolSize', `must be a whole number of at least 1, got ${String(poolSize)}`);
+  }
+  const initialMs = positiveMs(options.listenerMinBackoffMs ?? DEFAULT_LISTENER_MIN_BACKOFF_MS, 'listenerMinBackoffMs');
+  const maxMs = positiveMs(options.listenerMaxBackoffMs ?? DEFAULT_LISTENER_MAX_BACKOFF_MS, 'listenerMaxBackoffMs');
+  if (maxMs < initialMs) {
+    throw new ValidationError('listenerMaxBackoffMs', `must not be below listenerMinBackoffMs (${initialMs} ms)`);
+  }
+  const logger = options.logger ?? consoleLogger();
+  if (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function') {
+    throw new ValidationError('logger', 'must be a Logger (debug, info, warn, error)');
+  }
+  const schema = checkSchema(options.schema ?? DEFAULT_SCHEMA);
+  return { schema, poolSize, logger, listenerBackoff: { initialMs, maxMs } };
+}
+
+function positiveMs(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new ValidationError(field, `must be a number of milliseconds above 0, got ${String(value)}`);
+  }
+  return value;
 }

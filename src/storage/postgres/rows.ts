@@ -1,18 +1,53 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { UnclaimedFields } from '../claimed-job.js';
 import type { Json, JobRecord, RecurringJobRecord, ServerRecord, StateName } from '../contract/index.js';
 
 /**
- * Type parsers for every query: `bigint` (epoch ms, seq, counts) as a JS number instead of
- * node-postgres's default string. Safe: epoch milliseconds and counts stay far below 2^53.
- * Passed per query, so an application's own pool keeps its own parsers.
+ * How Postgres rows become Kiln's records: the type parsers every query uses, the row shapes the
+ * statements select, and their decoding.
  */
+
 const INT8_OID = 20;
 const parseInt8 = (value: string): number => Number(value);
-export const KILN_TYPES: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
-};
+
+/**
+ * Type parsers for every query: `bigint` (epoch ms, seq, counts) as a JS number instead of
+ * node-postgres's default string. Safe: epoch milliseconds and counts stay far below 2^53.
+ * Passed per query, so an application's own pool keeps its own parsers. `types` is the loaded
+ * driver's `pg.types`, for every other type.
+ */
+export function kilnTypes(types: typeof pg.types): pg.CustomTypesConfig {
+  return {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === INT8_OID ? parseInt8 : types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+  };
+}
+
+/** The columns of a `JobRecord`, for `SELECT`s, with the alias (or composite) they come from. */
+export function jobColumns(alias: string): string {
+  return [
+    'id',
+    'name',
+    'queue',
+    'args',
+    'state',
+    'state_reason',
+    'state_data',
+    'created_at',
+    'state_at',
+    'attempt',
+    'parameters',
+    'run_at',
+    'parent_id',
+    'server_id',
+    'lease_until',
+    'expire_at',
+    'result',
+    'unique_key',
+  ]
+    .map((c) => `${alias}.${c}`)
+    .join(', ');
+}
 
 /** A `jobs` row as selected by `jobColumns`. */
 export interface JobRow {

@@ -1,37 +1,44 @@
-import pg from 'pg';
-import type { StorageEvent } from '../contract/index.js';
-import type { PostgresLogger } from './options.js';
+import type pg from 'pg';
+import { Backoff, type BackoffOptions } from '../../backoff.js';
+import { errorMessage, KilnError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { Notifications, StorageEvent } from '../contract/index.js';
+import { deliverWakeUp, parseWakeUp } from '../wake-ups.js';
+import type { PostgresContext } from './context.js';
 
 type Subscriber = (event: StorageEvent) => void;
 
 /**
- * The `LISTEN` side of wake-ups: one dedicated `pg.Client` per storage (a pooled connection
+ * Wake-ups through `LISTEN/NOTIFY`: one dedicated `pg.Client` per storage (a pooled connection
  * would be handed to other queries and lose its LISTEN), shared by every subscriber, started by
  * the first `subscribe` and kept until `close()`.
  *
- * Payloads are small JSON texts sent by the storage's statements with `pg_notify`:
- * `{"t":"e","q":"<queue>"}` (jobs arrived in a queue) and `{"t":"a","id":"<job>"}` (a running job
- * was taken away). If the connection drops, it reconnects with exponential back-off and logs,
- * never throws; after a reconnect it wakes every subscriber once with `{ type: 'enqueued', queue:
- * '*' }`, because notifications sent while it was away are lost.
+ * Payloads are the small JSON texts of `../wake-ups.ts`, sent by the schema's functions with
+ * `pg_notify` on the channel `kiln_<schema>`. If the connection drops, it reconnects with a
+ * `Backoff` from `listenerMinBackoffMs` to `listenerMaxBackoffMs` and logs, never throws; after a
+ * reconnect it wakes every subscriber once with `{ type: 'enqueued', queue: '*' }`, because
+ * notifications sent while it was away are lost.
  */
-export class NotificationListener {
+export class PostgresNotifications implements Notifications {
   private readonly subscribers = new Set<Subscriber>();
+  private readonly config: pg.ClientConfig;
+  private readonly channel: string;
+  private readonly logger: Logger;
+  private readonly backoff: Backoff;
   private client: pg.Client | null = null;
   private connecting: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private backoffMs: number;
   private everConnected = false;
   private closed = false;
 
   constructor(
-    private readonly config: pg.ClientConfig,
-    private readonly channel: string,
-    private readonly logger: PostgresLogger,
-    private readonly minBackoffMs: number,
-    private readonly maxBackoffMs: number,
+    private readonly ctx: PostgresContext,
+    backoff: BackoffOptions,
   ) {
-    this.backoffMs = minBackoffMs;
+    this.config = { ...ctx.pool.options };
+    this.channel = ctx.channel;
+    this.logger = ctx.logger;
+    this.backoff = new Backoff(backoff);
   }
 
   /**
@@ -39,19 +46,14 @@ export class NotificationListener {
    * this resolves are delivered. If the database is down it resolves anyway and keeps retrying
    * in the background (callers poll as a fallback).
    */
-  async add(subscriber: Subscriber): Promise<() => Promise<void>> {
-    if (this.closed) throw new Error('PostgresStorage is closed');
+  async subscribe(subscriber: Subscriber): Promise<() => Promise<void>> {
+    if (this.closed) throw new KilnError('PostgresStorage is closed');
     this.subscribers.add(subscriber);
     if (!this.client && !this.timer) await this.connect();
     else if (this.connecting) await this.connecting;
     return async () => {
       this.subscribers.delete(subscriber);
     };
-  }
-
-  /** True while the LISTEN connection is up. */
-  get connected(): boolean {
-    return this.client !== null;
   }
 
   private connect(): Promise<void> {
@@ -63,7 +65,7 @@ export class NotificationListener {
   }
 
   private async open(): Promise<void> {
-    const client = new pg.Client({ ...this.config, keepAlive: true });
+    const client = new this.ctx.driver.Client({ ...this.config, keepAlive: true });
     client.on('notification', (msg) => this.dispatch(msg.channel, msg.payload));
     client.on('error', (err) => this.lost(client, err));
     client.on('end', () => this.lost(client));
@@ -73,8 +75,7 @@ export class NotificationListener {
     } catch (err) {
       client.removeAllListeners('end');
       client.end().catch(() => {});
-      this.logger.warn(`cannot LISTEN on ${this.channel}, retrying in ${this.backoffMs} ms`, err);
-      this.schedule();
+      this.retryLater(`postgres: cannot LISTEN on ${this.channel}`, err);
       return;
     }
     if (this.closed) {
@@ -82,9 +83,9 @@ export class NotificationListener {
       return;
     }
     this.client = client;
-    this.backoffMs = this.minBackoffMs;
+    this.backoff.succeed();
     if (this.everConnected) {
-      this.logger.warn(`LISTEN on ${this.channel} restored`);
+      this.logger.warn(`postgres: LISTEN on ${this.channel} restored`);
       this.emit({ type: 'enqueued', queue: '*' });
     }
     this.everConnected = true;
@@ -96,14 +97,14 @@ export class NotificationListener {
     client.removeAllListeners('end');
     client.end().catch(() => {});
     if (this.closed) return;
-    this.logger.warn(`LISTEN connection on ${this.channel} lost, reconnecting in ${this.backoffMs} ms`, err);
-    this.schedule();
+    this.retryLater(`postgres: LISTEN connection on ${this.channel} lost`, err);
   }
 
-  private schedule(): void {
+  /** Logs what went wrong and schedules the next connection attempt after the back-off's wait. */
+  private retryLater(problem: string, err: unknown): void {
     if (this.closed || this.timer) return;
-    const wait = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, this.maxBackoffMs);
+    const wait = this.backoff.fail();
+    this.logger.warn(`${problem}, reconnecting in ${wait} ms`, err === undefined ? {} : { error: errorMessage(err) });
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.connect();
@@ -113,27 +114,15 @@ export class NotificationListener {
 
   private dispatch(channel: string, payload: string | undefined): void {
     if (channel !== this.channel || !payload) return;
-    let event: StorageEvent | null = null;
-    try {
-      const msg = JSON.parse(payload) as { t?: unknown; q?: unknown; id?: unknown };
-      if (msg.t === 'e' && typeof msg.q === 'string') event = { type: 'enqueued', queue: msg.q };
-      else if (msg.t === 'a' && typeof msg.id === 'string') event = { type: 'aborted', jobId: msg.id };
-    } catch {
-      // Not ours: ignore.
-    }
+    const event = parseWakeUp(payload);
     if (event) this.emit(event);
   }
 
   private emit(event: StorageEvent): void {
-    for (const subscriber of [...this.subscribers]) {
-      try {
-        subscriber(event);
-      } catch (err) {
-        this.logger.warn('a storage event subscriber threw', err);
-      }
-    }
+    deliverWakeUp(this.subscribers, event, this.logger);
   }
 
+  /** Stops listening: drops the subscribers, the pending reconnect and the connection. */
   async close(): Promise<void> {
     this.closed = true;
     this.subscribers.clear();

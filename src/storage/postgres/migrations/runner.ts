@@ -1,29 +1,9 @@
-import pg from 'pg';
-import { initialSchema } from './migration-001.js';
-import {
-  checkSchema,
-  consoleLogger,
-  DEFAULT_SCHEMA,
-  type PostgresConnection,
-  type PostgresLogger,
-} from './options.js';
-
-/**
- * Kiln's Postgres schema, as numbered migrations. Each runs once, in order, inside the
- * transaction of `migrateSchema`, and is recorded in `<schema>.migrations`. A migration is never
- * edited once released: a change is a new migration (`CREATE OR REPLACE FUNCTION`, `ALTER TABLE`).
- */
-export interface Migration {
-  version: number;
-  name: string;
-  /** The SQL (several statements) for a schema name already checked by `checkSchema`. */
-  up(schema: string): string;
-}
-
-/** Every migration, in order. */
-export const MIGRATIONS: readonly Migration[] = [
-  { version: 1, name: 'jobs, servers, locks, recurring, counters and their functions', up: initialSchema },
-];
+import type pg from 'pg';
+import { errorMessage } from '../../../errors.js';
+import { consoleLogger, type Logger } from '../../../logger.js';
+import { loadPg, withConnection } from '../context.js';
+import { checkSchema, DEFAULT_SCHEMA, type PostgresConnection } from '../options.js';
+import { MIGRATIONS } from './index.js';
 
 /** Something that runs SQL: a `pg.Client` or a checked-out `pg.PoolClient`. */
 export interface SqlClient {
@@ -66,27 +46,21 @@ export async function migrateSchema(client: SqlClient, schema: string): Promise<
 /**
  * The CLI's entry point: applies Kiln's migrations to a database and returns the versions
  * applied. With a connection string or config it opens and closes its own single connection;
- * with `{ pool }` it borrows one connection of that pool.
+ * with `{ pool }` it borrows one connection of that pool. `logger` (default `consoleLogger()`)
+ * hears of a connection lost meanwhile.
  */
 export async function migrate(
   connection: PostgresConnection,
-  options: { schema?: string; logger?: PostgresLogger } = {},
+  options: { schema?: string; logger?: Logger } = {},
 ): Promise<number[]> {
   const schema = checkSchema(options.schema ?? DEFAULT_SCHEMA);
-  const logger = options.logger ?? consoleLogger;
-  if (typeof connection === 'object' && 'pool' in connection) {
-    const client = await connection.pool.connect();
-    const onError = (err: Error) => logger.warn('connection lost while migrating', err);
-    client.on('error', onError);
-    try {
-      return await migrateSchema(client, schema);
-    } finally {
-      client.off('error', onError);
-      client.release();
-    }
+  const logger = options.logger ?? consoleLogger();
+  if (typeof connection === 'object' && connection !== null && 'pool' in connection) {
+    return withConnection(connection.pool, logger, 'while migrating', (client) => migrateSchema(client, schema));
   }
+  const pg = loadPg();
   const client = new pg.Client(typeof connection === 'string' ? { connectionString: connection } : connection);
-  client.on('error', (err) => logger.warn('connection lost while migrating', err));
+  client.on('error', (err) => logger.warn('postgres: connection lost while migrating', { error: errorMessage(err) }));
   await client.connect();
   try {
     return await migrateSchema(client, schema);

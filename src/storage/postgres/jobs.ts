@@ -1,0 +1,177 @@
+import { ValidationError } from '../../errors.js';
+import { claimedJob } from '../claimed-job.js';
+import type * as contract from '../contract/index.js';
+import { type PostgresContext, type Queryable, pgCode, retrying, UNIQUE_VIOLATION } from './context.js';
+import { type ClaimedRow, jobColumns, type JobRow, toJob, unclaimedFields } from './rows.js';
+import { ChangeColumns, keyedJobsJson, newJobColumns } from './wire.js';
+
+/** The job store's statements: prepared, each a call of one of the schema's functions. */
+function jobStatements(ctx: PostgresContext) {
+  const s = ctx.s;
+  const cols = jobColumns('j');
+  return {
+    createJobs: ctx.named('create', `SELECT o_i, o_id FROM ${s}.create_jobs($1::jsonb, $2::bigint)`),
+    insertJobs: ctx.named(
+      'insert',
+      `SELECT ${s}.insert_jobs($1::text, $2::text, $3::text, $4::text, $5::text, $6::text[], $7::text, $8::bigint[],
+         $9::bigint[], $10::bigint[], $11::text, $12::text, $13::text)`,
+    ),
+    fetch: ctx.named(
+      'fetch',
+      `SELECT * FROM ${s}.fetch_jobs($1::text[], $2::integer, $3::text, $4::bigint, $5::bigint)`,
+    ),
+    transition: ctx.named(
+      'transition',
+      `SELECT ${s}.transition_jobs($1::text, $2::text, $3::text, $4::text, $5::text, $6::text[], $7::text,
+         $8::bigint[], $9::text, $10::bigint[], $11::bigint[], $12::integer[], $13::text, $14::text, $15::integer[],
+         $16::integer[], $17::bigint[], $18::bigint, $19::boolean) AS applied`,
+    ),
+    renewLeases: ctx.named('renew', `SELECT id FROM ${s}.renew_leases($1::text, $2::text[], $3::bigint) id`),
+    mergeParameters: ctx.named(
+      'merge_parameters',
+      `UPDATE ${s}.jobs SET parameters = parameters || $3::jsonb WHERE id = $1 AND state = 'processing' AND server_id = $2`,
+    ),
+    getJob: ctx.named(
+      'get_job',
+      `SELECT ${cols}, j.history, ${s}.children(j.id) AS continuations FROM ${s}.get_job($1::text) j`,
+    ),
+    continuationsOf: ctx.named('continuations_of', `SELECT ${cols} FROM ${s}.continuations_of($1::text[]) j`),
+    awaitingReady: ctx.named(
+      'awaiting_ready',
+      `SELECT ${jobColumns('(r.job)')}, r.parent_state, r.parent_result FROM ${s}.awaiting_ready($1::integer) r`,
+    ),
+  };
+}
+
+/**
+ * The job store on Postgres: the hot path of every server, one round trip per call. `fetch`
+ * claims a batch with `FOR UPDATE SKIP LOCKED` in queue priority order; `transition` applies a
+ * whole batch of compare-and-set changes with history, counters and wake-ups in one statement;
+ * `createJobs` inserts a batch, resolves unique keys and notifies in one call (also inside the
+ * application's own transaction, with `{ tx }`).
+ */
+export class PostgresJobStore implements contract.JobStore {
+  private readonly sql: ReturnType<typeof jobStatements>;
+
+  constructor(private readonly ctx: PostgresContext) {
+    this.sql = jobStatements(ctx);
+  }
+
+  /**
+   * With `tx` (a `pg.Client` or `pg.PoolClient` inside the application's `BEGIN`), the jobs are
+   * inserted on that connection: they exist, and their wake-ups are sent, only if the
+   * application commits. Without it, a batch whose unique keys deadlocked against another
+   * batch's (taken in the opposite order) is retried; inside a `tx` the error is the
+   * application's to handle, since its transaction is aborted.
+   */
+  async createJobs(jobs: contract.NewJob[], options: contract.CreateOptions): Promise<contract.CreatedJob[]> {
+    if (jobs.length === 0) return [];
+    if (options.tx !== undefined) {
+      const tx = options.tx as Partial<Queryable> | null;
+      if (!tx || typeof tx.query !== 'function') {
+        throw new ValidationError('options.tx', 'must be a pg.Client or pg.PoolClient inside BEGIN');
+      }
+      return this.insertJobs(jobs, options.now, tx as Queryable);
+    }
+    return retrying(() => this.insertJobs(jobs, options.now, this.ctx.pool));
+  }
+
+  /** Inserts on `on` (the pool, a transaction's client, the application's `tx`); no retry. */
+  async insertJobs(jobs: contract.NewJob[], now: number, on: Queryable): Promise<contract.CreatedJob[]> {
+    if (!jobs.some((j) => j.uniqueKey !== undefined)) {
+      await this.ctx.run(this.sql.insertJobs, newJobColumns(jobs), on);
+      return jobs.map((j) => ({ id: j.id, created: true }));
+    }
+    const res = await this.ctx.run<{ o_i: number; o_id: string }>(this.sql.createJobs, [keyedJobsJson(jobs), now], on);
+    const out: contract.CreatedJob[] = jobs.map((j) => ({ id: j.id, created: true }));
+    for (const row of res.rows) out[row.o_i] = { id: row.o_id, created: false };
+    return out;
+  }
+
+  async fetch(o: contract.FetchOptions): Promise<contract.JobRecord[]> {
+    if (o.max <= 0 || o.queues.length === 0) return [];
+    const res = await this.ctx.run<ClaimedRow>(this.sql.fetch, [o.queues, o.max, o.serverId, o.now + o.leaseMs, o.now]);
+    const rank = new Map<string, number>();
+    o.queues.forEach((q, i) => {
+      if (!rank.has(q)) rank.set(q, i);
+    });
+    return res.rows
+      .sort((a, b) => (rank.get(a.o_queue) ?? 0) - (rank.get(b.o_queue) ?? 0) || a.o_seq - b.o_seq)
+      .map((r) => claimedJob(unclaimedFields(r), o));
+  }
+
+  async mergeParameters(id: string, serverId: string, parameters: contract.JobRecord['parameters']): Promise<boolean> {
+    const res = await this.ctx.run(this.sql.mergeParameters, [id, serverId, JSON.stringify(parameters)]);
+    return res.rowCount === 1;
+  }
+
+  async renewLeases(serverId: string, ids: string[], leaseMs: number, now: number): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const res = await this.ctx.run<{ id: string }>(this.sql.renewLeases, [serverId, ids, now + leaseMs]);
+    const held = new Set(res.rows.map((r) => r.id));
+    return ids.filter((id) => !held.has(id));
+  }
+
+  /**
+   * Applies the changes in one statement when their ids are distinct (the worker's batched
+   * completions). When one job appears several times, the changes run in rounds (the n-th change
+   * of each job in round n), so later changes see the earlier ones, as in memory.
+   */
+  async transition(changes: contract.TransitionChange[], now: number): Promise<boolean[]> {
+    const results = changes.map(() => false);
+    const rounds: ChangeColumns[] = [];
+    const seen = new Map<string, number>();
+    changes.forEach((c, i) => {
+      const round = seen.get(c.id) ?? 0;
+      seen.set(c.id, round + 1);
+      (rounds[round] ??= new ChangeColumns()).add(c, i);
+    });
+    for (const round of rounds) {
+      for (const row of await this.transitionRound(round, now)) results[round.positions[row]!] = true;
+    }
+    return results;
+  }
+
+  /** Applies one round; returns the rows (indexes into the round) that applied. */
+  private async transitionRound(round: ChangeColumns, now: number): Promise<number[]> {
+    const values = round.values();
+    let reacquire = true;
+    return retrying(async () => {
+      try {
+        const res = await this.ctx.run<{ applied: number[] }>(this.sql.transition, [...values, now, reacquire]);
+        return res.rows[0]?.applied ?? [];
+      } catch (err) {
+        if (pgCode(err) === UNIQUE_VIOLATION && reacquire) {
+          // Two jobs coming back to an active state raced for one unique key: let them come
+          // back without taking it rather than fail the batch.
+          reacquire = false;
+          return this.ctx.run<{ applied: number[] }>(this.sql.transition, [...values, now, reacquire]).then(
+            (res) => res.rows[0]?.applied ?? [],
+          );
+        }
+        throw err;
+      }
+    });
+  }
+
+  async getJob(id: string): Promise<contract.JobDetails | null> {
+    const res = await this.ctx.run<JobRow & { history: string; continuations: string[] }>(this.sql.getJob, [id]);
+    const row = res.rows[0];
+    if (!row) return null;
+    const history = JSON.parse(`[${row.history}]`) as contract.StateEntry[];
+    return { ...toJob(row), history, continuations: row.continuations };
+  }
+
+  async continuationsOf(parentIds: string[]): Promise<contract.JobRecord[]> {
+    if (parentIds.length === 0) return [];
+    const res = await this.ctx.run<JobRow>(this.sql.continuationsOf, [parentIds]);
+    return res.rows.map(toJob);
+  }
+
+  async awaitingReady(limit: number): ReturnType<contract.JobStore['awaitingReady']> {
+    if (limit <= 0) return [];
+    type ReadyRow = JobRow & { parent_state: contract.StateName | null; parent_result: string | null };
+    const res = await this.ctx.run<ReadyRow>(this.sql.awaitingReady, [limit]);
+    return res.rows.map((r) => ({ job: toJob(r), parentState: r.parent_state, parentResult: r.parent_result }));
+  }
+}

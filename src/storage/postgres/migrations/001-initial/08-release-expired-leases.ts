@@ -1,0 +1,26 @@
+import { notifyEnqueued, PINNED, requeueSet, type SchemaSql } from './fragments.js';
+
+/** `release_expired_leases`: requeues a bounded batch of processing jobs whose lease ended. */
+export function releaseExpiredLeases({ s, channel }: SchemaSql): string {
+  return `
+CREATE FUNCTION ${s}.release_expired_leases(p_now bigint, p_limit integer)
+RETURNS bigint
+LANGUAGE plpgsql ${PINNED} AS $fn$
+DECLARE
+  v_moved bigint;
+  v_notified bigint;
+BEGIN
+  WITH u AS (
+    UPDATE ${s}.jobs j SET ${requeueSet(`'Lease of server ' || coalesce(j.server_id, 'null') || ' expired'`, 'p_now')}
+     WHERE j.id = ANY (ARRAY(
+             SELECT d.id FROM ${s}.jobs d WHERE d.state = 'processing' AND d.lease_until < p_now
+              ORDER BY d.lease_until LIMIT p_limit FOR UPDATE SKIP LOCKED))
+       AND j.state = 'processing'
+    RETURNING j.queue
+  ),
+  n AS (${notifyEnqueued(channel, 'u')})
+  SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n) INTO v_moved, v_notified;
+  RETURN v_moved;
+END
+$fn$;`;
+}

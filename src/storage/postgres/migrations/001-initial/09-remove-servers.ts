@@ -1,0 +1,33 @@
+import { notifyEnqueued, PINNED, requeueSet, type SchemaSql } from './fragments.js';
+
+/**
+ * `remove_servers`: removes one server (`p_id`) or the servers silent since `p_before`, and
+ * requeues the jobs they held (for `p_id`, even when its record is already gone). Returns the
+ * removed ids.
+ */
+export function removeServers({ s, channel }: SchemaSql): string {
+  return `
+CREATE FUNCTION ${s}.remove_servers(p_id text, p_before bigint, p_now bigint)
+RETURNS SETOF text
+LANGUAGE plpgsql ${PINNED} AS $fn$
+DECLARE
+  v_ids text[];
+  v_notified bigint;
+BEGIN
+  WITH d AS (
+    DELETE FROM ${s}.servers v
+     WHERE (p_id IS NOT NULL AND v.id = p_id) OR (p_id IS NULL AND v.heartbeat_at < p_before)
+    RETURNING v.id, v.started_at
+  ),
+  u AS (
+    UPDATE ${s}.jobs j SET ${requeueSet(`'Server ' || j.server_id || ' stopped or timed out'`, 'p_now')}
+     WHERE j.state = 'processing' AND (j.server_id = p_id OR j.server_id IN (SELECT d.id FROM d))
+    RETURNING j.queue
+  ),
+  n AS (${notifyEnqueued(channel, 'u')})
+  SELECT coalesce((SELECT array_agg(d.id ORDER BY d.started_at, d.id) FROM d), '{}'), (SELECT count(*) FROM n)
+    INTO v_ids, v_notified;
+  RETURN QUERY SELECT unnest(v_ids);
+END
+$fn$;`;
+}
