@@ -2,6 +2,7 @@
 export { configure, type KilnConfig } from './config.js';
 export { KilnError, ValidationError, JobCreationCanceledError, DuplicateJobError } from './errors.js';
 export { consoleLogger, silentLogger, type Logger } from './logger.js';
+export { pinoLogger, type PinoLike } from './logging/pino.js';
 export type { Clock } from './clock.js';
 
 export {
@@ -47,6 +48,7 @@ export { MemoryStorage } from './storage/memory/memory-storage.js';
 export { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 export { PostgresStorage, type PostgresStorageOptions } from './storage/postgres/index.js';
 export { RedisStorage, type RedisStorageOptions } from './storage/redis/redis-storage.js';
+export { storageFromUrl, type StorageFromUrlOptions } from './storage/from-url.js';
 
 export {
   createDashboard,

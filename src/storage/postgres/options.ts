@@ -16,7 +16,8 @@ export interface PostgresLogger {
 
 export interface PostgresStorageOptions {
   /**
-   * The Postgres schema that holds every Kiln table and function. Default `kiln`.
+   * The Postgres schema that holds every Kiln table and function. Default: the connection
+   * string's `?schema=` (taken out before `pg` sees it), else `kiln`; this option wins over both.
    * Kiln owns the whole schema, so several applications (or tests) can share one database by
    * using one schema each, and uninstalling is `DROP SCHEMA ... CASCADE`. Lower-case letters,
    * digits and underscores, at most 58 characters (an unquoted identifier that still fits in the

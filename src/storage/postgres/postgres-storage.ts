@@ -50,6 +50,7 @@ import {
   type ServerRow,
 } from './rows.js';
 import { statements, type Statement, type Statements } from './sql.js';
+import { splitConnection } from '../url.js';
 
 /** Something that runs queries: the pool, a checked-out client, or the application's `tx`. */
 interface Queryable {
@@ -296,7 +297,10 @@ export class PostgresStorage implements Storage {
   private closed = false;
 
   constructor(connection: PostgresConnection, options: PostgresStorageOptions = {}) {
-    this.schema = checkSchema(options.schema ?? DEFAULT_SCHEMA);
+    // `?schema=` in the URL names the schema (as for `kiln --storage`); `options.schema` wins.
+    const fromUrl = splitConnection(connection, 'schema');
+    connection = fromUrl.connection;
+    this.schema = checkSchema(options.schema ?? fromUrl.value ?? DEFAULT_SCHEMA);
     this.logger = options.logger ?? consoleLogger;
     if (typeof connection === 'object' && 'pool' in connection) {
       this.pool = connection.pool;

@@ -1,4 +1,5 @@
 import { Cluster } from 'ioredis';
+import { splitConnection } from '../url.js';
 import { STATE_NAMES } from '../contract/index.js';
 import type {
   CreatedJob,
@@ -45,7 +46,8 @@ export type { RedisClient, RedisConnection } from './connection.js';
 
 export interface RedisStorageOptions {
   /**
-   * Prefix of every key, default `kiln:`. Without its trailing colon it becomes the hash tag
+   * Prefix of every key. Default: the URL's `?prefix=` (taken out before ioredis sees it), else
+   * `kiln:`; this option wins over both. Without its trailing colon it becomes the hash tag
    * (`{kiln}:job:<id>`), so one installation lives in one Redis Cluster slot and every script
    * can touch all of its keys; the wake-up channel is `<prefix>events`. Use a different prefix
    * for each application (or test) sharing one Redis. (A client passed in with ioredis's own
@@ -133,7 +135,10 @@ export class RedisStorage implements Storage {
    *   client (default `redis://127.0.0.1:6379`).
    */
   constructor(connection: RedisConnection = DEFAULT_REDIS_URL, options: RedisStorageOptions = {}) {
-    this.keys = keyLayout(options.prefix ?? 'kiln:');
+    // `?prefix=` in the URL is the key prefix (as for `kiln --storage`); `options.prefix` wins.
+    const fromUrl = splitConnection(connection, 'prefix');
+    connection = fromUrl.connection;
+    this.keys = keyLayout(options.prefix ?? fromUrl.value ?? 'kiln:');
     this.logger = options.logger ?? consoleLogger();
     if (isRedisClient(connection)) {
       this.client = connection;
