@@ -3,7 +3,8 @@
 // rolled back, no order without its receipt job.
 // Run: KILN_TEST_PG_URL=postgres://... node --import tsx examples/postgres-transaction.ts
 import pg from 'pg';
-import { BackgroundJobServer, JobClient, PostgresStorage, defineJob, silentLogger } from '../src/index.js';
+import { BackgroundJobServer, JobClient, defineJob, silentLogger } from '../src/index.js';
+import { PostgresStorage } from '../src/storage/postgres/index.js';
 
 const url = process.env.KILN_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 // Kiln keeps its tables in a schema of their own; this example uses throw-away names and drops them.
