@@ -26,6 +26,8 @@ export async function kiln(argv: string[]): Promise<number | 'running'> {
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     console.error(message.startsWith('kiln') ? message : `kiln: ${message}`);
+    // One line for people; the stack for whoever debugs the command itself.
+    if (process.env['KILN_DEBUG'] && e instanceof Error && e.stack) console.error(e.stack);
     return e instanceof StorageUnavailableError ? EXIT.storage : EXIT.badInput;
   }
 }
