@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { BackgroundJobServer, JobClient, SqliteStorage, defineJob, silentLogger } from '../../src/index.js';
@@ -9,6 +9,7 @@ import { deferred, waitFor } from '../support/wait.js';
 import { tempDir } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = resolve('test-results/dashboard');
 
 const quick = defineJob({ name: 'details-quick', run: (n: number) => n + 1 });
 const failing = defineJob({
@@ -84,6 +85,8 @@ describe('dashboard details people read', { skip: !existsSync(CHROMIUM) && `${CH
     assert.match(await text('table.jobs td[data-label=Duration]'), /^\d+(\.\d)? (ms|s)$/);
 
     await go('/jobs/processing');
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, 'processing.png') });
     const bar = page.locator('table.jobs td[data-label=Progress] progress');
     assert.equal(await bar.getAttribute('value'), '37');
     assert.equal(await bar.getAttribute('max'), '100');

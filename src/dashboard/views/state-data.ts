@@ -73,6 +73,6 @@ export function stateData(entry: StateEntry, now: number, servers: ServerNames):
       </div>`
     : ''}
   ${rest.length > 0
-    ? html`<dl class="kv">${rest.map(([k, v]) => html`<dt>${k}</dt><dd>${value(k, v, now, servers)}</dd>`)}</dl>`
+    ? html`<dl class="kv">${rest.map(([k, v]) => html`<dt>${k === 'serverId' ? 'server' : k}</dt><dd>${value(k, v, now, servers)}</dd>`)}</dl>`
     : ''}`;
 }
