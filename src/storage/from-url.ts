@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.js';
 import type { Storage } from './contract/index.js';
-import { MemoryStorage } from './memory/memory-storage.js';
+import { MemoryStorage } from './memory/index.js';
 import { PostgresStorage } from './postgres/index.js';
 import { RedisStorage } from './redis/index.js';
 import { SqliteStorage } from './sqlite/index.js';

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { JobClient, PostgresStorage, RedisStorage, SqliteStorage, MemoryStorage, ValidationError, defineJob, silentLogger, storageFromUrl } from '../../src/index.js';
+import { JobClient, SqliteStorage, MemoryStorage, ValidationError, defineJob, silentLogger, storageFromUrl } from '../../src/index.js';
+import { PostgresStorage } from '../../src/storage/postgres/index.js';
+import { RedisStorage } from '../../src/storage/redis/index.js';
 import { parseStorageUrl, redactUrl, takeUrlParam } from '../../src/storage/url.js';
 import { serviceUrl } from '../support/services.js';
 
