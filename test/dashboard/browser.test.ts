@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { BackgroundJobServer, JobClient, SqliteStorage, defineJob, silentLogger } from '../../src/index.js';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/index.js';
 import { waitFor } from '../support/wait.js';
-import { tempDir } from './helpers.js';
+import { launchChromium, tempDir, withoutChromium } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = resolve('test-results/dashboard');
 
 const ok = defineJob({ name: 'dash-ok', run: (args: { n: number }) => ({ doubled: args.n * 2 }) });
@@ -48,7 +47,7 @@ const slow = defineJob({
   },
 });
 
-describe('dashboard in a browser', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} is missing (apt-get install chromium)` }, () => {
+describe('dashboard in a browser', { skip: withoutChromium }, () => {
   const tmp = tempDir();
   const storage = new SqliteStorage(join(tmp.dir, 'kiln.db'));
   const client = new JobClient({ storage, logger: silentLogger });
@@ -100,7 +99,7 @@ describe('dashboard in a browser', { skip: !existsSync(CHROMIUM) && `${CHROMIUM}
       return s.states.succeeded >= 3 && s.states.failed >= 3 && s.states.processing === 1 && progress === 42 && (await state(ids.retry)) === 'scheduled';
     });
     dashboard = await startDashboard({ client, port: 0, logger: silentLogger });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('console', (m) => {
       if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);

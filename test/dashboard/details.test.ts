@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { BackgroundJobServer, JobClient, SqliteStorage, defineJob, silentLogger } from '../../src/index.js';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/index.js';
 import { deferred, waitFor } from '../support/wait.js';
-import { tempDir } from './helpers.js';
+import { launchChromium, tempDir, withoutChromium } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = resolve('test-results/dashboard');
 
 const quick = defineJob({ name: 'details-quick', run: (n: number) => n + 1 });
@@ -29,7 +28,7 @@ const long = defineJob({
   },
 });
 
-describe('dashboard details people read', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} is missing (apt-get install chromium)` }, () => {
+describe('dashboard details people read', { skip: withoutChromium }, () => {
   const tmp = tempDir();
   const storage = new SqliteStorage(join(tmp.dir, 'kiln.db'));
   const client = new JobClient({ storage, logger: silentLogger });
@@ -64,7 +63,7 @@ describe('dashboard details people read', { skip: !existsSync(CHROMIUM) && `${CH
       return q?.state === 'succeeded' && f?.state === 'failed' && l?.state === 'processing' && l.parameters['progress'] === 37.4;
     });
     dashboard = await startDashboard({ client, port: 0, logger: silentLogger });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
     page = await browser.newPage();
   });
 
