@@ -1,6 +1,7 @@
 // Everything the client does to existing jobs: get, delete, requeue, reschedule, conditions.
 // Run: node --import tsx examples/client-actions.ts
-import { JobClient, MemoryStorage, defineJob } from '../src/index.js';
+import { JobClient, defineJob } from '../src/index.js';
+import { MemoryStorage } from '../src/storage/memory/index.js';
 
 const exportCsv = defineJob({ name: 'export-csv', run: ({ table }: { table: string }) => `${table}.csv` });
 const client = new JobClient({ storage: new MemoryStorage() });

@@ -1,6 +1,7 @@
 // Continuations: a job that runs after another, reading its result; conditions on the parent.
 // Run: node --import tsx examples/continuations.ts
-import { BackgroundJobServer, JobClient, MemoryStorage, defineJob, silentLogger } from '../src/index.js';
+import { BackgroundJobServer, JobClient, defineJob, silentLogger } from '../src/index.js';
+import { MemoryStorage } from '../src/storage/memory/index.js';
 
 const storage = new MemoryStorage();
 const importFile = defineJob({ name: 'import-file', run: ({ path }: { path: string }) => ({ rows: path.length * 100 }) });

@@ -1,5 +1,5 @@
-// The README's quick start as a program that ends: it enqueues jobs of every kind, runs a server
-// until they are done, and stops. Run: node --import tsx examples/quick-start.ts
+// The quick start in one file that ends: it enqueues jobs of every kind, runs a server in a block
+// until they are done (`await using`: TypeScript or Node 24), and stops. Run: node --import tsx examples/quick-start.ts
 import { BackgroundJobServer, JobClient, defineJob } from '../src/index.js';
 import { z } from 'zod';
 

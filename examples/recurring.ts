@@ -1,6 +1,7 @@
 // Recurring (cron) jobs: add or update, list, pause, resume, trigger now, remove.
 // Run: node --import tsx examples/recurring.ts
-import { JobClient, MemoryStorage, defineJob } from '../src/index.js';
+import { JobClient, defineJob } from '../src/index.js';
+import { MemoryStorage } from '../src/storage/memory/index.js';
 
 const cleanUp = defineJob({ name: 'clean-up', run: ({ olderThanDays }: { olderThanDays: number }) => olderThanDays });
 const client = new JobClient({ storage: new MemoryStorage() });

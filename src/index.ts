@@ -11,6 +11,7 @@ export {
   type ErrorDescription,
 } from './errors.js';
 export { consoleLogger, silentLogger, type Logger } from './logger.js';
+export { pinoLogger, type PinoLike } from './logging/pino.js';
 export type { Clock } from './clock.js';
 
 export {
@@ -60,3 +61,4 @@ export { STATE_NAMES } from './storage/contract/index.js';
 // of those (test/packaging/root-import.test.ts).
 export { MemoryStorage } from './storage/memory/index.js';
 export { SqliteStorage, type SqliteStorageOptions } from './storage/sqlite/index.js';
+export { storageFromUrl, type StorageFromUrlOptions } from './storage/from-url.js';

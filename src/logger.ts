@@ -1,4 +1,8 @@
-/** Where Kiln writes what it does. Any object with these four methods works (console, pino, ...). */
+/**
+ * Where Kiln writes what it does: any object with these four methods, message first, details
+ * (jobId, job, server, error) second. For pino, whose methods take the object first, wrap it:
+ * `pinoLogger(pino())`.
+ */
 export interface Logger {
   debug(message: string, details?: Record<string, unknown>): void;
   info(message: string, details?: Record<string, unknown>): void;

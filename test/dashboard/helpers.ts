@@ -1,9 +1,10 @@
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
 
 /** A temporary folder, removed by the returned function. */
 export function tempDir(prefix = 'kiln-dashboard-'): { dir: string; remove: () => void } {
@@ -39,4 +40,15 @@ export async function session(pageUrl: string): Promise<{ cookie: string; token:
   const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
   if (!setCookie || !token) throw new Error(`no anti-forgery cookie or token on ${pageUrl} (status ${res.status})`);
   return { cookie: setCookie.split(';')[0]!, token, html };
+}
+
+/** Debian's Chromium, driven by playwright-core (never a downloaded browser). */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** The `skip` option of a browser suite: a reason when Chromium is not installed. */
+export const withoutChromium: string | false = !existsSync(CHROMIUM) && `${CHROMIUM} is missing (apt-get install chromium)`;
+
+/** Headless Chromium as the browser tests run it. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
 }

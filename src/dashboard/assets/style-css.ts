@@ -144,6 +144,14 @@ tr.paused { opacity: .7; }
 .exception { margin-top: .5rem; }
 .exception p { margin: 0 0 .4rem; font-weight: 600; }
 .stack { font-size: .8em; }
+.error-type { display: inline-block; margin-bottom: .2rem; padding: 0 .4rem; border-radius: 4px; background: var(--code-bg); color: var(--failed); font-family: var(--mono); font-size: .8em; }
+.progress { display: inline-flex; align-items: center; gap: .4rem; white-space: nowrap; }
+.progress progress { width: 6rem; height: .55rem; appearance: none; border: 0; border-radius: 999px; background: var(--grid); overflow: hidden; }
+.progress progress::-webkit-progress-bar { background: var(--grid); border-radius: 999px; }
+.progress progress::-webkit-progress-value { background: var(--processing); border-radius: 999px; }
+.progress progress::-moz-progress-bar { background: var(--processing); border-radius: 999px; }
+.server.gone { color: var(--muted); }
+.not-found { max-width: 40rem; }
 
 @media (max-width: 760px) {
   main { padding: .75rem; }

@@ -93,7 +93,9 @@ export function actionRoutes(app: Hono<DashboardEnv>, d: DashboardDeps): void {
       );
       if (ok) applied++;
     }
-    return redirectAfter(c, back, { done: op, n: applied, of: selected.length });
+    // A scheduled or awaiting job moved to its queue was enqueued ("Enqueue now"), not requeued.
+    const done = op === 'requeue' && (from === 'scheduled' || from === 'awaiting') ? 'enqueue' : op;
+    return redirectAfter(c, back, { done, n: applied, of: selected.length });
   });
 
   app.post('/actions/recurring', async (c) => {

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { STATE_NAMES, type StateName } from '../../storage/contract/index.js';
+import { STATE_NAMES, type MonitoringApi, type QueueStatistics, type StateName } from '../../storage/contract/index.js';
 import type { Ctx, DashboardDeps, DashboardEnv } from '../context.js';
 import type { Html } from '../views/html.js';
 import { jobDetails, jobMissing } from '../views/job-details.js';
@@ -7,7 +7,8 @@ import { jobList } from '../views/jobs.js';
 import { layout, type LayoutOptions } from '../views/layout.js';
 import { overview, queuesPage } from '../views/overview.js';
 import { recurringPage } from '../views/recurring.js';
-import { serversPage } from '../views/servers.js';
+import { notFoundPage } from '../views/not-found.js';
+import { serverNames, serversPage } from '../views/servers.js';
 import { flashOf, paging, queryText } from './query.js';
 
 /** Renders a page in the frame, with the navigation counters loaded once. */
@@ -17,12 +18,24 @@ async function render(c: Ctx, d: DashboardDeps, o: Omit<LayoutOptions, 'flash'>,
   return c.html(layout(page, { ...o, flash: flashOf(c) }, content(page)), status);
 }
 
+/**
+ * The queues with their counts, and the queues running servers serve with zero counts: the
+ * storage only knows a queue while it holds jobs, and an empty queue a server waits on is still a
+ * queue people look for.
+ */
+async function knownQueues(storage: MonitoringApi): Promise<QueueStatistics[]> {
+  const [queues, servers] = await Promise.all([storage.queues(), storage.listServers()]);
+  const seen = new Set(queues.map((q) => q.queue));
+  const idle = [...new Set(servers.flatMap((s) => s.queues))].filter((q) => !seen.has(q)).sort();
+  return [...queues, ...idle.map((queue) => ({ queue, enqueued: 0, processing: 0 }))];
+}
+
 /** The HTML pages: overview, jobs by state, retries, job details, recurring, servers, queues. */
 export function pageRoutes(app: Hono<DashboardEnv>, d: DashboardDeps): void {
   const { storage } = d.options;
 
   app.get('/', async (c) => {
-    const [stats, queues] = await Promise.all([storage.statistics(), storage.queues()]);
+    const [stats, queues] = await Promise.all([storage.statistics(), knownQueues(storage)]);
     c.get('page').stats = stats;
     return render(c, d, { title: 'Overview', section: 'overview', charts: true }, (page) => overview(page, stats, queues));
   });
@@ -31,17 +44,25 @@ export function pageRoutes(app: Hono<DashboardEnv>, d: DashboardDeps): void {
 
   app.get('/jobs/:state', async (c) => {
     const state = c.req.param('state') as StateName;
-    if (!STATE_NAMES.includes(state)) return c.notFound();
+    if (!STATE_NAMES.includes(state)) return notFound(c, d);
     const p = paging(c, d.options.pageSize);
     const filter = { search: queryText(c, 'search'), name: queryText(c, 'name'), queue: queryText(c, 'queue') };
-    const [result, queues] = await Promise.all([
+    const [result, queues, servers] = await Promise.all([
       storage.listJobs({ state, ...filter, offset: p.offset, limit: p.size }),
-      storage.queues(),
+      knownQueues(storage),
+      state === 'processing' ? storage.listServers() : [],
     ]);
     const names = queues.map((q) => q.queue);
     if (filter.queue && !names.includes(filter.queue)) names.push(filter.queue);
     return render(c, d, { title: `${state} jobs`, section: 'jobs' }, (page) =>
-      jobList(page, { kind: state, jobs: result.jobs, paging: { page: p.page, size: p.size, total: result.total }, filter, queues: names }),
+      jobList(page, {
+        kind: state,
+        jobs: result.jobs,
+        paging: { page: p.page, size: p.size, total: result.total },
+        filter,
+        queues: names,
+        servers: serverNames(servers),
+      }),
     );
   });
 
@@ -64,7 +85,8 @@ export function pageRoutes(app: Hono<DashboardEnv>, d: DashboardDeps): void {
     const id = c.req.param('id');
     const job = id.length > 0 && id.length <= 100 ? await storage.getJob(id) : null;
     if (!job) return render(c, d, { title: 'Job not found', section: 'jobs' }, (page) => jobMissing(page, id), 404);
-    return render(c, d, { title: `Job ${job.name}`, section: 'jobs' }, (page) => jobDetails(page, job));
+    const servers = serverNames(await storage.listServers());
+    return render(c, d, { title: `Job ${job.name}`, section: 'jobs' }, (page) => jobDetails(page, job, servers));
   });
 
   app.get('/recurring', async (c) => {
@@ -88,7 +110,15 @@ export function pageRoutes(app: Hono<DashboardEnv>, d: DashboardDeps): void {
   });
 
   app.get('/queues', async (c) => {
-    const queues = await storage.queues();
+    const queues = await knownQueues(storage);
     return render(c, d, { title: 'Queues', section: 'queues' }, (page) => queuesPage(page, queues));
   });
+
+  // Registered last: every other GET of the dashboard is matched before it.
+  app.get('*', (c) => notFound(c, d));
+}
+
+/** A 404 in the dashboard's frame, with the way back. */
+function notFound(c: Ctx, d: DashboardDeps) {
+  return render(c, d, { title: 'Page not found', section: 'overview' }, (page) => notFoundPage(page, c.req.path), 404);
 }

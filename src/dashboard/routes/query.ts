@@ -25,6 +25,7 @@ export function paging(c: Ctx, defaultSize: number): { page: number; size: numbe
 
 const VERBS: Record<string, string> = {
   requeue: 'Requeued',
+  enqueue: 'Enqueued',
   delete: 'Deleted',
   trigger: 'Triggered',
   pause: 'Paused',
@@ -45,7 +46,7 @@ export function flashOf(c: Ctx): Flash | undefined {
   if (!verb) return undefined;
   const n = Math.max(0, Number.parseInt(c.req.query('n') ?? '0', 10) || 0);
   const of = Math.max(n, Number.parseInt(c.req.query('of') ?? '0', 10) || 0);
-  const what = done === 'requeue' || done === 'delete' ? (of === 1 ? 'job' : 'jobs') : of === 1 ? 'recurring job' : 'recurring jobs';
+  const what = done === 'requeue' || done === 'enqueue' || done === 'delete' ? (of === 1 ? 'job' : 'jobs') : of === 1 ? 'recurring job' : 'recurring jobs';
   if (n === of) return { kind: 'ok', message: `${verb} ${n} ${what}.` };
   return { kind: 'warn', message: `${verb} ${n} of ${of} ${what}; the others had changed state or are gone.` };
 }

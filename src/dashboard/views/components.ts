@@ -1,5 +1,7 @@
 import { html } from 'hono/html';
+import type { Json } from '../../storage/contract/index.js';
 import { href, type PageContext, type QueryValue } from '../context.js';
+import { jsonText, truncate } from './format.js';
 import type { Html } from './html.js';
 
 /** Page sizes offered under every list, as Hangfire's. */
@@ -77,4 +79,17 @@ export function empty(message: string): Html {
 export function actionForm(enabled: boolean, action: string, toolbar: Html, table: Html): Html {
   if (!enabled) return table;
   return html`<form method="post" action="${action}" class="list-form" data-list>${toolbar}${table}</form>`;
+}
+
+/**
+ * What a job reported with `ctx.progress()`: a bar with its percentage when it is a number from
+ * 0 to 100 (the usual use), else the value's JSON, as reported.
+ */
+export function progressBar(progress: Json | undefined): Html | string {
+  if (progress === undefined) return '—';
+  if (typeof progress === 'number' && progress >= 0 && progress <= 100) {
+    const percent = Math.round(progress);
+    return html`<span class="progress"><progress max="100" value="${percent}" aria-label="Progress ${percent}%"></progress> <span class="num">${percent}%</span></span>`;
+  }
+  return html`<code class="preview">${truncate(jsonText(progress), 60)}</code>`;
 }

@@ -1,34 +1,12 @@
 import { html } from 'hono/html';
-import type { JobDetails, StateEntry, StateName } from '../../storage/contract/index.js';
+import type { JobDetails, StateName } from '../../storage/contract/index.js';
 import { href, type PageContext } from '../context.js';
-import { actionFields } from './components.js';
+import { actionFields, progressBar } from './components.js';
 import { jsonText, prettyJson, time } from './format.js';
 import type { Html } from './html.js';
 import { stateBadge } from './layout.js';
-
-/** Keys of state data shown as their own blocks rather than in the key/value list. */
-const ERROR_KEYS = new Set(['error', 'stack']);
-
-function stateData(entry: StateEntry, now: number): Html {
-  const data = entry.data ?? {};
-  const error = data['error'];
-  const stack = data['stack'];
-  const rest = Object.entries(data).filter(([k]) => !ERROR_KEYS.has(k));
-  return html`${typeof error === 'string' || typeof stack === 'string'
-    ? html`<div class="exception">
-        ${typeof error === 'string' ? html`<p class="error-text">${error}</p>` : ''}
-        ${typeof stack === 'string' ? html`<pre class="stack">${stack}</pre>` : ''}
-      </div>`
-    : ''}
-  ${rest.length > 0
-    ? html`<dl class="kv">${rest.map(
-        ([k, v]) =>
-          html`<dt>${k}</dt><dd>${(k === 'runAt' || k.endsWith('At')) && typeof v === 'number'
-            ? time(v, now)
-            : html`<code>${jsonText(v)}</code>`}</dd>`,
-      )}</dl>`
-    : ''}`;
-}
+import { serverLabel, type ServerNames } from './servers.js';
+import { repeatsException, stateData } from './state-data.js';
 
 /** What can be done to a job in a state, through `JobClient` with `fromState` = that state. */
 function actionsFor(state: StateName): Array<{ op: 'requeue' | 'delete'; label: string }> {
@@ -48,7 +26,7 @@ function actionsFor(state: StateName): Array<{ op: 'requeue' | 'delete'; label: 
 }
 
 /** One job: arguments, parameters, result, parent, continuations, and its whole state history. */
-export function jobDetails(page: PageContext, job: JobDetails): Html {
+export function jobDetails(page: PageContext, job: JobDetails, servers: ServerNames): Html {
   const { base, now } = page;
   const link = (id: string) => html`<a href="${href(base, `/job/${encodeURIComponent(id)}`)}" class="mono">${id}</a>`;
   const params = Object.entries(job.parameters);
@@ -77,7 +55,7 @@ export function jobDetails(page: PageContext, job: JobDetails): Html {
     <dt>In state since</dt><dd>${time(job.stateAt, now)}</dd>
     <dt>Attempt</dt><dd>${job.attempt}</dd>
     ${job.runAt !== null && job.state === 'scheduled' ? html`<dt>Due</dt><dd>${time(job.runAt, now)}</dd>` : ''}
-    ${job.serverId ? html`<dt>Server</dt><dd class="mono small">${job.serverId}</dd>` : ''}
+    ${job.serverId ? html`<dt>Server</dt><dd>${serverLabel(job.serverId, servers)}</dd>` : ''}
     ${job.expireAt !== null ? html`<dt>Expires</dt><dd>${time(job.expireAt, now)}</dd>` : ''}
     ${job.parentId ? html`<dt>Parent</dt><dd>${link(job.parentId)}</dd>` : ''}
     ${job.uniqueKey ? html`<dt>Unique key</dt><dd><code>${job.uniqueKey}</code></dd>` : ''}
@@ -86,7 +64,9 @@ export function jobDetails(page: PageContext, job: JobDetails): Html {
   <pre class="code args">${prettyJson(job.args)}</pre>
   ${job.result !== null ? html`<h2>Result</h2><pre class="code">${prettyJson(job.result)}</pre>` : ''}
   ${params.length > 0
-    ? html`<h2>Parameters</h2><dl class="kv">${params.map(([k, v]) => html`<dt>${k}</dt><dd><code>${jsonText(v, true)}</code></dd>`)}</dl>`
+    ? html`<h2>Parameters</h2><dl class="kv">${params.map(
+        ([k, v]) => html`<dt>${k}</dt><dd>${k === 'progress' ? progressBar(v) : html`<code>${jsonText(v, true)}</code>`}</dd>`,
+      )}</dl>`
     : ''}
   ${job.continuations.length > 0
     ? html`<h2>Continuations</h2><ul class="plain">${job.continuations.map((id) => html`<li>${link(id)}</li>`)}</ul>`
@@ -95,8 +75,8 @@ export function jobDetails(page: PageContext, job: JobDetails): Html {
   <ol class="history">
     ${history.map(
       (h) => html`<li class="entry st-${h.name}">
-      <div class="entry-head">${stateBadge(h.name)} <span class="reason">${h.reason ?? ''}</span> ${time(h.at, now)}</div>
-      ${stateData(h, now)}
+      <div class="entry-head">${stateBadge(h.name)} <span class="reason">${repeatsException(h) ? '' : (h.reason ?? '')}</span> ${time(h.at, now)}</div>
+      ${stateData(h, now, servers)}
     </li>`,
     )}
   </ol>

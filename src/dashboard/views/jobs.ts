@@ -5,6 +5,9 @@ import { actionFields, actionForm, bulkButton, empty, pager, selectAll, selectRo
 import { firstLine, jsonText, time, truncate } from './format.js';
 import type { Html } from './html.js';
 import { jobsMenu, STATE_MENU } from './layout.js';
+import { progressBar } from './components.js';
+import { serverLabel, type ServerNames } from './servers.js';
+import { elapsed } from './state-data.js';
 
 export interface JobListFilter {
   search?: string | undefined;
@@ -18,8 +21,10 @@ export interface JobListView {
   jobs: JobRecord[];
   paging: Paging;
   filter: JobListFilter;
-  /** The queues known to have jobs, for the queue filter. */
+  /** The queues known to have jobs or a server, for the queue filter. */
   queues: string[];
+  /** Running servers' names, for the processing list. */
+  servers?: ServerNames;
 }
 
 interface Column {
@@ -45,14 +50,7 @@ const errorOf = (job: JobRecord): string => {
   return typeof e === 'string' ? e : (job.stateReason ?? '');
 };
 
-/** `ctx.progress()` as reported: a percentage when it is a number from 0 to 100, else its JSON. */
-function progressCell(progress: JobRecord['parameters'][string] | undefined): Html | string {
-  if (progress === undefined) return '—';
-  if (typeof progress === 'number' && progress >= 0 && progress <= 100) return html`<span class="num">${Math.round(progress)}%</span>`;
-  return html`<code class="preview">${truncate(jsonText(progress), 60)}</code>`;
-}
-
-function columnsFor(kind: JobListView['kind'], base: string): Column[] {
+function columnsFor(kind: JobListView['kind'], base: string, servers: ServerNames): Column[] {
   const at = (label: string): Column => ({ head: label, cell: (j, now) => time(j.stateAt, now), className: 'nowrap' });
   const queue: Column = { head: 'Queue', cell: (j) => html`<a href="${href(base, '/jobs/enqueued', { queue: j.queue })}" class="queue">${j.queue}</a>` };
   switch (kind) {
@@ -74,13 +72,14 @@ function columnsFor(kind: JobListView['kind'], base: string): Column[] {
     case 'processing':
       return [
         queue,
-        { head: 'Server', cell: (j) => html`<span class="mono small">${j.serverId ?? '—'}</span>` },
-        { head: 'Progress', cell: (j) => progressCell(j.parameters['progress']) },
+        { head: 'Server', cell: (j) => (j.serverId ? serverLabel(j.serverId, servers) : '—') },
+        { head: 'Progress', cell: (j) => progressBar(j.parameters['progress']) },
         at('Started'),
       ];
     case 'succeeded':
       return [
         { head: 'Result', cell: (j) => html`<code class="preview">${truncate(j.result ?? '', 120)}</code>` },
+        { head: 'Duration', cell: (j) => (typeof j.stateData?.['duration'] === 'number' ? elapsed(j.stateData['duration']) : '—'), className: 'nowrap' },
         at('Succeeded'),
       ];
     case 'failed':
@@ -101,14 +100,16 @@ export function jobList(page: PageContext, v: JobListView): Html {
   const pageQuery = { ...query, page: v.paging.page > 1 ? v.paging.page : undefined, size: v.paging.size !== 20 ? v.paging.size : undefined };
   const back = href('', path, pageQuery);
   const label = v.kind === 'retries' ? 'Retries' : (STATE_MENU.find((m) => m.state === v.kind)?.label ?? v.kind);
+  const heading = v.kind === 'retries' ? 'Retries' : `${label} jobs`;
+  const none = v.kind === 'retries' ? 'No job is waiting for a retry.' : `No ${label.toLowerCase()} jobs.`;
   const actions = page.readOnly ? [] : BULK[v.kind];
-  const columns = columnsFor(v.kind, base);
+  const columns = columnsFor(v.kind, base, v.servers ?? new Map());
   const fromState: StateName = v.kind === 'retries' ? 'scheduled' : v.kind;
   const filtered = Boolean(v.filter.search || v.filter.name || v.filter.queue);
   return html`<div class="with-side">
 ${jobsMenu(page, v.kind)}
 <section class="content">
-  <h1>${label} jobs</h1>
+  <h1>${heading}</h1>
   ${v.kind === 'retries'
     ? html`<p class="hint">Jobs that failed and wait for an automatic retry.</p>`
     : ''}
@@ -126,7 +127,7 @@ ${jobsMenu(page, v.kind)}
   </form>
   ${v.filter.name ? html`<p class="chips">Job name is <code>${v.filter.name}</code> <a href="${href(base, path, { ...query, name: undefined })}" aria-label="Remove the name filter">×</a></p>` : ''}
   ${v.jobs.length === 0
-    ? empty(filtered ? 'No job matches.' : `No ${label.toLowerCase()} jobs.`)
+    ? empty(filtered ? 'No job matches.' : none)
     : actionForm(
         actions.length > 0,
         href(base, '/actions/jobs'),

@@ -4,6 +4,25 @@ import type { PageContext } from '../context.js';
 import { duration, time } from './format.js';
 import type { Html } from './html.js';
 
+/** Running servers' names by id, for showing `host:pid` where a job only records the id. */
+export type ServerNames = ReadonlyMap<string, string>;
+
+export function serverNames(servers: readonly ServerRecord[]): ServerNames {
+  return new Map(servers.map((s) => [s.id, s.name]));
+}
+
+/**
+ * A server as people know it: its name (`host:pid`, as the logs say), the id in the tooltip. A
+ * server that stopped since is gone from storage with its name, so it shows as the start of its
+ * id, marked as no longer running.
+ */
+export function serverLabel(id: string, names: ServerNames): Html {
+  const name = names.get(id);
+  return name !== undefined
+    ? html`<span class="server" title="Server ${id}">${name}</span>`
+    : html`<span class="server gone mono small" title="Server ${id}, no longer running">${id.slice(0, 8)}… <span class="muted">(stopped)</span></span>`;
+}
+
 /**
  * A server whose last heartbeat is older than this is shown as late. 30 s is the servers'
  * default `serverTimeout`, after which the watchdog of another server removes it.

@@ -7,6 +7,7 @@ import { PostgresMonitoring } from './monitoring.js';
 import { PostgresNotifications } from './notifications.js';
 import { checkConnection, resolveOptions, type PostgresConnection, type PostgresStorageOptions } from './options.js';
 import { PostgresRecurringStore } from './recurring.js';
+import { splitConnection } from '../url.js';
 
 export { MIGRATIONS, type Migration } from './migrations/index.js';
 export { migrate, migrateSchema, type SqlClient } from './migrations/runner.js';
@@ -45,8 +46,10 @@ export class PostgresStorage extends ComposedStorage {
    * @param options See `PostgresStorageOptions`; a bad one is a `ValidationError` naming it.
    */
   constructor(connection: PostgresConnection, options: PostgresStorageOptions = {}) {
-    const settings = resolveOptions(options);
-    const ctx = new PostgresContext(checkConnection(connection), settings);
+    // `?schema=` in a connection string names the schema (as for `kiln --storage`); `options.schema` wins.
+    const fromUrl = splitConnection(connection, 'schema');
+    const settings = resolveOptions(options, fromUrl.value);
+    const ctx = new PostgresContext(checkConnection(fromUrl.connection), settings);
     const jobs = new PostgresJobStore(ctx);
     const recurring = new PostgresRecurringStore(ctx, jobs);
     const notifications = new PostgresNotifications(ctx, settings.listenerBackoff);

@@ -14,7 +14,8 @@ export type PostgresConnection = string | pg.PoolConfig | { pool: pg.Pool };
 
 export interface PostgresStorageOptions {
   /**
-   * The Postgres schema that holds every Kiln table and function. Default `kiln`.
+   * The Postgres schema that holds every Kiln table and function. Default: the connection
+   * string's `?schema=` (taken out before `pg` sees it), else `kiln`; this option wins over both.
    * Kiln owns the whole schema, so several applications (or tests) can share one database by
    * using one schema each, and uninstalling is `DROP SCHEMA ... CASCADE`. Lower-case letters,
    * digits and underscores, at most 58 characters (an unquoted identifier that still fits in the
@@ -90,7 +91,8 @@ export interface PostgresSettings {
 }
 
 /** Applies the defaults and checks every option; a bad one is a `ValidationError` naming it. */
-export function resolveOptions(options: PostgresStorageOptions): PostgresSettings {
+/** `schemaFromUrl`: the connection string's `?schema=` (see `splitConnection`); `options.schema` wins over it. */
+export function resolveOptions(options: PostgresStorageOptions, schemaFromUrl?: string): PostgresSettings {
   if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'must be an object');
   const poolSize = options.poolSize ?? DEFAULT_POOL_SIZE;
   if (!Number.isInteger(poolSize) || poolSize < 1) {
@@ -105,7 +107,7 @@ export function resolveOptions(options: PostgresStorageOptions): PostgresSetting
   if (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function') {
     throw new ValidationError('logger', 'must be a Logger (debug, info, warn, error)');
   }
-  const schema = checkSchema(options.schema ?? DEFAULT_SCHEMA);
+  const schema = checkSchema(options.schema ?? schemaFromUrl ?? DEFAULT_SCHEMA);
   return { schema, poolSize, logger, listenerBackoff: { initialMs, maxMs } };
 }
 

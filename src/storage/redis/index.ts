@@ -7,6 +7,7 @@ import { RedisMaintenance } from './maintenance.js';
 import { RedisMonitoring } from './monitoring.js';
 import { RedisNotifications } from './notifications.js';
 import { resolveRedisOptions, type RedisStorageOptions } from './options.js';
+import { splitConnection } from '../url.js';
 import { RedisRecurringStore } from './recurring.js';
 
 export type { RedisClient, RedisConnection } from './connection.js';
@@ -45,7 +46,9 @@ export class RedisStorage extends ComposedStorage {
    *   `ioredis` package is a `KilnError` that says to install it.
    */
   constructor(connection: RedisConnection = DEFAULT_REDIS_URL, options: RedisStorageOptions = {}) {
-    const ctx = new RedisContext(connection, resolveRedisOptions(options));
+    // `?prefix=` in the URL is the key prefix (as for `kiln --storage`); `options.prefix` wins.
+    const fromUrl = splitConnection(connection, 'prefix');
+    const ctx = new RedisContext(fromUrl.connection, resolveRedisOptions(options, fromUrl.value));
     const jobs = new RedisJobStore(ctx);
     const recurring = new RedisRecurringStore(ctx);
     const monitoring = new RedisMonitoring(ctx, jobs, recurring);

@@ -32,8 +32,11 @@ export interface ResolvedRedisOptions {
 
 const LOGGER_METHODS = ['debug', 'info', 'warn', 'error'] as const;
 
-/** Applies the defaults; a bad option is a `ValidationError` naming it (`options.prefix`). */
-export function resolveRedisOptions(options: RedisStorageOptions = {}): ResolvedRedisOptions {
+/**
+ * Applies the defaults; a bad option is a `ValidationError` naming it (`options.prefix`).
+ * `prefixFromUrl` is the URL's `?prefix=` (see `splitConnection`); `options.prefix` wins over it.
+ */
+export function resolveRedisOptions(options: RedisStorageOptions = {}, prefixFromUrl?: string): ResolvedRedisOptions {
   if (typeof options !== 'object' || options === null) {
     throw new ValidationError('options', `must be an object, got ${options === null ? 'null' : typeof options}`);
   }
@@ -43,7 +46,7 @@ export function resolveRedisOptions(options: RedisStorageOptions = {}): Resolved
     if (missing.length > 0) throw new ValidationError('options.logger', `must have the methods ${missing.join(', ')}`);
   }
   return {
-    keys: keyLayout(options.prefix ?? DEFAULT_REDIS_PREFIX, 'options.prefix'),
+    keys: keyLayout(options.prefix ?? prefixFromUrl ?? DEFAULT_REDIS_PREFIX, 'options.prefix'),
     logger: logger ?? consoleLogger(),
   };
 }
