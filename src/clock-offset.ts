@@ -81,6 +81,8 @@ const shared = new WeakMap<Storage, Map<Clock, ClockOffset>>();
  * correction of the servers beside it (a client alone does not measure: it has no heartbeat).
  */
 export function sharedOffset(storage: Storage, base: Clock): ClockOffset {
+  // Not a storage at all: the caller's own validation reports it, not a WeakMap TypeError here.
+  if (typeof storage !== 'object' || storage === null) return new ClockOffset();
   let byClock = shared.get(storage);
   if (!byClock) shared.set(storage, (byClock = new Map()));
   let offset = byClock.get(base);

@@ -4,6 +4,7 @@ import { BackgroundJobServer, JobClient, silentLogger } from '../../src/index.js
 import { startLivenessChild, type LivenessChild } from '../fixtures/liveness-child.js';
 import { timeProbe } from '../fixtures/liveness-jobs.js';
 import { urlTargets } from '../fixtures/storage-urls.js';
+import { recordingLogger } from '../support/recording-logger.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -14,6 +15,30 @@ const TOLERANCE_MS = 250;
 
 for (const target of urlTargets('postgres', 'redis')) {
   describe(`clock skew: ${target.name}`, () => {
+    it('a server 5 s fast measures its offset at start, warns, and the client beside it on the same clock shares the correction', async (t) => {
+      const { storage, destroy } = await target.open();
+      const fast = { now: () => Date.now() + 5_000 };
+      const logger = recordingLogger();
+      const server = new BackgroundJobServer({ storage, jobs: [timeProbe], clock: fast, logger });
+      try {
+        await storage.migrate();
+        if ((await storage.storageTime()) === null) return void t.skip(`${target.name} reports no storage clock yet (#16)`);
+        await server.start();
+        assert.ok(Math.abs(server.clockOffsetMs! + 5_000) < TOLERANCE_MS, `measured ${server.clockOffsetMs} ms`);
+        assert.ok(logger.lines.some((l) => /clock is \d+ ms ahead of the storage's/.test(l)), logger.lines.join('\n'));
+        const before = Date.now();
+        const id = await new JobClient({ storage, clock: fast, logger: silentLogger }).schedule(timeProbe, null, { delay: 60_000 });
+        const job = (await storage.getJob(id))!;
+        assert.ok(Math.abs(job.createdAt - before) < TOLERANCE_MS, 'created at the storage time, not 5 s ahead');
+        assert.ok(Math.abs(job.runAt! - (before + 60_000)) < TOLERANCE_MS);
+        const [record] = await storage.listServers();
+        assert.ok(Math.abs(record!.heartbeatAt - Date.now()) < 1_000 + TOLERANCE_MS, 'its heartbeats are on the storage clock');
+      } finally {
+        await server.dispose();
+        await destroy();
+      }
+    });
+
     it('servers 5 s fast and 5 s slow agree on the storage clock: a cron job every second fires once a second, no job starts early, no server is declared dead', async (t) => {
       const { url, storage, destroy } = await target.open();
       const children: LivenessChild[] = [];
