@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import type { ServerRecord, Storage } from '../contract/index.js';
+import { INTERRUPTIONS_PARAMETER, type ServerRecord, type Storage } from '../contract/index.js';
 import { T0, newJob, withStore, type ConformanceStore, type ConformanceTarget, type RemoteHolder } from './harness.js';
 
 const server = (id: string, at = T0): ServerRecord => ({ id, name: `host:${id}`, workerCount: 1, queues: ['default'], startedAt: at, heartbeatAt: at });
@@ -89,6 +89,7 @@ export function livenessCases(target: ConformanceTarget): void {
           // Removed by heartbeat timeout while its process lives: its mark stays with it, so once
           // it announces itself again (as its heartbeat does) it is covered again.
           assert.deepEqual((await storage.removeDeadServers(T0 + 1, T0 + 1)).sort(), ['A', 'B']);
+          const afterTimeout = (await storage.getJob(x.id))?.parameters[INTERRUPTIONS_PARAMETER];
           await storage.announceServer(server('A', T0 + 1));
           await storage.announceServer(server('B', T0 + 1));
           assert.equal((await storage.fetch({ queues: ['default'], max: 2, serverId: 'B', leaseMs: 600_000, now: T0 + 1 })).length, 2);
@@ -107,6 +108,9 @@ export function livenessCases(target: ConformanceTarget): void {
             assert.equal(d.history.at(-1)!.reason, d.stateReason);
             assert.equal(d.history.at(-1)!.at, T0 + 2_000);
           }
+          // The same requeue as a removed server's: counted as an interruption where that one is.
+          const afterGone = (await storage.getJob(x.id))?.parameters[INTERRUPTIONS_PARAMETER];
+          assert.equal(afterGone, typeof afterTimeout === 'number' ? afterTimeout + 1 : afterTimeout);
           // A server that comes back after being found gone cannot complete what was recovered.
           const late = await storage.transition(
             [x.id, y.id].map((id) => ({ id, expectStates: ['processing' as const], expectServerId: 'B', to: { name: 'succeeded' as const, at: T0 + 3_000 } })),
