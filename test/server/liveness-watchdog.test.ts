@@ -15,7 +15,7 @@ class WatchedStorage extends MemoryStorage {
   checks = 0;
   released = 0;
 
-  override async holdLiveness(): Promise<LivenessHold> {
+  override async holdLiveness(): Promise<LivenessHold | null> {
     const self = this;
     return {
       get heldSince() {

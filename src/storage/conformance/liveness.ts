@@ -30,6 +30,19 @@ async function holder(t: TestContext, store: ConformanceStore, serverId: string)
   return h ?? undefined;
 }
 
+/** Runs `fn` on a fresh store with `serverId`'s mark held by another process, killed afterwards. */
+function withHolder(target: ConformanceTarget, t: TestContext, serverId: string, fn: (storage: Storage, holder: RemoteHolder) => Promise<void>): Promise<void> {
+  return withStore(target, async (store) => {
+    const h = await holder(t, store, serverId);
+    if (!h) return;
+    try {
+      await fn(store.storage, h);
+    } finally {
+      await h.kill();
+    }
+  });
+}
+
 /** Liveness marks, finding servers whose process died, and the storage's clock (`contract/liveness.ts`). */
 export function livenessCases(target: ConformanceTarget): void {
   describe(`${target.name}: liveness`, () => {
@@ -55,72 +68,58 @@ export function livenessCases(target: ConformanceTarget): void {
       }));
 
     it('an owner whose event loop is blocked, or whose storage is slow, is not gone', (t) =>
-      withStore(target, async (store) => {
-        const h = await holder(t, store, 'P');
-        if (!h) return;
-        const { storage } = store;
-        try {
-          await storage.announceServer(server('P'));
-          const j = newJob();
-          await storage.createJobs([j], { now: T0 });
-          await storage.fetch({ queues: ['default'], max: 1, serverId: 'P', leaseMs: 600_000, now: T0 });
-          await h.pause(1_500);
-          assert.deepEqual(await storage.removeVanishedServers(T0 + 1_000, 'checker'), [], 'a blocked event loop is alive');
-          await h.stall(1_500);
-          assert.deepEqual(await storage.removeVanishedServers(T0 + 1_000, 'checker'), [], 'a slow storage proves nothing');
-          assert.deepEqual((await storage.listServers()).map((s) => s.id), ['P']);
-          assert.equal((await storage.getJob(j.id))?.serverId, 'P');
-        } finally {
-          await h.kill();
-        }
+      withHolder(target, t, 'P', async (storage, h) => {
+        await storage.announceServer(server('P'));
+        const j = newJob();
+        await storage.createJobs([j], { now: T0 });
+        await storage.fetch({ queues: ['default'], max: 1, serverId: 'P', leaseMs: 600_000, now: T0 });
+        await h.pause(1_500);
+        assert.deepEqual(await storage.removeVanishedServers(T0 + 1_000, 'checker'), [], 'a blocked event loop is alive');
+        await h.stall(1_500);
+        assert.deepEqual(await storage.removeVanishedServers(T0 + 1_000, 'checker'), [], 'a slow storage proves nothing');
+        assert.deepEqual((await storage.listServers()).map((s) => s.id), ['P']);
+        assert.equal((await storage.getJob(j.id))?.serverId, 'P');
       }));
 
     it('an owner whose process died is found gone at once, even after a timeout removal, and can no longer complete its jobs', (t) =>
-      withStore(target, async (store) => {
-        const h = await holder(t, store, 'B');
-        if (!h) return;
-        const { storage } = store;
-        try {
-          await storage.announceServer(server('A'));
-          await storage.announceServer(server('B'));
-          const [x, y] = [newJob(), newJob()];
-          await storage.createJobs([x, y], { now: T0 });
-          await storage.fetch({ queues: ['default'], max: 1, serverId: 'B', leaseMs: 600_000, now: T0 });
-          // Removed by heartbeat timeout while its process lives: its mark stays with it, so once
-          // it announces itself again (as its heartbeat does) it is covered again.
-          assert.deepEqual((await storage.removeDeadServers(T0 + 1, T0 + 1)).sort(), ['A', 'B']);
-          const afterTimeout = (await storage.getJob(x.id))?.parameters[INTERRUPTIONS_PARAMETER];
-          await storage.announceServer(server('A', T0 + 1));
-          await storage.announceServer(server('B', T0 + 1));
-          assert.equal((await storage.fetch({ queues: ['default'], max: 2, serverId: 'B', leaseMs: 600_000, now: T0 + 1 })).length, 2);
-          assert.deepEqual(await storage.removeVanishedServers(T0 + 2_000, 'A'), [], 'alive');
-          await h.kill();
+      withHolder(target, t, 'B', async (storage, h) => {
+        await storage.announceServer(server('A'));
+        await storage.announceServer(server('B'));
+        const [x, y] = [newJob(), newJob()];
+        await storage.createJobs([x, y], { now: T0 });
+        await storage.fetch({ queues: ['default'], max: 1, serverId: 'B', leaseMs: 600_000, now: T0 });
+        // Removed by heartbeat timeout while its process lives: its mark stays with it, so once
+        // it announces itself again (as its heartbeat does) it is covered again.
+        assert.deepEqual((await storage.removeDeadServers(T0 + 1, T0 + 1)).sort(), ['A', 'B']);
+        const afterTimeout = (await storage.getJob(x.id))?.parameters[INTERRUPTIONS_PARAMETER];
+        await storage.announceServer(server('A', T0 + 1));
+        await storage.announceServer(server('B', T0 + 1));
+        assert.equal((await storage.fetch({ queues: ['default'], max: 2, serverId: 'B', leaseMs: 600_000, now: T0 + 1 })).length, 2);
+        assert.deepEqual(await storage.removeVanishedServers(T0 + 2_000, 'A'), [], 'alive');
+        await h.kill();
 
-          assert.deepEqual(await storage.removeVanishedServers(T0 + 2_000, 'B'), [], 'a checker never judges itself');
-          assert.deepEqual(await vanishedWithin(storage, 'A'), ['B']);
-          assert.deepEqual((await storage.listServers()).map((s) => s.id), ['A']);
-          assert.equal(await storage.heartbeat('B', T0 + 3_000), false, 'its heartbeat learns it was removed');
-          for (const id of [x.id, y.id]) {
-            const d = await storage.getJob(id);
-            assert.equal(d?.state, 'enqueued');
-            assert.equal(d.serverId, null);
-            assert.match(d.stateReason ?? '', /^Server B is gone: ./);
-            assert.equal(d.history.at(-1)!.reason, d.stateReason);
-            assert.equal(d.history.at(-1)!.at, T0 + 2_000);
-          }
-          // The same requeue as a removed server's: counted as an interruption where that one is.
-          const afterGone = (await storage.getJob(x.id))?.parameters[INTERRUPTIONS_PARAMETER];
-          assert.equal(afterGone, typeof afterTimeout === 'number' ? afterTimeout + 1 : afterTimeout);
-          // A server that comes back after being found gone cannot complete what was recovered.
-          const late = await storage.transition(
-            [x.id, y.id].map((id) => ({ id, expectStates: ['processing' as const], expectServerId: 'B', to: { name: 'succeeded' as const, at: T0 + 3_000 } })),
-            T0 + 3_000,
-          );
-          assert.deepEqual(late, [false, false]);
-          assert.deepEqual(await storage.removeVanishedServers(T0 + 4_000, 'A'), [], 'its mark record went with it');
-        } finally {
-          await h.kill();
+        assert.deepEqual(await storage.removeVanishedServers(T0 + 2_000, 'B'), [], 'a checker never judges itself');
+        assert.deepEqual(await vanishedWithin(storage, 'A'), ['B']);
+        assert.deepEqual((await storage.listServers()).map((s) => s.id), ['A']);
+        assert.equal(await storage.heartbeat('B', T0 + 3_000), false, 'its heartbeat learns it was removed');
+        for (const id of [x.id, y.id]) {
+          const d = await storage.getJob(id);
+          assert.equal(d?.state, 'enqueued');
+          assert.equal(d.serverId, null);
+          assert.match(d.stateReason ?? '', /^Server B is gone: ./);
+          assert.equal(d.history.at(-1)!.reason, d.stateReason);
+          assert.equal(d.history.at(-1)!.at, T0 + 2_000);
         }
+        // The same requeue as a removed server's: counted as an interruption where that one is.
+        const afterGone = (await storage.getJob(x.id))?.parameters[INTERRUPTIONS_PARAMETER];
+        assert.equal(afterGone, typeof afterTimeout === 'number' ? afterTimeout + 1 : afterTimeout);
+        // A server that comes back after being found gone cannot complete what was recovered.
+        const late = await storage.transition(
+          [x.id, y.id].map((id) => ({ id, expectStates: ['processing' as const], expectServerId: 'B', to: { name: 'succeeded' as const, at: T0 + 3_000 } })),
+          T0 + 3_000,
+        );
+        assert.deepEqual(late, [false, false]);
+        assert.deepEqual(await storage.removeVanishedServers(T0 + 4_000, 'A'), [], 'its mark record went with it');
       }));
 
     it('reads the storage clock, or says it shares the host clock', () =>
