@@ -50,6 +50,7 @@ export function ownIdentity(): ProcessIdentity | null {
 export function processEnded(mark: ProcessIdentity, self: ProcessIdentity): string | false | null {
   if (mark.bootId !== self.bootId || mark.pidNamespace !== self.pidNamespace) return null;
   if (!Number.isInteger(mark.pid) || mark.pid <= 0) return null;
+  if (mark.pid === self.pid) return mark.startTicks === self.startTicks ? false : `its process ${mark.pid} ended (the pid now belongs to another process)`;
   try {
     process.kill(mark.pid, 0);
   } catch (e) {
