@@ -73,9 +73,9 @@ export function livenessCases(target: ConformanceTarget): void {
         const j = newJob();
         await storage.createJobs([j], { now: T0 });
         await storage.fetch({ queues: ['default'], max: 1, serverId: 'P', leaseMs: 600_000, now: T0 });
-        await h.pause(1_500);
+        await h.pause(1_000);
         assert.deepEqual(await storage.removeVanishedServers(T0 + 1_000, 'checker'), [], 'a blocked event loop is alive');
-        await h.stall(1_500);
+        await h.stall(1_000);
         assert.deepEqual(await storage.removeVanishedServers(T0 + 1_000, 'checker'), [], 'a slow storage proves nothing');
         assert.deepEqual((await storage.listServers()).map((s) => s.id), ['P']);
         assert.equal((await storage.getJob(j.id))?.serverId, 'P');
