@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '../clock.js';
+import { correctedClock, sharedOffset } from '../clock-offset.js';
 import { defaultLogger, defaultStorage, globalFilters, maxArgsBytes } from '../config.js';
 import { DuplicateJobError, JobCreationCanceledError, ValidationError } from '../errors.js';
 import { parseDuration, timeAfter } from '../jobs/duration.js';
@@ -23,7 +24,11 @@ export interface JobClientOptions {
   /** Client filters, run after the global ones and before the job definition's own. */
   filters?: JobFilter[];
   logger?: Logger;
-  /** For tests. */
+  /**
+   * For tests. Corrected, like the system clock by default, by the offset to the storage's clock
+   * that a `BackgroundJobServer` in this process measures on the same storage and clock (a
+   * client alone makes no measurement: it has no heartbeat to make it at).
+   */
   clock?: Clock;
   /** How long final jobs are kept (defaults 1 day). */
   retention?: Partial<Retention>;
@@ -52,7 +57,8 @@ export class JobClient {
   constructor(options: JobClientOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'must be an object');
     this.storage = options.storage ?? defaultStorage();
-    this.clock = options.clock ?? systemClock;
+    const base = options.clock ?? systemClock;
+    this.clock = correctedClock(base, sharedOffset(this.storage, base));
     this.filters = options.filters ?? [];
     this.states = new StateMachine(this.storage, this.clock, options.logger ?? defaultLogger(), checkRetention(options.retention));
     this.recurring = new RecurringJobs(this.storage, this.clock, () => this.ready());

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../clock.js';
+import { correctedClock, sharedOffset, type ClockOffset } from '../clock-offset.js';
 import { defaultLogger, defaultStorage, globalFilters } from '../config.js';
 import { KilnError, errorMessage } from '../errors.js';
 import { registeredJob, type AnyJobDefinition } from '../jobs/define-job.js';
@@ -8,8 +9,9 @@ import { childLogger, type Logger } from '../logger.js';
 import { automaticRetry } from '../states/automatic-retry.js';
 import { orderFilters, type JobFilter } from '../states/filters.js';
 import { StateMachine } from '../states/state-machine.js';
-import type { ServerRecord, Storage, StorageEvent } from '../storage/contract/index.js';
+import type { LivenessHold, ServerRecord, Storage, StorageEvent } from '../storage/contract/index.js';
 import { CancellationWatcher } from './cancellation-watcher.js';
+import { ClockSync } from './clock-sync.js';
 import { Completer } from './completer.js';
 import { ContinuationDispatcher } from './continuation-dispatcher.js';
 import { DelayedScheduler } from './delayed-scheduler.js';
@@ -32,8 +34,15 @@ type Status = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
  * running jobs see `ctx.signal` aborted, and a job that ends by that abort is put back in its
  * queue (not failed, its attempt unchanged); after `shutdownTimeout` (15 s) it stops waiting.
  * Then it writes the last completions and removes its server record, which requeues anything it
- * still holds. Without `dispose()` (a crash), other servers requeue its jobs when its lease or
- * server record expires (30 s by default).
+ * still holds, and lets go of its liveness mark.
+ *
+ * Without `dispose()` (a crash), other servers find it gone by its liveness mark — which the
+ * storage releases the instant its process dies — within `livenessCheckInterval` (1 s) and
+ * requeue its jobs at once; where a mark cannot see the failure (a frozen VM, a partition), they
+ * do when its server record or its leases expire (30 s by default).
+ *
+ * On Postgres and Redis the server's clock is corrected by its measured offset to the storage's
+ * (`clockCorrection`), so servers on hosts whose clocks disagree still agree on time.
  */
 export class BackgroundJobServer implements AsyncDisposable {
   readonly id = randomUUID();
@@ -46,12 +55,16 @@ export class BackgroundJobServer implements AsyncDisposable {
   private readonly pool: WorkerPool;
   private readonly completer: Completer;
   private readonly heartbeat: Heartbeat;
+  private readonly clockOffset: ClockOffset | undefined;
+  private readonly clockSync: ClockSync | undefined;
   private readonly maintenance: PeriodicProcess[];
   private readonly cancellation: CancellationWatcher;
   private readonly jobsByName: Map<string, AnyJobDefinition> | undefined;
   private readonly name: string;
   private status: Status = 'new';
   private startedAt = 0;
+  /** This server's liveness mark, from `start()` on; null when the storage has none. */
+  private liveness: LivenessHold | null | undefined;
   private unsubscribe: (() => Promise<void>) | undefined;
   private disposing: Promise<void> | undefined;
   private signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
@@ -59,9 +72,12 @@ export class BackgroundJobServer implements AsyncDisposable {
   constructor(options: ServerOptions = {}) {
     this.options = resolveServerOptions(options);
     this.storage = options.storage ?? defaultStorage();
-    this.clock = options.clock ?? systemClock;
     this.name = options.name ?? `${hostname()}:${process.pid}`;
     this.logger = childLogger(options.logger ?? defaultLogger(), { server: this.name });
+    const base = options.clock ?? systemClock;
+    this.clockOffset = this.options.clockCorrection ? sharedOffset(this.storage, base) : undefined;
+    this.clock = this.clockOffset ? correctedClock(base, this.clockOffset) : base;
+    this.clockSync = this.clockOffset && new ClockSync(this.storage, base, this.clockOffset, this.options.heartbeatIntervalMs, this.logger);
     this.states = new StateMachine(this.storage, this.clock, this.logger, this.options.retention);
     this.jobsByName = this.options.jobs ? new Map(this.options.jobs.map((j) => [j.name, j])) : undefined;
     const retryPolicyOf = (name: string) => this.resolve(name)?.retry;
@@ -108,11 +124,19 @@ export class BackgroundJobServer implements AsyncDisposable {
       (lost) => lost.forEach((id) => this.pool.abort(id, 'taken-away', 'The job lease was lost')),
       this.logger,
     );
+    const watchdog = new Watchdog(
+      this.storage,
+      { serverId: this.id, serverTimeoutMs: o.serverTimeoutMs, serverCheckIntervalMs: o.serverCheckIntervalMs, livenessCheckIntervalMs: o.livenessCheckIntervalMs },
+      () => this.liveness,
+      this.clock,
+      this.logger,
+    );
     this.maintenance = [
       new DelayedScheduler(this.storage, o.schedulePollingIntervalMs, this.clock, this.logger).process,
       new RecurringScheduler(this.storage, o.schedulePollingIntervalMs, this.clock, this.logger).process,
       continuations.process,
-      new Watchdog(this.storage, o.serverTimeoutMs, o.serverCheckIntervalMs, this.clock, this.logger).process,
+      watchdog.liveness,
+      watchdog.process,
       new ExpirationManager(this.storage, this.id, o.expirationCheckIntervalMs, this.clock, this.logger).process,
     ];
     this.cancellation = new CancellationWatcher((id, reason) => this.pool.abort(id, 'taken-away', reason), this.logger);
@@ -124,16 +148,22 @@ export class BackgroundJobServer implements AsyncDisposable {
     this.status = 'starting';
     try {
       await this.storage.migrate();
+      // On corrected time before anything is stamped: the record, leases, due times.
+      await this.clockSync?.initial();
       this.startedAt = this.clock.now();
       await this.storage.announceServer(this.record());
+      this.liveness = await this.storage.holdLiveness(this.id);
+      if (!this.liveness) this.logger.debug('the storage holds no liveness mark here: if this process dies, its jobs wait for serverTimeout');
       this.unsubscribe = await this.storage.subscribe((e) => this.onEvent(e));
     } catch (e) {
       this.status = 'stopped';
       await this.unsubscribe?.().catch(() => {});
+      await this.liveness?.release().catch(() => {});
       throw e;
     }
     this.pool.start();
     this.heartbeat.process.start();
+    this.clockSync?.start();
     for (const p of this.maintenance) p.start();
     if (this.options.handleSignals) this.installSignalHandlers();
     this.status = 'running';
@@ -148,6 +178,15 @@ export class BackgroundJobServer implements AsyncDisposable {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.dispose();
+  }
+
+  /**
+   * Milliseconds added to this server's clock to read the storage's (positive: this host is
+   * behind), as last measured; null when no correction is made (a storage without a clock of its
+   * own, `clockCorrection: false`, or not started).
+   */
+  get clockOffsetMs(): number | null {
+    return this.clockOffset?.measured ? this.clockOffset.ms : null;
   }
 
   /** Jobs running on this server now. */
@@ -183,11 +222,17 @@ export class BackgroundJobServer implements AsyncDisposable {
     }
     await this.completer.flush(Date.now() + 5_000);
     await this.heartbeat.process.stop();
+    await this.clockSync?.process.stop();
     await this.unsubscribe?.().catch(() => {});
     try {
       await this.storage.removeServer(this.id, this.clock.now());
     } catch (e) {
       this.logger.warn('could not remove the server record; other servers will once it times out', { error: errorMessage(e) });
+    }
+    try {
+      await this.liveness?.release();
+    } catch (e) {
+      this.logger.warn('could not release the liveness mark; other servers will find this process gone once it exits', { error: errorMessage(e) });
     }
     this.status = 'stopped';
     this.logger.info(`server stopped in ${Date.now() - began} ms`);

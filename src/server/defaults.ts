@@ -19,8 +19,31 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
 /** A server silent this long is declared dead and its jobs requeued: 30 s, six missed heartbeats. */
 export const DEFAULT_SERVER_TIMEOUT_MS = 30_000;
 
-/** How often the watchdog looks for dead servers and expired leases: 5 s, so a crash costs at most 35 s. */
+/**
+ * How often the watchdog looks for servers silent past `serverTimeout` and for expired leases: 5 s,
+ * so what liveness marks cannot see (a frozen VM, a partition) costs at most 35 s.
+ */
 export const DEFAULT_SERVER_CHECK_INTERVAL_MS = 5_000;
+
+/**
+ * How often the watchdog checks the other servers' liveness marks (`Storage.removeVanishedServers`):
+ * 1 s. A mark is released by the storage the instant its owner's process dies, so this interval
+ * is most of the time a crashed server's jobs wait (the issue's target: back within 3 s), for one
+ * cheap read per server per second (Postgres: a transaction of lock probes; Redis: `CLIENT LIST`;
+ * SQLite: a read and a look in `/proc`).
+ */
+export const DEFAULT_LIVENESS_CHECK_INTERVAL_MS = 1_000;
+
+/**
+ * How long a server whose own liveness mark was lost and taken again (its storage restarted, its
+ * connection dropped) waits before it judges others' marks: 15 s. The others lost theirs too and
+ * take them again with the storage back-off (up to 10 s between attempts); judging them before
+ * would declare every server but the first one back dead.
+ */
+export const LIVENESS_REJOIN_GRACE_MS = 15_000;
+
+/** A clock offset to the storage over this is logged as a warning: 1 s. */
+export const CLOCK_OFFSET_WARNING_MS = 1_000;
 
 /** An idle server's fallback poll for jobs: 1 s. New jobs normally wake it at once (LISTEN/NOTIFY, pub/sub, in-process events). */
 export const DEFAULT_POLL_INTERVAL_MS = 1_000;

@@ -13,6 +13,7 @@ import {
   DEFAULT_EXPIRATION_CHECK_INTERVAL_MS,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_LEASE_TIMEOUT_MS,
+  DEFAULT_LIVENESS_CHECK_INTERVAL_MS,
   DEFAULT_POLL_INTERVAL_MS,
   DEFAULT_QUEUES,
   DEFAULT_SCHEDULE_POLLING_INTERVAL_MS,
@@ -51,8 +52,22 @@ export interface ServerOptions {
   heartbeatInterval?: Duration;
   /** A server silent this long is declared dead and its jobs requeued. Default 30 s (`DEFAULT_SERVER_TIMEOUT_MS`). */
   serverTimeout?: Duration;
-  /** How often dead servers and expired leases are looked for. Default 5 s (`DEFAULT_SERVER_CHECK_INTERVAL_MS`). */
+  /** How often servers silent past `serverTimeout` and expired leases are looked for. Default 5 s (`DEFAULT_SERVER_CHECK_INTERVAL_MS`). */
   serverCheckInterval?: Duration;
+  /**
+   * How often the other servers' liveness marks are checked: a server whose process died is
+   * found by the next check, and its jobs requeued at once, with no timeout to wait for (see
+   * `Storage.holdLiveness`). Default 1 s (`DEFAULT_LIVENESS_CHECK_INTERVAL_MS`).
+   */
+  livenessCheckInterval?: Duration;
+  /**
+   * Correct this server's clock (the system clock, or `clock`) by its measured offset to the
+   * storage's clock, on storages that have one (Postgres, Redis), so servers whose clocks disagree
+   * still agree on due times, leases and cron occurrences. Measured at start and every heartbeat;
+   * clients in this process on the same storage and clock share the correction. Default true;
+   * false for a test that drives time with a fake `clock` on Postgres or Redis.
+   */
+  clockCorrection?: boolean;
   /** How often an idle server polls for jobs when no wake-up arrives. Default 1 s (`DEFAULT_POLL_INTERVAL_MS`). */
   pollInterval?: Duration;
   /**
@@ -106,6 +121,8 @@ export interface ResolvedServerOptions {
   heartbeatIntervalMs: number;
   serverTimeoutMs: number;
   serverCheckIntervalMs: number;
+  livenessCheckIntervalMs: number;
+  clockCorrection: boolean;
   pollIntervalMs: number;
   schedulePollingIntervalMs: number;
   expirationCheckIntervalMs: number;
@@ -166,6 +183,8 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     heartbeatIntervalMs,
     serverTimeoutMs,
     serverCheckIntervalMs: d(o.serverCheckInterval, 'serverCheckInterval', DEFAULT_SERVER_CHECK_INTERVAL_MS, 10),
+    livenessCheckIntervalMs: d(o.livenessCheckInterval, 'livenessCheckInterval', DEFAULT_LIVENESS_CHECK_INTERVAL_MS, 10),
+    clockCorrection: flag(o.clockCorrection, 'clockCorrection', true),
     pollIntervalMs: d(o.pollInterval, 'pollInterval', DEFAULT_POLL_INTERVAL_MS, 1),
     schedulePollingIntervalMs: d(o.schedulePollingInterval, 'schedulePollingInterval', DEFAULT_SCHEDULE_POLLING_INTERVAL_MS, 1),
     expirationCheckIntervalMs: d(o.expirationCheckInterval, 'expirationCheckInterval', DEFAULT_EXPIRATION_CHECK_INTERVAL_MS, 10),
@@ -179,4 +198,10 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
       deleted: d(o.retention?.deleted, 'retention.deleted', DEFAULT_RETENTION.deleted, 0, MAX_DURATION_MS),
     },
   };
+}
+
+function flag(value: boolean | undefined, field: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new ValidationError(field, `must be true or false, got ${JSON.stringify(value)}`);
+  return value;
 }

@@ -8,6 +8,8 @@ import type {
   JobStore,
   Json,
   ListJobsQuery,
+  Liveness,
+  LivenessHold,
   Maintenance,
   MonitoringApi,
   NewJob,
@@ -32,7 +34,20 @@ export interface StorageRoles {
   recurring: RecurringStore;
   monitoring: MonitoringApi;
   notifications: Notifications;
+  /** Absent: the backend has no liveness mark nor clock yet (`WITHOUT_LIVENESS`). */
+  liveness?: Liveness;
 }
+
+/**
+ * The liveness role of a backend that has none: no mark (its servers are judged by the heartbeat
+ * timeout alone), nothing ever found gone, no storage clock (no correction). What a backend is
+ * until it implements `src/storage/contract/liveness.ts`.
+ */
+export const WITHOUT_LIVENESS: Liveness = {
+  holdLiveness: async () => null,
+  removeVanishedServers: async () => [],
+  storageTime: async () => null,
+};
 
 /**
  * The thin public class of a backend: a `Storage` made of its role objects, each call handed to
@@ -42,7 +57,11 @@ export interface StorageRoles {
  * recurring store answer it.
  */
 export abstract class ComposedStorage implements Storage {
-  constructor(protected readonly roles: StorageRoles) {}
+  private readonly liveness: Liveness;
+
+  constructor(protected readonly roles: StorageRoles) {
+    this.liveness = roles.liveness ?? WITHOUT_LIVENESS;
+  }
 
   abstract migrate(): Promise<void>;
   abstract close(): Promise<void>;
@@ -148,5 +167,16 @@ export abstract class ComposedStorage implements Storage {
   // Notifications.
   subscribe(listener: (event: StorageEvent) => void): Promise<() => Promise<void>> {
     return this.roles.notifications.subscribe(listener);
+  }
+
+  // Liveness.
+  holdLiveness(serverId: string): Promise<LivenessHold | null> {
+    return this.liveness.holdLiveness(serverId);
+  }
+  removeVanishedServers(now: number, checkerId: string): Promise<string[]> {
+    return this.liveness.removeVanishedServers(now, checkerId);
+  }
+  storageTime(): Promise<number | null> {
+    return this.liveness.storageTime();
   }
 }

@@ -9,6 +9,7 @@ import { T0, newJob, runConformance } from '../../src/storage/conformance/index.
 import { keyLayout } from '../../src/storage/redis/keys.js';
 import { RedisStorage } from '../../src/storage/redis/index.js';
 import { deleteKeys } from '../fixtures/redis-helpers.js';
+import { RemoteHolders, withParam } from '../fixtures/remote-holder.js';
 import { serviceUrl } from '../support/services.js';
 
 const url = serviceUrl('KILN_TEST_REDIS_URL');
@@ -27,10 +28,13 @@ if (url) {
         return store;
       };
       const storage = await connect();
+      const holders = new RemoteHolders(withParam(url, 'prefix', prefix));
       return {
         storage,
         connect,
+        holdElsewhere: (serverId) => holders.hold(serverId),
         async destroy() {
+          await holders.killAll();
           await Promise.all(stores.map((s) => s.close()));
           await deleteKeys(url, storage.keys.pattern);
         },

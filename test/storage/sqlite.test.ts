@@ -13,6 +13,7 @@ import { T0, newJob, runConformance } from '../../src/storage/conformance/index.
 import { SCHEMA_VERSION } from '../../src/storage/sqlite/schema.js';
 import { SqliteStorage } from '../../src/storage/sqlite/index.js';
 import type { StateName, StorageEvent } from '../../src/storage/contract/index.js';
+import { RemoteHolders } from '../fixtures/remote-holder.js';
 
 const execFileP = promisify(execFile);
 const sqliteModule = fileURLToPath(new URL('../../src/storage/sqlite/index.ts', import.meta.url));
@@ -27,8 +28,10 @@ runConformance({
     // Every "connection" is a separate SqliteStorage with its own SQLite connection to the file,
     // as a second server process would have.
     const others: SqliteStorage[] = [];
+    const holders = new RemoteHolders(file);
     return {
       storage,
+      holdElsewhere: (serverId) => holders.hold(serverId),
       async connect() {
         const other = new SqliteStorage(file);
         others.push(other);
@@ -36,6 +39,7 @@ runConformance({
         return other;
       },
       async destroy() {
+        await holders.killAll();
         for (const s of [storage, ...others]) await s.close();
         rmSync(dir, { recursive: true, force: true });
       },

@@ -18,6 +18,28 @@ export interface ConformanceStore {
   connect(): Promise<Storage>;
   /** Closes every connection and drops the store. */
   destroy(): Promise<void>;
+  /**
+   * For the liveness cases: takes the liveness mark of `serverId` in another process (or, for a
+   * networked backend, at least on other connections), as another server would. Resolves with
+   * `null` when that holder got no mark (`holdLiveness` returned null: the backend has no
+   * liveness, or not on this platform). Absent: the backend cannot lose a holder without losing
+   * the store (memory), and the cases that need one are skipped.
+   */
+  holdElsewhere?(serverId: string): Promise<RemoteHolder | null>;
+}
+
+/** A liveness mark held by another process, which a test can pause, slow down or kill. */
+export interface RemoteHolder {
+  /** Blocks the holder's event loop for `ms` (a busy loop); resolves once the block has begun. */
+  pause(ms: number): Promise<void>;
+  /**
+   * Makes the storage slow for `ms`, from the holder's side, for what a liveness check reads (a
+   * lock held on it: SQLite's write lock, a Postgres table lock, Redis `CLIENT PAUSE`); resolves
+   * once the stall has begun.
+   */
+  stall(ms: number): Promise<void>;
+  /** Ends the holder abruptly (SIGKILL); resolves once it is gone. */
+  kill(): Promise<void>;
 }
 
 /** A fixed epoch for tests: 2026-01-01T00:00:00Z. */

@@ -3,11 +3,12 @@ import type { ConformanceTarget } from './harness.js';
 import { jobCases } from './jobs.js';
 import { leaseCases } from './leases.js';
 import { lifecycleCases } from './lifecycle.js';
+import { livenessCases } from './liveness.js';
 import { monitoringCases } from './monitoring.js';
 import { recurringCases } from './recurring.js';
 import { transitionCases } from './transitions.js';
 
-export type { ConformanceStore, ConformanceTarget } from './harness.js';
+export type { ConformanceStore, ConformanceTarget, RemoteHolder } from './harness.js';
 export { T0, newJob } from './harness.js';
 
 /**
@@ -22,4 +23,5 @@ export function runConformance(target: ConformanceTarget): void {
   lifecycleCases(target);
   recurringCases(target);
   monitoringCases(target);
+  livenessCases(target);
 }

@@ -1,5 +1,6 @@
 import { ComposedStorage } from '../composed-storage.js';
 import { MemoryJobs } from './jobs.js';
+import { MemoryLiveness } from './liveness.js';
 import { MemoryMaintenance } from './maintenance.js';
 import { MemoryMonitoring } from './monitoring.js';
 import { MemoryNotifications } from './notifications.js';
@@ -12,7 +13,7 @@ import { MemoryState } from './state.js';
  * so each is atomic by construction.
  *
  * One role object per part of the contract (`jobs.ts`, `maintenance.ts`, `recurring.ts`,
- * `monitoring.ts`, `notifications.ts`) over the state they share (`state.ts`).
+ * `monitoring.ts`, `notifications.ts`, `liveness.ts`) over the state they share (`state.ts`).
  */
 export class MemoryStorage extends ComposedStorage {
   private readonly notifications: MemoryNotifications;
@@ -28,6 +29,7 @@ export class MemoryStorage extends ComposedStorage {
       recurring,
       monitoring: new MemoryMonitoring(state, jobs, recurring),
       notifications,
+      liveness: new MemoryLiveness(),
     });
     this.notifications = notifications;
   }

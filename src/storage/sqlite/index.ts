@@ -3,6 +3,7 @@ import { ValidationError } from '../../errors.js';
 import { ComposedStorage } from '../composed-storage.js';
 import { SqliteContext } from './context.js';
 import { SqliteJobStore } from './jobs.js';
+import { SqliteLiveness } from './liveness.js';
 import { SqliteMaintenance } from './maintenance.js';
 import { SqliteMonitoring } from './monitoring.js';
 import { SqliteNotifications } from './notifications.js';
@@ -16,10 +17,10 @@ export type { SqliteStorageOptions } from './options.js';
  * the host, through better-sqlite3 (loaded when the file is first used, not when Kiln is imported).
  *
  * One role object per part of the contract — the job store (`jobs.ts`), maintenance
- * (`maintenance.ts`), recurring jobs (`recurring.ts`), monitoring (`monitoring.ts`) and wake-ups
- * (`notifications.ts`) — over one shared `SqliteContext` (`context.ts`: the connection, its
- * prepared statements and transactions, and how concurrency works). `ComposedStorage` hands each
- * call to its role.
+ * (`maintenance.ts`), recurring jobs (`recurring.ts`), monitoring (`monitoring.ts`), wake-ups
+ * (`notifications.ts`) and liveness (`liveness.ts`) — over one shared `SqliteContext`
+ * (`context.ts`: the connection, its prepared statements and transactions, and how concurrency
+ * works). `ComposedStorage` hands each call to its role.
  *
  * The file is opened, configured and migrated on first use (or by `migrate()`), so every method
  * works even when called first. `close()` stops the wake-up poll and closes the connection; any
@@ -46,7 +47,14 @@ export class SqliteStorage extends ComposedStorage {
     const recurring = new SqliteRecurringStore(ctx);
     const notifications = new SqliteNotifications(ctx);
     const maintenance = new SqliteMaintenance(ctx);
-    super({ jobs, maintenance, recurring, monitoring: new SqliteMonitoring(ctx, jobs, recurring), notifications });
+    super({
+      jobs,
+      maintenance,
+      recurring,
+      monitoring: new SqliteMonitoring(ctx, jobs, recurring),
+      notifications,
+      liveness: new SqliteLiveness(ctx),
+    });
     this.path = ctx.path;
     this.ctx = ctx;
     this.notifications = notifications;

@@ -60,7 +60,7 @@ export class SqliteMaintenance implements Maintenance {
   async removeServer(serverId: string, now: number): Promise<void> {
     this.ctx.write((s, batch) => {
       s.maintenance.deleteServer.run(serverId);
-      requeueHeldBy(s.maintenance, batch, serverId, now);
+      requeueHeldBy(s.maintenance, batch, serverId, now, stoppedReason(serverId));
     });
   }
 
@@ -71,7 +71,7 @@ export class SqliteMaintenance implements Maintenance {
       const dead = s.maintenance.deadServers.all(heartbeatBefore);
       for (const id of dead) {
         s.maintenance.deleteServer.run(id);
-        requeueHeldBy(s.maintenance, batch, id, now);
+        requeueHeldBy(s.maintenance, batch, id, now, stoppedReason(id));
       }
       return dead;
     });
@@ -86,9 +86,13 @@ export class SqliteMaintenance implements Maintenance {
   }
 }
 
-/** Puts every job `serverId` holds back in its queue (server stopped or declared dead). */
-function requeueHeldBy(s: MaintenanceStatements, batch: WriteBatch, serverId: string, now: number): void {
-  const reason = `Server ${serverId} stopped or timed out`;
+const stoppedReason = (serverId: string): string => `Server ${serverId} stopped or timed out`;
+
+/**
+ * Puts every job `serverId` holds back in its queue, with `reason` in its history: the one
+ * requeue of a server's jobs, whether it stopped, timed out or was found gone (`liveness.ts`).
+ */
+export function requeueHeldBy(s: MaintenanceStatements, batch: WriteBatch, serverId: string, now: number, reason: string): void {
   const entry = `,${JSON.stringify({ name: 'enqueued', reason, at: now })}`;
   for (const r of s.requeueHeld.all(reason, now, entry, serverId)) batch.requeued('processing', r.queue);
 }

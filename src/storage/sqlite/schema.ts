@@ -23,6 +23,7 @@ import type { Logger } from '../../logger.js';
  *   as every change, so the dashboard's overview never counts a million rows (and never blocks the
  *   event loop doing so: better-sqlite3 is synchronous).
  * - `kiln_totals` and `kiln_hours` hold lifetime and hourly succeeded/failed counters.
+ * - `kiln_liveness` holds each running server's liveness mark: the process holding it.
  */
 export const MIGRATIONS: readonly string[] = [
   `
@@ -110,6 +111,17 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX kiln_recurring_due ON kiln_recurring (next_execution)
     WHERE paused = 0 AND next_execution IS NOT NULL;
+  `,
+  // 2: liveness marks (#16), one per running server, apart from kiln_servers: a server removed
+  // by heartbeat timeout keeps its mark while its process lives.
+  `
+  CREATE TABLE kiln_liveness (
+    server_id   TEXT    PRIMARY KEY,
+    pid         INTEGER NOT NULL,
+    start_ticks INTEGER NOT NULL,
+    boot_id     TEXT    NOT NULL,
+    pid_ns      TEXT    NOT NULL
+  ) WITHOUT ROWID;
   `,
 ];
 

@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { CounterStatements } from './counters.js';
 import { JobStatements } from './jobs.js';
+import { LivenessStatements } from './liveness.js';
 import { MaintenanceStatements } from './maintenance.js';
 import { MonitoringStatements } from './monitoring.js';
 import { RecurringStatements } from './recurring.js';
@@ -27,6 +28,7 @@ export class Statements {
   readonly recurring: RecurringStatements;
   readonly monitoring: MonitoringStatements;
   readonly counters: CounterStatements;
+  readonly liveness: LivenessStatements;
 
   constructor(db: BetterSqlite3.Database) {
     this.jobs = new JobStatements(db);
@@ -34,5 +36,6 @@ export class Statements {
     this.recurring = new RecurringStatements(db);
     this.monitoring = new MonitoringStatements(db);
     this.counters = new CounterStatements(db);
+    this.liveness = new LivenessStatements(db);
   }
 }
