@@ -86,9 +86,7 @@ export class SqliteMaintenance implements Maintenance {
   }
 }
 
-/** Puts every job `serverId` holds back in its queue (server stopped or declared dead). */
+/** Puts every job `serverId` holds back in its queue (server stopped or declared dead), each counted as interrupted. */
 function requeueHeldBy(s: MaintenanceStatements, batch: WriteBatch, serverId: string, now: number): void {
-  const reason = `Server ${serverId} stopped or timed out`;
-  const entry = `,${JSON.stringify({ name: 'enqueued', reason, at: now })}`;
-  for (const r of s.requeueHeld.all(reason, now, entry, serverId)) batch.requeued('processing', r.queue);
+  for (const r of s.requeueHeld.all(now, now, serverId)) batch.requeued('processing', r.queue);
 }
