@@ -23,8 +23,9 @@ const TRANSITION_CHUNK = 1_000;
  * before its first write. Redis refuses a script at its first write when `maxmemory` was reached
  * before it started (a `StorageFullError`, nothing written) and lets a running script finish, so
  * no error can leave part of a batch behind. The price: Redis serves no other client while the
- * script runs, about 0.1 s per 10,000 jobs (measured, see the report of #11); split a very large
- * batch yourself where that matters more than atomicity.
+ * script runs (measured on 2 busy cores, load average 16: 0.8 s for 10,000 jobs, 4 s for 50,000;
+ * chunked calls took as long in all); split a very large batch yourself where that matters more
+ * than atomicity.
  *
  * Transactions: Redis has none that a script could join and report back from, so `createJobs`
  * rejects a `tx` instead of silently not being atomic with the caller's other writes.
