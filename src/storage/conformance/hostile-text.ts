@@ -12,12 +12,13 @@ const PAIR = 'pair \ud83d\ude00 kept';
 
 /**
  * How a backend may give back each hostile text: as given; as its visible escape (Postgres, see
- * `postgres/storable-text.ts`); a lone surrogate as a U+FFFD for each of the three bytes
- * better-sqlite3 encodes it to (SQLite).
+ * `postgres/storable-text.ts`); a lone surrogate as the U+FFFD that UTF-8 encoders write for it
+ * (Node's, where a backend sends text as UTF-8: Redis's recurring fields), or as a U+FFFD for each
+ * of the three bytes better-sqlite3 encodes it to (SQLite).
  */
 const READABLE: Record<string, string[]> = {
   [NUL]: [NUL, 'nul \\u0000 here'],
-  [HALF]: [HALF, 'half \\ud800 pair', 'half \ufffd\ufffd\ufffd pair'],
+  [HALF]: [HALF, 'half \\ud800 pair', 'half \ufffd pair', 'half \ufffd\ufffd\ufffd pair'],
   [PAIR]: [PAIR],
 };
 
