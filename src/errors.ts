@@ -1,6 +1,6 @@
 /**
  * Every error Kiln throws on purpose is a KilnError, so callers can tell them from their own:
- * `ValidationError`, `JobCreationCanceledError` and `DuplicateJobError` below,
+ * `ValidationError`, `JobCreationCanceledError`, `DuplicateJobError` and `StorageFullError` below,
  * `NonRetryableError` (states/automatic-retry.ts), `LockTimeoutError`
  * (states/disable-concurrent-execution.ts), and the reason a running job's `ctx.signal` is
  * aborted with. What passes through unchanged is not Kiln's: errors of the database drivers
@@ -43,6 +43,25 @@ export class DuplicateJobError extends KilnError {
     readonly existingJobId: string,
   ) {
     super(`a job with unique key ${JSON.stringify(uniqueKey)} is already active: ${existingJobId}`);
+  }
+}
+
+/**
+ * The storage has no room left for a write: Postgres's disk is full (SQLSTATE 53100), Redis has
+ * reached its `maxmemory` (`OOM command not allowed`), SQLite's file cannot grow (`SQLITE_FULL`).
+ * `storage` names which one (`PostgresStorage(schema kiln)`, `RedisStorage(prefix kiln)`,
+ * `SqliteStorage(/srv/kiln.db)`); the driver's error is the `cause`. The call wrote nothing (each
+ * is one transaction or one script). The server treats it as transient: a job's completion waits
+ * and is written once there is room again, it never fails the job (see `isTransientStorageError`).
+ */
+export class StorageFullError extends KilnError {
+  override name = 'StorageFullError';
+  constructor(
+    readonly storage: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${storage} is full: ${detail}`, options);
   }
 }
 

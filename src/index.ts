@@ -6,6 +6,7 @@ export {
   ValidationError,
   JobCreationCanceledError,
   DuplicateJobError,
+  StorageFullError,
   describeError,
   errorMessage,
   type ErrorDescription,

@@ -49,10 +49,11 @@ interface Round {
  *   range of a Date, JSON parameters...); one that cannot be is replaced at once by the job's
  *   `failed` state with the reason.
  * - A batch that fails with a transient error (connection lost, refused or reset, a timeout,
- *   Postgres class 08 / 57P0x / 53, SQLITE_BUSY, Redis's connection closed: see
- *   `isTransientStorageError`) is written again after a back-off (`COMPLETION_BACKOFF`) until it
- *   is, or the server gives up at shutdown: a completed job is never forgotten (if the process
- *   dies first, its lease expires and it runs again — at least once).
+ *   Postgres class 08 / 57P0x / 53, SQLITE_BUSY, Redis's connection closed, a full storage's
+ *   `StorageFullError`: see `isTransientStorageError`) is written again after a back-off
+ *   (`COMPLETION_BACKOFF`) until it is, or the server gives up at shutdown: a completed job is
+ *   never forgotten (if the process dies first, its lease expires and it runs again — at least
+ *   once).
  * - A batch that fails with any other error is split in halves, written apart, down to the
  *   change(s) that fail alone; those jobs are recorded `failed` with "Its completion could not be
  *   stored: <the storage's error>" and the rest is written.

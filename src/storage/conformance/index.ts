@@ -1,5 +1,7 @@
 import { fetchCases } from './fetch.js';
 import type { ConformanceTarget } from './harness.js';
+import { hostileTextCases } from './hostile-text.js';
+import { interruptionCases } from './interruptions.js';
 import { jobCases } from './jobs.js';
 import { leaseCases } from './leases.js';
 import { lifecycleCases } from './lifecycle.js';
@@ -20,8 +22,10 @@ export function runConformance(target: ConformanceTarget): void {
   fetchCases(target);
   transitionCases(target);
   leaseCases(target);
+  interruptionCases(target);
   lifecycleCases(target);
   recurringCases(target);
   monitoringCases(target);
   livenessCases(target);
+  hostileTextCases(target);
 }

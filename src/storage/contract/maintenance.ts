@@ -19,7 +19,10 @@ export interface Maintenance {
   enqueueDue(now: number, limit: number): Promise<number>;
   /** When the earliest scheduled job becomes due, or null. */
   nextDueAt(): Promise<number | null>;
-  /** Requeues processing jobs whose lease has ended (crash recovery); returns how many. */
+  /**
+   * Requeues processing jobs whose lease has ended (crash recovery), each counted as interrupted
+   * (see `INTERRUPTIONS_PARAMETER`); returns how many.
+   */
   releaseExpiredLeases(now: number, limit: number): Promise<number>;
   /** Deletes jobs whose `expireAt` has passed, with their history; returns how many. */
   deleteExpired(now: number, limit: number): Promise<number>;
@@ -27,9 +30,12 @@ export interface Maintenance {
   announceServer(server: ServerRecord): Promise<void>;
   /** Records a heartbeat; false if the server record is gone (it was declared dead). */
   heartbeat(serverId: string, now: number): Promise<boolean>;
-  /** Removes a server and requeues the jobs it held. */
+  /** Removes a server and requeues the jobs it still held, each counted as interrupted (see `INTERRUPTIONS_PARAMETER`). */
   removeServer(serverId: string, now: number): Promise<void>;
-  /** Removes servers silent since before `heartbeatBefore` and requeues their jobs; returns their ids. */
+  /**
+   * Removes servers silent since before `heartbeatBefore` and requeues their jobs, each counted as
+   * interrupted (see `INTERRUPTIONS_PARAMETER`); returns their ids.
+   */
   removeDeadServers(heartbeatBefore: number, now: number): Promise<string[]>;
 
   /** Takes or extends (same owner) a named lock for `ttlMs`; false if another owner holds it. */

@@ -31,8 +31,11 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 
 /**
  * The job parameter counting involuntary ends of the current attempt: each time a backend's
- * lease or dead-server recovery puts a `processing` job back in its queue, it adds one (a
- * graceful shutdown's requeue does not). The server fails a job whose count passed its
+ * lease or dead-server recovery (`releaseExpiredLeases`, `removeDeadServers`, `removeServer`)
+ * puts a `processing` job back in its queue, it adds one in the same write and ends the history
+ * entry's reason with `(interruption N)`. A graceful shutdown's requeue (a `transition` to
+ * `enqueued`) does not count. A stored value that is not a number counts as 0, a fraction is
+ * rounded down, and the count stops growing at 10⁹. The server fails a job whose count passed its
  * `maxInterruptions`; a retry or a requeue from an ended state starts it again at 0.
  */
 export const INTERRUPTIONS_PARAMETER = 'interruptions';

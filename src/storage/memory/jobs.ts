@@ -12,13 +12,16 @@ import type {
 } from '../contract/index.js';
 import { KilnError } from '../../errors.js';
 import { ACTIVE_STATES } from '../buckets.js';
+import { refuseTransaction } from '../no-transactions.js';
 import { clone, toRecord, type MemoryJob, type MemoryState } from './state.js';
 
 /** The job store in memory: creating, claiming and moving jobs, their leases and parameters. */
 export class MemoryJobs implements JobStore {
   constructor(private readonly s: MemoryState) {}
 
+  /** Refuses `options.tx`: there is no transaction to join in memory. */
   async createJobs(jobs: NewJob[], options: CreateOptions): Promise<CreatedJob[]> {
+    refuseTransaction(options, 'MemoryStorage', 'it keeps jobs in this process, outside any database');
     return this.create(jobs, options.now);
   }
 

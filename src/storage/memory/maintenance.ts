@@ -1,5 +1,8 @@
-import type { Maintenance, ServerRecord } from '../contract/index.js';
+import { INTERRUPTIONS_PARAMETER, type Maintenance, type ServerRecord } from '../contract/index.js';
 import { clone, type MemoryJob, type MemoryState } from './state.js';
+
+/** The largest interruption count kept: hand-written absurd counts stay bounded (as in every backend). */
+const MAX_COUNTED = 1_000_000_000;
 
 /** Maintenance in memory: due jobs, expired leases and jobs, the server registry, named locks. */
 export class MemoryMaintenance implements Maintenance {
@@ -27,7 +30,7 @@ export class MemoryMaintenance implements Maintenance {
     const expired = [...this.s.jobs.values()]
       .filter((j) => j.state === 'processing' && j.leaseUntil !== null && j.leaseUntil < now)
       .slice(0, limit);
-    for (const j of expired) this.requeue(j, `Lease of server ${j.serverId} expired`, now);
+    for (const j of expired) this.interrupted(j, `Lease of server ${j.serverId} expired`, now);
     return expired.length;
   }
 
@@ -57,7 +60,7 @@ export class MemoryMaintenance implements Maintenance {
   async removeServer(serverId: string, now: number): Promise<void> {
     this.s.servers.delete(serverId);
     for (const j of this.s.jobs.values()) {
-      if (j.state === 'processing' && j.serverId === serverId) this.requeue(j, `Server ${serverId} stopped or timed out`, now);
+      if (j.state === 'processing' && j.serverId === serverId) this.interrupted(j, `Server ${serverId} stopped or timed out`, now);
     }
   }
 
@@ -76,6 +79,18 @@ export class MemoryMaintenance implements Maintenance {
 
   async releaseLock(resource: string, owner: string): Promise<void> {
     if (this.s.locks.get(resource)?.owner === owner) this.s.locks.delete(resource);
+  }
+
+  /**
+   * Puts a job whose run ended without a result (lease expired, server gone) back in its queue,
+   * counting the interruption in its `interruptions` parameter and in the history's reason. A
+   * stored count that is not a number (set by hand) counts as 0; one past 10⁹ stays there.
+   */
+  private interrupted(j: MemoryJob, reason: string, now: number): void {
+    const stored = j.parameters[INTERRUPTIONS_PARAMETER];
+    const count = (typeof stored === 'number' ? Math.min(Math.max(Math.floor(stored), 0), MAX_COUNTED) : 0) + 1;
+    j.parameters[INTERRUPTIONS_PARAMETER] = count;
+    this.requeue(j, `${reason} (interruption ${count})`, now);
   }
 
   /** Puts a job back in its queue (recovery and due scheduled jobs) and wakes its workers. */

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { errorMessage } from '../../errors.js';
+import { StorageFullError, errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { loadDriver } from '../driver.js';
 import { channelOf, DEFAULT_CONNECT_TIMEOUT_MS, type PostgresConnection, type PostgresSettings } from './options.js';
 import { kilnTypes } from './rows.js';
+import { storableValues } from './storable-text.js';
 
 /** The `pg` module, loaded when the first storage is constructed (see `loadDriver`). */
 export type PgDriver = typeof pg;
@@ -32,6 +33,8 @@ export interface Queryable {
 /** Errors after which a whole statement can safely run again: it was rolled back. */
 const RETRYABLE = new Set(['40P01' /* deadlock_detected */, '40001' /* serialization_failure */]);
 export const UNIQUE_VIOLATION = '23505';
+/** SQLSTATE disk_full: Postgres could not extend a file. */
+const DISK_FULL = '53100';
 
 /** The SQLSTATE of a driver error, if it has one. */
 export function pgCode(err: unknown): string | undefined {
@@ -144,14 +147,24 @@ export class PostgresContext {
     return { text };
   }
 
+  /**
+   * Runs a statement. Every text parameter is made storable first (`storableValues`: U+0000 and
+   * lone surrogates, which Postgres refuses, as visible escapes), and a full disk (SQLSTATE 53100)
+   * is a `StorageFullError` naming this storage.
+   */
   async run<R extends pg.QueryResultRow>(
     statement: Statement,
     values: unknown[],
     on: Queryable = this.pool,
   ): Promise<pg.QueryResult<R>> {
-    const config: pg.QueryConfig = { text: statement.text, values, types: this.types };
+    const config: pg.QueryConfig = { text: statement.text, values: storableValues(values), types: this.types };
     if (statement.name !== undefined) config.name = statement.name;
-    return (await on.query(config)) as pg.QueryResult<R>;
+    try {
+      return (await on.query(config)) as pg.QueryResult<R>;
+    } catch (err) {
+      if (pgCode(err) !== DISK_FULL) throw err;
+      throw new StorageFullError(`PostgresStorage(schema ${this.schema})`, `${errorMessage(err)} (nothing of this call was written)`, { cause: err });
+    }
   }
 
   /** Runs `fn` in a transaction on one pooled connection, destroying the connection on failure. */

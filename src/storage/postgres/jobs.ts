@@ -3,7 +3,7 @@ import { claimedJob } from '../claimed-job.js';
 import type * as contract from '../contract/index.js';
 import { type PostgresContext, type Queryable, pgCode, retrying, UNIQUE_VIOLATION } from './context.js';
 import { type ClaimedRow, jobColumns, type JobRow, toJob, unclaimedFields } from './rows.js';
-import { ChangeColumns, keyedJobsJson, newJobColumns } from './wire.js';
+import { ChangeColumns, jsonbText, keyedJobsJson, newJobColumns } from './wire.js';
 
 /** The job store's statements: prepared, each a call of one of the schema's functions. */
 function jobStatements(ctx: PostgresContext) {
@@ -101,7 +101,7 @@ export class PostgresJobStore implements contract.JobStore {
   }
 
   async mergeParameters(id: string, serverId: string, parameters: contract.JobRecord['parameters']): Promise<boolean> {
-    const res = await this.ctx.run(this.sql.mergeParameters, [id, serverId, JSON.stringify(parameters)]);
+    const res = await this.ctx.run(this.sql.mergeParameters, [id, serverId, jsonbText(parameters)]);
     return res.rowCount === 1;
   }
 

@@ -1,6 +1,7 @@
 import { HOUR_MS, hourBucket } from '../buckets.js';
 import type { Maintenance, ServerRecord } from '../contract/index.js';
 import type { PostgresContext } from './context.js';
+import { jsonbText } from './wire.js';
 
 /** Maintenance's statements: prepared (they run every second or so, on indexed paths or small tables). */
 function maintenanceStatements(ctx: PostgresContext) {
@@ -77,7 +78,7 @@ export class PostgresMaintenance implements Maintenance {
   }
 
   async announceServer(server: ServerRecord): Promise<void> {
-    await this.ctx.run(this.sql.announceServer, [JSON.stringify(server)]);
+    await this.ctx.run(this.sql.announceServer, [jsonbText(server)]);
   }
 
   async heartbeat(serverId: string, now: number): Promise<boolean> {

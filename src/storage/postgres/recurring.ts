@@ -2,6 +2,7 @@ import type { RecurringAdvance, RecurringJobRecord, RecurringStore } from '../co
 import type { PostgresContext } from './context.js';
 import type { PostgresJobStore } from './jobs.js';
 import { type RecurringRow, toRecurring } from './rows.js';
+import { jsonbText } from './wire.js';
 
 /**
  * Recurring jobs' statements. Polled about once a second, yet planned per call, so a table that
@@ -56,7 +57,7 @@ export class PostgresRecurringStore implements RecurringStore {
   }
 
   async upsertRecurring(job: RecurringJobRecord): Promise<void> {
-    await this.ctx.run(this.sql.upsert, [JSON.stringify(job)]);
+    await this.ctx.run(this.sql.upsert, [jsonbText(job)]);
   }
 
   async removeRecurring(id: string): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { ValidationError } from '../../errors.js';
 import { hourBucket } from '../buckets.js';
 import type { NewJob, StateEntry, StateName, TransitionChange } from '../contract/index.js';
+import { pgJson } from './storable-text.js';
 
 /**
  * Postgres's wire format for batches: how a list of jobs or of changes travels to one function
@@ -14,6 +15,11 @@ import type { NewJob, StateEntry, StateName, TransitionChange } from '../contrac
  * server ids and queue names, which the engine makes and which are checked not to contain it,
  * with U+001F for null. Numbers go as array literals built here. Only the reasons, free text, go
  * as a quoted array.
+ *
+ * What Postgres refuses is made storable here (see `storable-text.ts`): the JSON texts bound for
+ * `jsonb` (state data, parameters) and the history entries (so an entry reads as its state's
+ * columns do) with `pgJson`; every other text by `PostgresContext.run`. Arguments and results
+ * are `text` columns and keep their JSON escapes exactly.
  */
 
 /** The separator of the texts that carry one column of a batch. */
@@ -103,13 +109,13 @@ export function newJobColumns(jobs: NewJob[]): unknown[] {
     args.join(SEPARATOR),
     joinNames(states, 'state.name'),
     reasons,
-    data.join(SEPARATOR),
+    pgJson(data.join(SEPARATOR)),
     numberArray(created),
     numberArray(at),
     numberArray(runAt),
     joinNames(parents, 'parentId'),
-    parameters.join(SEPARATOR),
-    entries.join(SEPARATOR),
+    pgJson(parameters.join(SEPARATOR)),
+    pgJson(entries.join(SEPARATOR)),
   ];
 }
 
@@ -118,7 +124,7 @@ export function newJobColumns(jobs: NewJob[]): unknown[] {
  * job's position, which the function reports back for the jobs a key turned away.
  */
 export function keyedJobsJson(jobs: NewJob[]): string {
-  return JSON.stringify(
+  return jsonbText(
     jobs.map((j, i) => ({
       i,
       id: j.id,
@@ -134,6 +140,11 @@ export function keyedJobsJson(jobs: NewJob[]): string {
       uniqueUntil: j.uniqueUntil,
     })),
   );
+}
+
+/** A value as JSON text that `jsonb` (or `json` read field by field) takes: see `pgJson`. */
+export function jsonbText(value: unknown): string {
+  return pgJson(JSON.stringify(value));
 }
 
 /**
@@ -210,16 +221,16 @@ export class ChangeColumns {
       joinNames(this.ids, 'id'),
       joinNames(this.expect, 'expectStates'),
       joinNames(this.serverIds, 'expectServerId'),
-      this.entries.join(SEPARATOR),
+      pgJson(this.entries.join(SEPARATOR)),
       joinNames(this.names, 'to.name'),
       this.reasons,
-      this.data.join(SEPARATOR),
+      pgJson(this.data.join(SEPARATOR)),
       numberArray(this.at),
       joinNames(this.queues, 'queue'),
       numberArray(this.runAt),
       numberArray(this.expireAt),
       numberArray(this.attempts),
-      this.parameters.join(SEPARATOR),
+      pgJson(this.parameters.join(SEPARATOR)),
       this.results.join(SEPARATOR),
       numberArray(this.succeeded),
       numberArray(this.failed),

@@ -4,7 +4,7 @@
  * every other mention of it here is a type.
  */
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
-import { KilnError, ValidationError, errorMessage } from '../../errors.js';
+import { KilnError, StorageFullError, ValidationError, errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { loadDriver } from '../driver.js';
 
@@ -146,13 +146,19 @@ export function isNoScriptError(error: unknown): boolean {
 /** The code of the error replies a Kiln script raises on purpose (`redis.error_reply('KILN …')`). */
 const REFUSAL = 'KILN ';
 
+/** Redis's reply to a write past `maxmemory` (with the `noeviction` policy, or nothing left to evict). */
+const OUT_OF_MEMORY = 'OOM ';
+
 /**
  * A script's deliberate refusal (an error reply with the code `KILN`, such as a job id that
- * exists already) as the `KilnError` it stands for; any other error as it is.
+ * exists already) as the `KilnError` it stands for; Redis's out-of-memory reply as a
+ * `StorageFullError` naming `storage`; any other error as it is.
  */
-export function scriptError(error: unknown): unknown {
-  if (error instanceof Error && error.message.startsWith(REFUSAL)) {
-    return new KilnError(error.message.slice(REFUSAL.length), { cause: error });
+export function scriptError(error: unknown, storage: string): unknown {
+  if (!(error instanceof Error)) return error;
+  if (error.message.startsWith(REFUSAL)) return new KilnError(error.message.slice(REFUSAL.length), { cause: error });
+  if (error.message.startsWith(OUT_OF_MEMORY)) {
+    return new StorageFullError(storage, `${error.message.split('\n')[0]} (nothing of this call was written)`, { cause: error });
   }
   return error;
 }

@@ -35,11 +35,14 @@ export class RedisContext {
   readonly logger: Logger;
   readonly connection: CommandConnection;
   readonly client: RedisClient;
+  /** The storage as errors name it: `RedisStorage(prefix kiln)`. */
+  readonly name: string;
   private closed = false;
 
   /** Loads ioredis (a `KilnError` naming the package when it is not installed) and connects. */
   constructor(connection: RedisConnection, options: ResolvedRedisOptions) {
     this.keys = options.keys;
+    this.name = `RedisStorage(prefix ${options.keys.base.slice(1, -2)})`;
     this.logger = options.logger;
     this.connection = openConnection(loadIoredis(), connection);
     this.client = this.connection.client;
@@ -48,7 +51,8 @@ export class RedisContext {
 
   /**
    * Runs a script with the calling convention of `lua/library.ts`: the key prefix as `KEYS[1]`,
-   * the channel as `ARGV[1]`, then `args`. A script's deliberate refusal becomes a `KilnError`.
+   * the channel as `ARGV[1]`, then `args`. A script's deliberate refusal becomes a `KilnError`,
+   * Redis's out-of-memory reply a `StorageFullError`.
    */
   async run(script: LuaScript, args: Array<string | number>): Promise<unknown> {
     const all = [this.keys.base, this.keys.channel, ...args];
@@ -60,7 +64,7 @@ export class RedisContext {
         return await this.client.eval(script.lua, 1, ...all);
       }
     } catch (error) {
-      throw scriptError(error);
+      throw scriptError(error, this.name);
     }
   }
 

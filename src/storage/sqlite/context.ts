@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import type BetterSqlite3 from 'better-sqlite3';
-import { KilnError } from '../../errors.js';
+import { KilnError, StorageFullError, errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { openConnection } from './connection.js';
 import { broadcast } from './notifications.js';
@@ -68,18 +68,32 @@ export class SqliteContext {
   /**
    * Runs `work` in one `BEGIN IMMEDIATE` transaction, writes its counters just before commit, and
    * after the commit sends its wake-ups to every instance on this file in this process. If `work`
-   * throws, everything rolls back and nothing is sent.
+   * throws, everything rolls back and nothing is sent; a full disk is a `StorageFullError`.
    */
   write<T>(work: (s: Statements, batch: WriteBatch) => T): T {
     const { s, tx, key } = this.open();
     const batch = new WriteBatch();
-    const result = tx.immediate(() => {
-      const r = work(s, batch);
-      batch.flush(s.counters);
-      return r;
-    }) as T;
+    let result: T;
+    try {
+      result = tx.immediate(() => {
+        const r = work(s, batch);
+        batch.flush(s.counters);
+        return r;
+      }) as T;
+    } catch (error) {
+      throw this.full(error);
+    }
     broadcast(key, batch.events);
     return result;
+  }
+
+  /**
+   * SQLite's `SQLITE_FULL` (the disk is full, or the file reached `max_page_count`) as a
+   * `StorageFullError` naming this file; any other error as it is. The transaction rolled back.
+   */
+  private full(error: unknown): unknown {
+    if ((error as { code?: unknown } | null)?.code !== 'SQLITE_FULL') return error;
+    return new StorageFullError(`SqliteStorage(${this.path})`, `${errorMessage(error)} (nothing of this call was written)`, { cause: error });
   }
 
   /** Runs `work` in one read transaction: one consistent snapshot, no write lock. */

@@ -11,6 +11,7 @@ import type {
   TransitionChange,
 } from '../contract/index.js';
 import { KilnError } from '../../errors.js';
+import { refuseTransaction } from '../no-transactions.js';
 import type { SqliteContext } from './context.js';
 import { parseHistory, stateDataText, toJobRecord } from './rows.js';
 import type { JobStatements } from './statements/jobs.js';
@@ -27,11 +28,14 @@ export class SqliteJobStore implements JobStore {
   constructor(private readonly ctx: SqliteContext) {}
 
   /**
-   * Inserts the jobs in one write transaction. `options.tx` is ignored: SQLite has one writer and
-   * Kiln owns the connection, so there is no application transaction to join (enqueueing inside an
-   * application's own SQLite transaction would need the application to share this connection).
+   * Inserts the jobs in one write transaction. `options.tx` is refused (a `ValidationError`,
+   * nothing written): SQLite has one writer and Kiln owns the connection, so there is no
+   * application transaction to join (enqueueing inside an application's own SQLite transaction
+   * would need the application to share this connection), and ignoring it would let the caller
+   * believe the jobs roll back with their own writes.
    */
   async createJobs(jobs: NewJob[], options: CreateOptions): Promise<CreatedJob[]> {
+    refuseTransaction(options, 'SqliteStorage', "Kiln owns its connection to the file, so an application's transaction cannot include the jobs");
     if (jobs.length === 0) return [];
     return this.ctx.write((s, batch) => insertJobs(s.jobs, batch, jobs, options.now));
   }

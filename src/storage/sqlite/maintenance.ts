@@ -89,10 +89,10 @@ export class SqliteMaintenance implements Maintenance {
 const stoppedReason = (serverId: string): string => `Server ${serverId} stopped or timed out`;
 
 /**
- * Puts every job `serverId` holds back in its queue, with `reason` in its history: the one
- * requeue of a server's jobs, whether it stopped, timed out or was found gone (`liveness.ts`).
+ * Puts every job `serverId` holds back in its queue, with `reason` in its history, each counted as
+ * interrupted: the one requeue of a server's jobs, whether it stopped, timed out or was found gone
+ * (`liveness.ts`).
  */
 export function requeueHeldBy(s: MaintenanceStatements, batch: WriteBatch, serverId: string, now: number, reason: string): void {
-  const entry = `,${JSON.stringify({ name: 'enqueued', reason, at: now })}`;
-  for (const r of s.requeueHeld.all(reason, now, entry, serverId)) batch.requeued('processing', r.queue);
+  for (const r of s.requeueHeld.all(now, now, serverId, { reason })) batch.requeued('processing', r.queue);
 }

@@ -1,4 +1,5 @@
 import { initialSchema } from './001-initial/index.js';
+import { interruptionsCounted } from './002-interruptions/index.js';
 
 /**
  * One step of Kiln's Postgres schema. Each runs once, in order, inside the transaction of
@@ -14,4 +15,4 @@ export interface Migration {
 }
 
 /** Every migration, in order. */
-export const MIGRATIONS: readonly Migration[] = [initialSchema];
+export const MIGRATIONS: readonly Migration[] = [initialSchema, interruptionsCounted];

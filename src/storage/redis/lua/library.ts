@@ -236,16 +236,37 @@ local function mergeParameters(stored, added)
   return cjson.encode(t)
 end
 
+-- The interruption count after one more (see INTERRUPTIONS_PARAMETER in the contract): the stored
+-- count (a JSON text among the params) plus one; not a number counts as 0, a fraction is cut, and
+-- the count stops at 10^9.
+local function nextInterruption(stored)
+  local n = tonumber(stored)
+  if n == nil or n ~= n then n = 0 end
+  return math.floor(math.min(math.max(n, 0), 1000000000)) + 1
+end
+
 -- Puts a job back in its queue (scheduled time reached, lease expired, server gone), if it is
--- still in the state the caller found it in.
-local function requeue(id, expect, reason, now)
+-- still in the state the caller found it in. With interrupted (its run ended without a result),
+-- counts the interruption in its params and at the end of the reason.
+local function requeue(id, expect, reason, now, interrupted)
   local key = jobkey(id)
-  local f = redis.call('HMGET', key, 'state', 'queue', 'seq', 'hist')
+  local f = redis.call('HMGET', key, 'state', 'queue', 'seq', 'hist', 'params')
   if f[1] ~= expect then return false end
   unindex(id, f[1], f[2])
+  local fields = { 'state', 'enqueued', 'runAt', '', 'serverId', '', 'leaseUntil', '' }
+  if interrupted then
+    local params = {}
+    if f[5] and f[5] ~= '' then params = cjson.decode(f[5]) end
+    local count = nextInterruption(params.interruptions)
+    params.interruptions = string.format('%d', count)
+    reason = reason .. ' (interruption ' .. params.interruptions .. ')'
+    fields[#fields + 1] = 'params'
+    fields[#fields + 1] = cjson.encode(params)
+  end
   local entry = '{"name":"enqueued","reason":' .. cjson.encode(reason) .. ',"at":' .. now .. '}'
-  redis.call('HSET', key, 'state', 'enqueued', 'hist', appendHistory(f[4], entry), 'runAt', '',
-    'serverId', '', 'leaseUntil', '')
+  fields[#fields + 1] = 'hist'
+  fields[#fields + 1] = appendHistory(f[4], entry)
+  redis.call('HSET', key, unpack(fields))
   index(id, 'enqueued', f[2], f[3])
   return true
 end

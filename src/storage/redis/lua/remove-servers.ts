@@ -24,7 +24,7 @@ if any then
   for _, jid in ipairs(redis.call('ZRANGE', P .. 'processing', 0, -1)) do
     local sv = redis.call('HGET', jobkey(jid), 'serverId')
     if sv and gone[sv] then
-      requeue(jid, 'processing', 'Server ' .. sv .. ' stopped or timed out', now)
+      requeue(jid, 'processing', 'Server ' .. sv .. ' stopped or timed out', now, true)
     end
   end
 end

@@ -1,10 +1,33 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import type { ServerRecord, StateName } from '../../contract/index.js';
+import { INTERRUPTIONS_PARAMETER, type ServerRecord, type StateName } from '../../contract/index.js';
 import type { Statement } from './index.js';
 
 /** Requeuing statements reset a job to `enqueued`; they report the queue for counts and wake-ups. */
 export interface QueueRow {
   queue: string;
+}
+
+/** The `interruptions` parameter as a JSON path. */
+const COUNT_PATH = `'$.${INTERRUPTIONS_PARAMETER}'`;
+
+/**
+ * The interruption count a requeue after a lost run writes: the stored count plus one. A stored
+ * value that is not a number counts as 0; a fraction is cut, and the count stops at 10⁹ (see
+ * `INTERRUPTIONS_PARAMETER`).
+ */
+const COUNT = `(coalesce(CASE WHEN json_type(parameters, ${COUNT_PATH}) IN ('integer', 'real')
+  THEN min(max(CAST(json_extract(parameters, ${COUNT_PATH}) AS INTEGER), 0), 1000000000) END, 0) + 1)`;
+
+/**
+ * The SET list that puts a job whose run ended without a result (lease expired, server gone) back
+ * in its queue, counting the interruption in its parameters and in the reason (`reason`, an SQL
+ * expression, followed by `(interruption N)`). Binds the state's time, then the history entry's.
+ */
+function interruptedSet(reason: string): string {
+  const counted = `${reason} || ' (interruption ' || ${COUNT} || ')'`;
+  return `state = 'enqueued', state_reason = ${counted}, state_data = NULL, state_at = ?, run_at = NULL,
+           server_id = NULL, lease_until = NULL, parameters = json_set(parameters, ${COUNT_PATH}, ${COUNT}),
+           history = history || ',' || json_object('name', 'enqueued', 'reason', ${counted}, 'at', ?)`;
 }
 
 /**
@@ -17,8 +40,10 @@ export class MaintenanceStatements {
   readonly enqueueDue: Statement<[string, number, string, number, number], QueueRow>;
   readonly nextDue: Statement<[], { run_at: number }>;
   readonly hasExpiredLease: Statement<[number], unknown>;
+  /** now (state time), now (history time), now (lease end before), limit. */
   readonly releaseExpired: Statement<[number, number, number, number], QueueRow>;
-  readonly requeueHeld: Statement<[string, number, string, string], QueueRow>;
+  /** now (state time), now (history time), server id, { reason }. */
+  readonly requeueHeld: Statement<[number, number, string, { reason: string }], QueueRow>;
   readonly hasExpired: Statement<[number], unknown>;
   readonly deleteExpired: Statement<[number, number], { state: StateName; queue: string }>;
 
@@ -47,20 +72,14 @@ export class MaintenanceStatements {
     this.hasExpiredLease = db.prepare(
       `SELECT 1 FROM kiln_jobs INDEXED BY kiln_jobs_processing WHERE state = 'processing' AND lease_until < ? LIMIT 1`,
     );
-    // The reason names the server that lost the lease; SET expressions read the row before the update.
-    const leaseReason = `'Lease of server ' || coalesce(server_id, 'null') || ' expired'`;
+    // The reasons name the server that lost the job; SET expressions read the row before the update.
     this.releaseExpired = db.prepare(
-      `UPDATE kiln_jobs
-       SET state = 'enqueued', state_reason = ${leaseReason}, state_data = NULL, state_at = ?, run_at = NULL,
-           server_id = NULL, lease_until = NULL,
-           history = history || ',' || json_object('name', 'enqueued', 'reason', ${leaseReason}, 'at', ?)
+      `UPDATE kiln_jobs SET ${interruptedSet(`'Lease of server ' || coalesce(server_id, 'null') || ' expired'`)}
        WHERE seq IN (SELECT seq FROM kiln_jobs INDEXED BY kiln_jobs_processing WHERE state = 'processing' AND lease_until < ? ORDER BY seq LIMIT ?)
        RETURNING queue`,
     );
     this.requeueHeld = db.prepare(
-      `UPDATE kiln_jobs
-       SET state = 'enqueued', state_reason = ?, state_data = NULL, state_at = ?, run_at = NULL,
-           server_id = NULL, lease_until = NULL, history = history || ?
+      `UPDATE kiln_jobs SET ${interruptedSet('@reason')}
        WHERE seq IN (SELECT seq FROM kiln_jobs INDEXED BY kiln_jobs_processing WHERE state = 'processing' AND server_id = ?)
        RETURNING queue`,
     );

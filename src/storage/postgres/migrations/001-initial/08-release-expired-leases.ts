@@ -1,7 +1,10 @@
-import { notifyEnqueued, PINNED, requeueSet, type SchemaSql } from './fragments.js';
+import { notifyEnqueued, PINNED, requeueSet, type RequeueSet, type SchemaSql } from './fragments.js';
 
-/** `release_expired_leases`: requeues a bounded batch of processing jobs whose lease ended. */
-export function releaseExpiredLeases({ s, channel }: SchemaSql): string {
+/**
+ * `release_expired_leases`: requeues a bounded batch of processing jobs whose lease ended, with
+ * `requeue` (the SET list; migration 2 passes `interruptedSet`, which counts the interruption).
+ */
+export function releaseExpiredLeases({ s, channel }: SchemaSql, requeue: RequeueSet = requeueSet): string {
   return `
 CREATE FUNCTION ${s}.release_expired_leases(p_now bigint, p_limit integer)
 RETURNS bigint
@@ -11,7 +14,7 @@ DECLARE
   v_notified bigint;
 BEGIN
   WITH u AS (
-    UPDATE ${s}.jobs j SET ${requeueSet(`'Lease of server ' || coalesce(j.server_id, 'null') || ' expired'`, 'p_now')}
+    UPDATE ${s}.jobs j SET ${requeue(`'Lease of server ' || coalesce(j.server_id, 'null') || ' expired'`, 'p_now')}
      WHERE j.id = ANY (ARRAY(
              SELECT d.id FROM ${s}.jobs d WHERE d.state = 'processing' AND d.lease_until < p_now
               ORDER BY d.lease_until LIMIT p_limit FOR UPDATE SKIP LOCKED))

@@ -1,11 +1,12 @@
-import { notifyEnqueued, PINNED, requeueSet, type SchemaSql } from './fragments.js';
+import { notifyEnqueued, PINNED, requeueSet, type RequeueSet, type SchemaSql } from './fragments.js';
 
 /**
  * `remove_servers`: removes one server (`p_id`) or the servers silent since `p_before`, and
  * requeues the jobs they held (for `p_id`, even when its record is already gone). Returns the
- * removed ids.
+ * removed ids. `requeue` is the SET list (migration 2 passes `interruptedSet`, which counts the
+ * interruption).
  */
-export function removeServers({ s, channel }: SchemaSql): string {
+export function removeServers({ s, channel }: SchemaSql, requeue: RequeueSet = requeueSet): string {
   return `
 CREATE FUNCTION ${s}.remove_servers(p_id text, p_before bigint, p_now bigint)
 RETURNS SETOF text
@@ -20,7 +21,7 @@ BEGIN
     RETURNING v.id, v.started_at
   ),
   u AS (
-    UPDATE ${s}.jobs j SET ${requeueSet(`'Server ' || j.server_id || ' stopped or timed out'`, 'p_now')}
+    UPDATE ${s}.jobs j SET ${requeue(`'Server ' || j.server_id || ' stopped or timed out'`, 'p_now')}
      WHERE j.state = 'processing' AND (j.server_id = p_id OR j.server_id IN (SELECT d.id FROM d))
     RETURNING j.queue
   ),

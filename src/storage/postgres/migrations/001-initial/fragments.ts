@@ -35,12 +35,15 @@ export const COUNTER_SHARDS = 32;
 export const PINNED =
   'SET enable_seqscan = off SET enable_bitmapscan = off SET enable_hashjoin = off SET enable_mergejoin = off SET jit = off SET plan_cache_mode = force_generic_plan';
 
+/** Builds the SET list of an `UPDATE ... jobs j` that puts jobs back in their queue: `reason` and `now` are SQL expressions. */
+export type RequeueSet = (reason: string, now: string) => string;
+
 /** The SET list that puts a job back in its queue (lease expiry, dead server, due schedule). */
-export function requeueSet(reason: string, now: string): string {
+export const requeueSet: RequeueSet = (reason, now) => {
   return `prev_state = j.state, state = 'enqueued', state_reason = ${reason}, state_data = NULL,
              state_at = ${now}, run_at = NULL, server_id = NULL, lease_until = NULL,
              history = j.history || ',' || json_build_object('name', 'enqueued', 'reason', ${reason}, 'at', ${now})::text`;
-}
+};
 
 /** A query that sends one `enqueued` wake-up per distinct queue of the rows of `from`. */
 export function notifyEnqueued(channel: string, from: string): string {
