@@ -116,12 +116,14 @@ describe('BackgroundJobServer', () => {
     const order: string[] = [];
     const gate = deferred();
     const rec = defineJob({ name: 'srv-rec', run: async (tag: string) => { await gate.promise; order.push(tag); } });
-    const id = await client.schedule(rec, 'later', { delay: 50 }, { queue: 'low' });
-    assert.equal((await client.get(id))?.state, 'scheduled');
     await client.enqueue(rec, 'low-1', { queue: 'low' });
     await client.enqueue(rec, 'high-1', { queue: 'high' });
     await client.enqueue(rec, 'low-2', { queue: 'low' });
     await client.enqueue(rec, 'high-2', { queue: 'high' });
+    // Created last, so that on a slow machine, where it may be due before the first fetch, it
+    // still queues behind low-2 (FIFO by creation) and the order below holds.
+    const id = await client.schedule(rec, 'later', { delay: 50 }, { queue: 'low' });
+    assert.equal((await client.get(id))?.state, 'scheduled');
     await startServer({ storage, jobs: [rec], queues: ['high', 'low'], workerCount: 1 });
     gate.resolve();
     await waitFor('scheduled job ran', async () => (await client.get(id))?.state === 'succeeded');
