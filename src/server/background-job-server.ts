@@ -2,13 +2,14 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../clock.js';
 import { defaultLogger, defaultStorage, globalFilters } from '../config.js';
-import { KilnError, errorMessage } from '../errors.js';
+import { KilnError, ValidationError, errorMessage } from '../errors.js';
 import { registeredJob, type AnyJobDefinition } from '../jobs/define-job.js';
 import { childLogger, type Logger } from '../logger.js';
 import { automaticRetry } from '../states/automatic-retry.js';
 import { orderFilters, type JobFilter } from '../states/filters.js';
 import { StateMachine } from '../states/state-machine.js';
 import type { ServerRecord, Storage, StorageEvent } from '../storage/contract/index.js';
+import { tracingObserver } from '../tracing/consumer.js';
 import { CancellationWatcher } from './cancellation-watcher.js';
 import { Completer } from './completer.js';
 import { ContinuationDispatcher } from './continuation-dispatcher.js';
@@ -16,12 +17,12 @@ import { DelayedScheduler } from './delayed-scheduler.js';
 import { RecurringScheduler } from './recurring-scheduler.js';
 import { ExpirationManager } from './expiration-manager.js';
 import { Heartbeat } from './heartbeat.js';
+import { DEFAULT_HEALTH_TIMEOUT_MS, checkStorage, type HealthCheckOptions, type ServerHealth, type ServerStatus } from './health.js';
 import type { PeriodicProcess } from './periodic-process.js';
+import { observeRuns, type ObservedServer, type RunObserver } from './run-observer.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
 import { Watchdog } from './watchdog.js';
 import { WorkerPool } from './worker-pool.js';
-
-type Status = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 /**
  * Runs jobs: workers, the delayed scheduler, the heartbeat, the watchdog, the cancellation
@@ -35,9 +36,11 @@ type Status = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
  * still holds. Without `dispose()` (a crash), other servers requeue its jobs when its lease or
  * server record expires (30 s by default).
  */
-export class BackgroundJobServer implements AsyncDisposable {
+export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
   readonly id = randomUUID();
   readonly storage: Storage;
+  /** The server's name for people (dashboard, logs, metrics): `ServerOptions.name`, default `host:pid`. */
+  readonly name: string;
   private readonly options: ResolvedServerOptions;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -49,8 +52,9 @@ export class BackgroundJobServer implements AsyncDisposable {
   private readonly maintenance: PeriodicProcess[];
   private readonly cancellation: CancellationWatcher;
   private readonly jobsByName: Map<string, AnyJobDefinition> | undefined;
-  private readonly name: string;
-  private status: Status = 'new';
+  /** Metrics, tracing and the application's observers: told of the server's start and stop. */
+  private readonly observers: RunObserver[];
+  private stage: ServerStatus = 'new';
   private startedAt = 0;
   private unsubscribe: (() => Promise<void>) | undefined;
   private disposing: Promise<void> | undefined;
@@ -67,6 +71,7 @@ export class BackgroundJobServer implements AsyncDisposable {
     const retryPolicyOf = (name: string) => this.resolve(name)?.retry;
     this.filters = orderFilters([automaticRetry((ctx) => retryPolicyOf(ctx.job.name))], globalFilters(), this.options.filters);
     const o = this.options;
+    this.observers = [...(o.tracing ? [tracingObserver] : []), ...o.observers];
     const continuations = new ContinuationDispatcher(this.storage, this.states, o.schedulePollingIntervalMs, this.clock, this.logger);
     this.completer = new Completer(this.states, this.logger, (changes, applied) => {
       if (changes.some((c, i) => applied[i] && (c.to.name === 'succeeded' || c.to.name === 'deleted'))) continuations.process.wake();
@@ -92,6 +97,7 @@ export class BackgroundJobServer implements AsyncDisposable {
         filters: this.filters,
         maxInterruptions: o.maxInterruptions,
         complete: (change, filters) => this.completer.push(change, filters),
+        observe: observeRuns(this.observers, this, this.logger),
       },
       this.clock,
       this.logger,
@@ -120,15 +126,15 @@ export class BackgroundJobServer implements AsyncDisposable {
 
   /** Starts every process. Resolves once the server is announced and fetching. */
   async start(): Promise<void> {
-    if (this.status !== 'new') throw new KilnError(`server cannot start: it is ${this.status}`);
-    this.status = 'starting';
+    if (this.stage !== 'new') throw new KilnError(`server cannot start: it is ${this.stage}`);
+    this.stage = 'starting';
     try {
       await this.storage.migrate();
       this.startedAt = this.clock.now();
       await this.storage.announceServer(this.record());
       this.unsubscribe = await this.storage.subscribe((e) => this.onEvent(e));
     } catch (e) {
-      this.status = 'stopped';
+      this.stage = 'stopped';
       await this.unsubscribe?.().catch(() => {});
       throw e;
     }
@@ -136,7 +142,8 @@ export class BackgroundJobServer implements AsyncDisposable {
     this.heartbeat.process.start();
     for (const p of this.maintenance) p.start();
     if (this.options.handleSignals) this.installSignalHandlers();
-    this.status = 'running';
+    this.stage = 'running';
+    this.tellObservers('serverStarted');
     this.logger.info(`server started: ${this.options.workerCount} workers on queues ${this.options.queues.join(', ')}`);
   }
 
@@ -150,19 +157,67 @@ export class BackgroundJobServer implements AsyncDisposable {
     return this.dispose();
   }
 
+  /** Where the server is in its life: `new`, `starting`, `running`, `stopping`, `stopped`. */
+  get status(): ServerStatus {
+    return this.stage;
+  }
+
+  /** Starting or running: what a liveness probe asks (see `health()`). */
+  get live(): boolean {
+    return this.stage === 'starting' || this.stage === 'running';
+  }
+
   /** Jobs running on this server now. */
   get runningCount(): number {
     return this.pool.size;
   }
 
+  /** Concurrent job slots (`ServerOptions.workerCount`). */
+  get workerCount(): number {
+    return this.options.workerCount;
+  }
+
+  /** The queues this server takes jobs from, in priority order. */
+  get queues(): readonly string[] {
+    return this.options.queues;
+  }
+
+  /**
+   * How this server is doing, for health endpoints and Kubernetes probes: `live` (starting or
+   * running: a liveness probe), `ready` (running and the storage answered within `timeoutMs`,
+   * default 1 s: a readiness probe), and the details (last heartbeat, running jobs, the storage's
+   * latency or error). Never throws for a storage failure: that is `storage.reachable: false`.
+   * `serveHealth()` serves it over HTTP; docs/observability.md says which probe reads what.
+   */
+  async health(options: HealthCheckOptions = {}): Promise<ServerHealth> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
+    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) {
+      throw new ValidationError('timeoutMs', `must be a number of milliseconds from 1 to 60000, got ${String(timeoutMs)}`);
+    }
+    const storage = await checkStorage(this.storage, timeoutMs);
+    return {
+      live: this.live,
+      ready: this.stage === 'running' && storage.reachable,
+      status: this.stage,
+      serverId: this.id,
+      name: this.name,
+      storage,
+      startedAt: this.startedAt || null,
+      lastHeartbeatAt: this.heartbeat.lastBeatAt,
+      runningJobs: this.pool.size,
+      workerCount: this.options.workerCount,
+      queues: [...this.options.queues],
+    };
+  }
+
   private async shutdown(): Promise<void> {
-    if (this.status === 'new' || this.status === 'stopped') {
-      this.status = 'stopped';
+    if (this.stage === 'new' || this.stage === 'stopped') {
+      this.stage = 'stopped';
       return;
     }
     const began = Date.now();
     const o = this.options;
-    this.status = 'stopping';
+    this.stage = 'stopping';
     this.logger.info('server stopping');
     this.removeSignalHandlers();
     const unstarted = await this.pool.stopFetching();
@@ -189,8 +244,19 @@ export class BackgroundJobServer implements AsyncDisposable {
     } catch (e) {
       this.logger.warn('could not remove the server record; other servers will once it times out', { error: errorMessage(e) });
     }
-    this.status = 'stopped';
+    this.stage = 'stopped';
+    this.tellObservers('serverStopped');
     this.logger.info(`server stopped in ${Date.now() - began} ms`);
+  }
+
+  private tellObservers(event: 'serverStarted' | 'serverStopped'): void {
+    for (const o of this.observers) {
+      try {
+        o[event]?.(this);
+      } catch (e) {
+        this.logger.error(`a run observer threw in ${event}; ignored`, { error: errorMessage(e) });
+      }
+    }
   }
 
   private onEvent(event: StorageEvent): void {
