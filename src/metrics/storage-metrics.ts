@@ -86,9 +86,10 @@ export class StorageMetrics {
         help,
         registers,
         async collect() {
-          this.reset();
           const s = await self.snapshot();
+          // Without labels, reset() would report 0: remove() leaves the sample out.
           if (s) this.set(read(s));
+          else this.remove();
         },
       });
     single('servers', 'Servers alive in the storage (announced, not timed out).', (s) => s.statistics.servers);
@@ -100,7 +101,8 @@ export class StorageMetrics {
         registers,
         async collect() {
           const s = await self.snapshot();
-          this.reset();
+          // Left out, not 0, while the storage is away: a 0 would read as a counter reset.
+          this.remove();
           if (s) this.inc(read(s));
         },
       });

@@ -149,6 +149,8 @@ describe('Prometheus metrics', () => {
     assert.equal(valueOf(scrape, 'kiln_storage_up'), 0);
     assert.equal(samples(scrape, 'kiln_jobs').length, 0);
     assert.equal(samples(scrape, 'kiln_queue_jobs').length, 0);
+    assert.equal(samples(scrape, 'kiln_servers').length, 0, 'left out, not reported as 0 servers');
+    assert.equal(samples(scrape, 'kiln_storage_succeeded_jobs_total').length, 0, 'left out, not a counter reset');
   });
 
   it('refuses bad options with a ValidationError naming the field', () => {
@@ -164,6 +166,7 @@ describe('Prometheus metrics', () => {
     assert.throws(() => new BackgroundJobServer({ storage, observers: [{} as RunObserver] }), isValidation('observers[0]'));
     assert.throws(() => new BackgroundJobServer({ storage, tracing: 'yes' as unknown as boolean }), isValidation('tracing'));
     assert.throws(() => createDashboard({ storage, metrics: 'yes' as unknown as boolean }), isValidation('metrics'));
+    assert.throws(() => new JobClient({ storage, tracing: 1 as unknown as boolean }), isValidation('tracing'));
   });
 });
 
