@@ -67,21 +67,24 @@ export class RunMetrics {
     });
   }
 
-  /** Starts following one run: its latency is known now, its duration and outcome at its end. */
+  /** Starts following one run: its latency is known now; the rest at its end, by `observation`. */
   observe(job: JobRecord, _server: ObservedServer): RunObservation {
-    const series = this.seriesOf(job.queue, job.name);
     if (job.parentId === null) {
       const readyAt = job.runAt !== null && job.runAt > job.createdAt ? job.runAt : job.createdAt;
-      series.latency.observe(Math.max(0, Date.now() - readyAt) / 1000);
+      this.seriesOf(job.queue, job.name).latency.observe(Math.max(0, Date.now() - readyAt) / 1000);
     }
-    const began = performance.now();
-    return {
-      end: (end: RunEnd) => {
-        series.duration.observe((performance.now() - began) / 1000);
-        (series.runs[end.outcome] ??= this.runs.labels(job.queue, job.name, end.outcome)).inc();
-      },
-    };
+    return this.observation;
   }
+
+  /** One observation for every run: the end of a run carries its job and duration. */
+  private readonly observation: RunObservation = {
+    end: (end: RunEnd) => {
+      const { queue, name } = end.job;
+      const series = this.seriesOf(queue, name);
+      series.duration.observe(end.durationMs / 1000);
+      (series.runs[end.outcome] ??= this.runs.labels(queue, name, end.outcome)).inc();
+    },
+  };
 
   private seriesOf(queue: string, job: string): Series {
     let byJob = this.series.get(queue);

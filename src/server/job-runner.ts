@@ -62,7 +62,7 @@ export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<voi
   const observed = deps.observe?.(running.job);
   let outcome: Outcome;
   try {
-    outcome = await (observed ? observed.run(() => settle(running, deps)) : settle(running, deps));
+    outcome = await (observed?.wraps ? observed.run(() => settle(running, deps)) : settle(running, deps));
   } catch (e) {
     const { job } = running;
     const reason = `Kiln failed while ending this run: ${errorMessage(e)}`;

@@ -18,6 +18,8 @@ export type RunOutcome = 'succeeded' | 'retried' | 'failed' | 'deleted' | 'inter
 
 /** What an observer hears when a run ended. */
 export interface RunEnd {
+  /** The job as it was claimed (its state is `processing`). */
+  job: JobRecord;
   outcome: RunOutcome;
   /**
    * For `retried` and `failed`: what the job threw (any value), or the error Kiln failed the run
@@ -28,6 +30,8 @@ export interface RunEnd {
   reason: string | undefined;
   /** The state change ending the run; undefined for `taken-away`. */
   change: TransitionChange | undefined;
+  /** From the job's start in its slot to the end of its run, ms (`performance.now()`'s clock). */
+  durationMs: number;
 }
 
 /** One run, as one observer follows it. */
@@ -38,7 +42,10 @@ export interface RunObservation {
    * and return what it returns. Optional.
    */
   around?(run: () => Promise<unknown>): unknown;
-  /** Told once, when the run ended. Must be cheap: it is on every job's path. */
+  /**
+   * Told once, when the run ended. Must be cheap: it is on every job's path. `end` carries the job
+   * and the duration, so one observation object may serve every run.
+   */
   end(end: RunEnd): void;
 }
 
@@ -72,14 +79,6 @@ export interface RunObserver {
   serverStopped?(server: ObservedServer): void;
 }
 
-/** How the job runner follows one run: every observer's observation of it, or none. */
-export interface ObservedRun {
-  /** Runs `settle` inside every observation's `around`; returns its promise. */
-  run<T>(settle: () => Promise<T>): Promise<T>;
-  /** Tells every observation how the run ended. */
-  end(change: TransitionChange | undefined, error: unknown): void;
-}
-
 /** Classifies the change that ends a run (see `RunOutcome`). */
 export function outcomeOf(change: TransitionChange | undefined): RunOutcome {
   if (!change) return 'taken-away';
@@ -91,8 +90,8 @@ export function outcomeOf(change: TransitionChange | undefined): RunOutcome {
   return failedFirst ? 'retried' : 'interrupted';
 }
 
-function failureReason(change: TransitionChange | undefined, outcome: RunOutcome): string | undefined {
-  if (outcome !== 'failed' && outcome !== 'retried') return undefined;
+/** The reason of the failed state a `failed` or `retried` run passed through. */
+function failureReason(change: TransitionChange | undefined): string | undefined {
   if (change?.to.name === 'failed') return change.to.reason;
   return change?.passedThrough?.find((s) => s.name === 'failed')?.reason;
 }
@@ -108,44 +107,81 @@ export function observeRuns(
   logger: Logger,
 ): ((job: JobRecord) => ObservedRun | undefined) | undefined {
   if (observers.length === 0) return undefined;
-  const failed = (what: string, e: unknown, job: JobRecord) =>
-    logger.error(`a run observer threw in ${what}; ignored`, { jobId: job.id, error: errorMessage(e) });
   return (job) => {
-    let observations: RunObservation[] | undefined;
+    let first: RunObservation | undefined;
+    let more: RunObservation[] | undefined;
     for (const o of observers) {
       let observation: RunObservation | undefined;
       try {
         observation = o.observeRun(job, server);
       } catch (e) {
-        failed('observeRun', e, job);
+        observerFailed(logger, 'observeRun', e, job);
       }
-      if (observation) (observations ??= []).push(observation);
+      if (!observation) continue;
+      if (!first) first = observation;
+      else (more ??= []).push(observation);
     }
-    if (!observations) return undefined;
-    const list = observations;
-    return {
-      run<T>(settle: () => Promise<T>): Promise<T> {
-        let inner = settle;
-        for (const o of list) {
-          if (!o.around) continue;
-          const next = inner;
-          inner = () => aroundSafely(o, next, (e) => failed('around', e, job));
-        }
-        return inner();
-      },
-      end(change, error) {
-        const outcome = outcomeOf(change);
-        const end: RunEnd = { outcome, error: outcome === 'failed' || outcome === 'retried' ? error : undefined, reason: failureReason(change, outcome), change };
-        for (const o of list) {
-          try {
-            o.end(end);
-          } catch (e) {
-            failed('end', e, job);
-          }
-        }
-      },
-    };
+    return first ? new ObservedRun(job, first, more, logger) : undefined;
   };
+}
+
+function observerFailed(logger: Logger, what: string, e: unknown, job: JobRecord): void {
+  logger.error(`a run observer threw in ${what}; ignored`, { jobId: job.id, error: errorMessage(e) });
+}
+
+/**
+ * One run as the job runner follows it: every observation of it. A class, one object per run: an
+ * observer may return the same observation for every run (metrics do), and then following a run
+ * allocates this object and its `RunEnd`, nothing else.
+ */
+export class ObservedRun {
+  private readonly began = performance.now();
+  /** Whether some observation runs the job inside its own `around`. */
+  readonly wraps: boolean;
+
+  constructor(
+    private readonly job: JobRecord,
+    private readonly first: RunObservation,
+    private readonly more: RunObservation[] | undefined,
+    private readonly logger: Logger,
+  ) {
+    this.wraps = first.around !== undefined || (more?.some((o) => o.around !== undefined) ?? false);
+  }
+
+  /** Runs `settle` inside every observation's `around` (the first outermost); returns its promise. */
+  run<T>(settle: () => Promise<T>): Promise<T> {
+    let inner = settle;
+    for (const o of this.more ? [this.first, ...this.more].reverse() : [this.first]) {
+      if (!o.around) continue;
+      const next = inner;
+      inner = () => aroundSafely(o, next, (e) => observerFailed(this.logger, 'around', e, this.job));
+    }
+    return inner();
+  }
+
+  /** Tells every observation how the run ended. */
+  end(change: TransitionChange | undefined, error: unknown): void {
+    const outcome = outcomeOf(change);
+    const failed = outcome === 'failed' || outcome === 'retried';
+    const end: RunEnd = {
+      job: this.job,
+      outcome,
+      error: failed ? error : undefined,
+      reason: failed ? failureReason(change) : undefined,
+      change,
+      durationMs: performance.now() - this.began,
+    };
+    this.tell(this.first, end);
+    if (this.more) for (const o of this.more) this.tell(o, end);
+  }
+
+  private tell(o: RunObservation, end: RunEnd): void {
+    try {
+      o.end(end);
+    } catch (e) {
+      observerFailed(this.logger, 'end', e, this.job);
+    }
+  }
 }
 
 /**
