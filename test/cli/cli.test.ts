@@ -230,14 +230,22 @@ describe('the kiln command', () => {
 
   it('serves health and metrics on kiln server --health-port, and the dashboard in a container with KILN_DASHBOARD_TOKEN', async () => {
     const own = join(dir, 'observed.db');
-    const args = ['server', '--jobs', fixture, '--storage', `sqlite:${own}`, '--health-port', '0', '--health-host', '127.0.0.1', '--metrics'];
-    const server = spawn(process.execPath, ['--import', tsx, main, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    server.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise((r) => server.on('exit', r));
     const ownStorage = new SqliteStorage(own);
+    await ownStorage.migrate(); // the dashboard needs a storage that exists; both processes start at once
+    /** Starts `kiln ...args` and resolves what `pattern` finds in its output. */
+    const start = (args: string[], pattern: RegExp, env: NodeJS.ProcessEnv = process.env) => {
+      const child = spawn(process.execPath, ['--import', tsx, main, ...args, '--storage', `sqlite:${own}`], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      const exited = new Promise((r) => child.on('exit', r));
+      return { found: waitFor(`kiln ${args[0]} to listen`, () => pattern.exec(output)?.[1], 60_000), stop: () => (child.kill('SIGTERM'), exited) };
+    };
+    // In a container: listening on every address, admitting requests that carry the token.
+    const token = randomBytes(24).toString('base64url');
+    const server = start(['server', '--jobs', fixture, '--health-port', '0', '--health-host', '127.0.0.1', '--metrics'], /health on (http:\/\/\S+)\/healthz/);
+    const dash = start(['dashboard', '--host', '0.0.0.0', '--port', '0', '--metrics'], /on http:\/\/0\.0\.0\.0:(\d+)\//, { ...process.env, KILN_DASHBOARD_TOKEN: token });
     try {
-      const health = await waitFor('the health URL', () => /health on (http:\/\/\S+)\/healthz/.exec(output)?.[1], 60_000);
+      const [health, port] = await Promise.all([server.found, dash.found]);
       const id = await new JobClient({ storage: ownStorage, logger: silentLogger }).enqueue(greet, 'ivy');
       await waitFor('the job to run', async () => (await ownStorage.getJob(id))?.state === 'succeeded');
       const live = await fetch(`${health}/healthz`);
@@ -249,32 +257,18 @@ describe('the kiln command', () => {
       const scrape = parseScrape(await (await fetch(`${health}/metrics`)).text());
       assert.equal(valueOf(scrape, 'kiln_job_runs_total', { job: 'cli-greet', outcome: 'succeeded' }), 1);
       assert.equal(valueOf(scrape, 'kiln_jobs', { state: 'succeeded' }), 1);
-    } finally {
-      server.kill('SIGTERM');
-      await exited;
-      await ownStorage.close();
-    }
 
-    // In a container: listening on every address, admitting requests that carry the token.
-    const token = randomBytes(24).toString('base64url');
-    const env = { ...process.env, KILN_DASHBOARD_TOKEN: token };
-    const dash = spawn(process.execPath, ['--import', tsx, main, 'dashboard', '--host', '0.0.0.0', '--port', '0', '--metrics', '--storage', `sqlite:${own}`], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let dashOutput = '';
-    dash.stdout.on('data', (d: Buffer) => (dashOutput += d.toString()));
-    const dashExited = new Promise((r) => dash.on('exit', r));
-    try {
-      const port = await waitFor('the dashboard URL', () => /on http:\/\/0\.0\.0\.0:(\d+)\//.exec(dashOutput)?.[1], 60_000);
       const base = `http://127.0.0.1:${port}`;
       assert.equal((await fetch(`${base}/`)).status, 403, 'listening on 0.0.0.0, no request is local');
       const bearer = { headers: { authorization: `Bearer ${token}` } };
       assert.equal((await fetch(`${base}/`, bearer)).status, 200);
       assert.equal((await fetch(`${base}/healthz`)).status, 200, 'probes need no token');
       assert.equal((await fetch(`${base}/metrics`)).status, 403);
-      const scrape = parseScrape(await (await fetch(`${base}/metrics`, bearer)).text());
-      assert.equal(valueOf(scrape, 'kiln_jobs', { state: 'succeeded' }), 1);
+      const dashboardScrape = parseScrape(await (await fetch(`${base}/metrics`, bearer)).text());
+      assert.equal(valueOf(dashboardScrape, 'kiln_jobs', { state: 'succeeded' }), 1);
     } finally {
-      dash.kill('SIGTERM');
-      await dashExited;
+      await Promise.all([server.stop(), dash.stop()]);
+      await ownStorage.close();
     }
   });
 
