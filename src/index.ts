@@ -51,6 +51,10 @@ export { FINAL_STATES, isFinal } from './states/states.js';
 
 export { BackgroundJobServer } from './server/background-job-server.js';
 export type { ServerOptions } from './server/server-options.js';
+export type { RunObserver, RunObservation, RunEnd, RunOutcome, ObservedServer } from './server/run-observer.js';
+export type { ServerHealth, StorageHealth, ServerStatus, HealthCheckOptions, MetricsSource } from './server/health.js';
+export { serveHealth, type HealthEndpointOptions, type HealthSource, type RunningHealthEndpoint } from './server/health-endpoint.js';
+export { TRACE_CONTEXT_PARAMETER } from './tracing/tracer.js';
 
 export type * from './storage/contract/index.js';
 export { STATE_NAMES } from './storage/contract/index.js';

@@ -29,15 +29,25 @@ const { RedisStorage } = await fromDist<typeof import('../../src/storage/redis/i
 
 let current: Handler = () => {};
 
-/** For experiments only (results are always taken without them): `BENCH_KILN_PREFETCH=200`. */
+/** For experiments only (results are always taken without them): `BENCH_KILN_PG_OPTIONS`. */
 function pgOptions(): { options?: string } {
   const options = process.env['BENCH_KILN_PG_OPTIONS'];
   return options === undefined ? {} : { options };
 }
 
-function experiment(): { prefetch?: number } {
+/**
+ * `BENCH_KILN_METRICS=1`: the server runs with Prometheus metrics on (`observers: [kilnMetrics()]`),
+ * to measure their cost per job against a run without (docs/observability.md).
+ */
+const metricsOn = process.env['BENCH_KILN_METRICS'] !== undefined;
+const { kilnMetrics } = metricsOn ? await fromDist<typeof import('../../src/metrics/index.js')>('metrics/index.js') : { kilnMetrics: undefined };
+
+function experiment(): { prefetch?: number; observers?: Array<ReturnType<NonNullable<typeof kilnMetrics>>> } {
   const prefetch = process.env['BENCH_KILN_PREFETCH'];
-  return prefetch === undefined ? {} : { prefetch: Number(prefetch) };
+  return {
+    ...(prefetch === undefined ? {} : { prefetch: Number(prefetch) }),
+    ...(kilnMetrics ? { observers: [kilnMetrics({ logger: silentLogger })] } : {}),
+  };
 }
 
 /** The benchmark's job: tells the workload it started, and does nothing else. */

@@ -15,8 +15,10 @@ import type { JobFilter } from '../states/filters.js';
 import { orderFilters } from '../states/filters.js';
 import { DEFAULT_RETENTION, StateMachine, type Retention } from '../states/state-machine.js';
 import { statesExcept } from '../states/states.js';
-import type { JobDetails, NewJob, StateEntry, StateName, Storage } from '../storage/contract/index.js';
+import type { CreatedJob, JobDetails, NewJob, StateEntry, StateName, Storage } from '../storage/contract/index.js';
 import { INTERRUPTIONS_PARAMETER, STATE_NAMES } from '../storage/contract/index.js';
+import { produce } from '../tracing/producer.js';
+import { activeTracer } from '../tracing/tracer.js';
 
 export interface JobClientOptions {
   /** Default: `configure({ storage })`, else the embedded SQLite file `./kiln.db`. */
@@ -32,6 +34,12 @@ export interface JobClientOptions {
   clock?: Clock;
   /** How long final jobs are kept (defaults 1 day). */
   retention?: Partial<Retention>;
+  /**
+   * OpenTelemetry: a producer span around each enqueue, schedule, continuation and batch, whose
+   * context the job carries to its run (docs/observability.md). Default true; it costs nothing
+   * until the application registers an OpenTelemetry SDK. False: no span, no context carried.
+   */
+  tracing?: boolean;
 }
 
 /** Conditions of `delete`, `requeue`, `reschedule`: act only if the job is in this state (Hangfire's `fromState`). */
@@ -50,6 +58,7 @@ export class JobClient {
   private readonly clock: Clock;
   private readonly filters: JobFilter[];
   private readonly states: StateMachine;
+  private readonly tracing: boolean;
   private migrated: Promise<void> | undefined;
   /** Recurring (cron) jobs: addOrUpdate, remove, trigger, pause, resume, list. */
   readonly recurring: RecurringJobs;
@@ -60,6 +69,8 @@ export class JobClient {
     const base = options.clock ?? systemClock;
     this.clock = correctedClock(base, sharedOffset(this.storage, base));
     this.filters = options.filters ?? [];
+    if (options.tracing !== undefined && typeof options.tracing !== 'boolean') throw new ValidationError('tracing', 'must be true or false');
+    this.tracing = options.tracing ?? true;
     this.states = new StateMachine(this.storage, this.clock, options.logger ?? defaultLogger(), checkRetention(options.retention));
     this.recurring = new RecurringJobs(this.storage, this.clock, () => this.ready());
   }
@@ -94,7 +105,7 @@ export class JobClient {
     }
     if (jobs.length === 0) return [];
     await this.ready();
-    const created = await this.storage.createJobs(jobs, { now, tx: opts.tx });
+    const created = await this.write(jobs, now, opts.tx);
     if (filters.length > 0) for (const c of created) await runCreated(filters, job.name, c);
     return created.map((c) => c.id);
   }
@@ -221,10 +232,17 @@ export class JobClient {
       if (opts.uniqueForMs !== undefined) newJob.uniqueUntil = timeAfter(now, opts.uniqueForMs, 'options.uniqueFor');
     }
     await this.ready();
-    const [created] = await this.storage.createJobs([newJob], { now, tx: opts.tx });
+    const [created] = await this.write([newJob], now, opts.tx);
     await runCreated(filters, prepared.definition.name, created!);
     if (!created!.created && opts.onDuplicate === 'throw') throw new DuplicateJobError(opts.uniqueKey!, created!.id);
     return created!.id;
+  }
+
+  /** Stores new jobs, inside a producer span when an OpenTelemetry SDK is registered. */
+  private write(jobs: NewJob[], now: number, tx: unknown): Promise<CreatedJob[]> {
+    const tracer = this.tracing ? activeTracer() : undefined;
+    const write = () => this.storage.createJobs(jobs, { now, tx });
+    return tracer ? produce(tracer, jobs, write) : write();
   }
 
   /** The client filters of a job type: global, this client's, the job's own, ordered. */

@@ -7,6 +7,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { routePath, type Ctx, type DashboardDeps, type DashboardEnv } from './context.js';
 import { actionRoutes } from './routes/actions.js';
 import { apiRoutes } from './routes/api.js';
+import { healthRoutes, metricsRoutes } from './routes/observability.js';
 import { assetRoutes } from './routes/assets.js';
 import { pageRoutes } from './routes/pages.js';
 import { randomBytes } from 'node:crypto';
@@ -92,6 +93,9 @@ export function createApp(d: DashboardDeps): Hono<DashboardEnv> {
       xXssProtection: '0',
     }),
   );
+
+  // Probes carry no token: health answers before authorization, and shows no stored value.
+  healthRoutes(app, d);
 
   const accessToken = options.token === undefined ? undefined : new AccessToken(options.token);
   /** The first proxy header this dashboard saw: from then on the local-only rule admits nobody. */
@@ -191,6 +195,7 @@ export function createApp(d: DashboardDeps): Hono<DashboardEnv> {
 
   assetRoutes(app);
   apiRoutes(app, d);
+  metricsRoutes(app, d);
   pageRoutes(app, d);
   actionRoutes(app, d);
 

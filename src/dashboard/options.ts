@@ -2,6 +2,7 @@ import { defaultLogger } from '../config.js';
 import { JobClient } from '../client/job-client.js';
 import { ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { MetricsSource } from '../server/health.js';
 import type { MonitoringApi, Storage } from '../storage/contract/index.js';
 import type { DashboardAuthorize } from './security.js';
 
@@ -51,6 +52,13 @@ export interface DashboardOptions {
    * process. Give the same secret (at least 16 bytes) to every instance behind a load balancer.
    */
   csrfSecret?: string;
+  /**
+   * Serves `GET /metrics` (Prometheus's text format) behind the dashboard's authorization:
+   * `true` for the storage's gauges (jobs per state, queue depths and oldest waiting ages,
+   * servers; `kilnjs/metrics`, loaded on the first scrape), or your `kilnMetrics()` or
+   * prom-client `Registry` to serve those. Default false: no `/metrics`.
+   */
+  metrics?: boolean | MetricsSource;
   /** Where storage errors are reported. Default: `configure({ logger })`, else the console. */
   logger?: Logger;
 }
@@ -66,6 +74,7 @@ export interface ResolvedDashboardOptions {
   title: string;
   pageSize: number;
   csrfSecret: string | undefined;
+  metrics: false | true | MetricsSource;
   logger: Logger;
 }
 
@@ -75,6 +84,9 @@ export function resolveDashboardOptions(o: DashboardOptions = {}): ResolvedDashb
   if (o.authorize !== undefined && typeof o.authorize !== 'function') throw new ValidationError('authorize', 'must be a function');
   if (o.token !== undefined && (typeof o.token !== 'string' || o.token.length < 16 || o.token.length > 1000 || /[\s;,]/.test(o.token))) {
     throw new ValidationError('token', 'must be a string of 16-1000 characters without spaces, commas or semicolons (a random one: crypto.randomBytes(24).toString("base64url"))');
+  }
+  if (o.metrics !== undefined && typeof o.metrics !== 'boolean' && typeof (o.metrics as Partial<MetricsSource> | null)?.metrics !== 'function') {
+    throw new ValidationError('metrics', 'must be true, false, kilnMetrics() or a prom-client Registry');
   }
   const client = o.client ?? defaultClient(o.storage);
   const storage = o.storage ?? client.storage;
@@ -92,6 +104,7 @@ export function resolveDashboardOptions(o: DashboardOptions = {}): ResolvedDashb
     title: typeof o.title === 'string' && o.title.length > 0 ? o.title : 'Kiln',
     pageSize,
     csrfSecret: o.csrfSecret,
+    metrics: o.metrics ?? false,
     logger: o.logger ?? defaultLogger(),
   };
 }

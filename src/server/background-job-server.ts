@@ -3,13 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../clock.js';
 import { correctedClock, sharedOffset, type ClockOffset } from '../clock-offset.js';
 import { defaultLogger, defaultStorage, globalFilters } from '../config.js';
-import { KilnError, errorMessage } from '../errors.js';
+import { KilnError, ValidationError, errorMessage } from '../errors.js';
 import { registeredJob, type AnyJobDefinition } from '../jobs/define-job.js';
 import { childLogger, type Logger } from '../logger.js';
 import { automaticRetry } from '../states/automatic-retry.js';
 import { orderFilters, type JobFilter } from '../states/filters.js';
 import { StateMachine } from '../states/state-machine.js';
 import type { LivenessHold, ServerRecord, Storage, StorageEvent } from '../storage/contract/index.js';
+import { tracingObserver } from '../tracing/consumer.js';
 import { CancellationWatcher } from './cancellation-watcher.js';
 import { ClockSync } from './clock-sync.js';
 import { Completer } from './completer.js';
@@ -18,12 +19,12 @@ import { DelayedScheduler } from './delayed-scheduler.js';
 import { RecurringScheduler } from './recurring-scheduler.js';
 import { ExpirationManager } from './expiration-manager.js';
 import { Heartbeat } from './heartbeat.js';
+import { DEFAULT_HEALTH_TIMEOUT_MS, checkStorage, type HealthCheckOptions, type ServerHealth, type ServerStatus } from './health.js';
 import type { PeriodicProcess } from './periodic-process.js';
+import { observeRuns, type ObservedServer, type RunObserver } from './run-observer.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
 import { Watchdog } from './watchdog.js';
 import { WorkerPool } from './worker-pool.js';
-
-type Status = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 /**
  * Runs jobs: workers, the delayed scheduler, the heartbeat, the watchdog, the cancellation
@@ -44,9 +45,11 @@ type Status = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
  * On Postgres and Redis the server's clock is corrected by its measured offset to the storage's
  * (`clockCorrection`), so servers on hosts whose clocks disagree still agree on time.
  */
-export class BackgroundJobServer implements AsyncDisposable {
+export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
   readonly id = randomUUID();
   readonly storage: Storage;
+  /** The server's name for people (dashboard, logs, metrics): `ServerOptions.name`, default `host:pid`. */
+  readonly name: string;
   private readonly options: ResolvedServerOptions;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -60,8 +63,9 @@ export class BackgroundJobServer implements AsyncDisposable {
   private readonly maintenance: PeriodicProcess[];
   private readonly cancellation: CancellationWatcher;
   private readonly jobsByName: Map<string, AnyJobDefinition> | undefined;
-  private readonly name: string;
-  private status: Status = 'new';
+  /** Metrics, tracing and the application's observers: told of the server's start and stop. */
+  private readonly observers: RunObserver[];
+  private stage: ServerStatus = 'new';
   private startedAt = 0;
   /** This server's liveness mark, from `start()` on; null when the storage has none. */
   private liveness: LivenessHold | null | undefined;
@@ -83,6 +87,7 @@ export class BackgroundJobServer implements AsyncDisposable {
     const retryPolicyOf = (name: string) => this.resolve(name)?.retry;
     this.filters = orderFilters([automaticRetry((ctx) => retryPolicyOf(ctx.job.name))], globalFilters(), this.options.filters);
     const o = this.options;
+    this.observers = [...(o.tracing ? [tracingObserver] : []), ...o.observers];
     const continuations = new ContinuationDispatcher(this.storage, this.states, o.schedulePollingIntervalMs, this.clock, this.logger);
     this.completer = new Completer(this.states, this.logger, (changes, applied) => {
       if (changes.some((c, i) => applied[i] && (c.to.name === 'succeeded' || c.to.name === 'deleted'))) continuations.process.wake();
@@ -108,6 +113,7 @@ export class BackgroundJobServer implements AsyncDisposable {
         filters: this.filters,
         maxInterruptions: o.maxInterruptions,
         complete: (change, filters) => this.completer.push(change, filters),
+        observe: observeRuns(this.observers, this, this.logger),
       },
       this.clock,
       this.logger,
@@ -144,8 +150,8 @@ export class BackgroundJobServer implements AsyncDisposable {
 
   /** Starts every process. Resolves once the server is announced and fetching. */
   async start(): Promise<void> {
-    if (this.status !== 'new') throw new KilnError(`server cannot start: it is ${this.status}`);
-    this.status = 'starting';
+    if (this.stage !== 'new') throw new KilnError(`server cannot start: it is ${this.stage}`);
+    this.stage = 'starting';
     try {
       await this.storage.migrate();
       // On corrected time before anything is stamped: the record, leases, due times.
@@ -156,7 +162,7 @@ export class BackgroundJobServer implements AsyncDisposable {
       if (!this.liveness) this.logger.debug('the storage holds no liveness mark here: if this process dies, its jobs wait for serverTimeout');
       this.unsubscribe = await this.storage.subscribe((e) => this.onEvent(e));
     } catch (e) {
-      this.status = 'stopped';
+      this.stage = 'stopped';
       await this.unsubscribe?.().catch(() => {});
       await this.liveness?.release().catch(() => {});
       throw e;
@@ -166,7 +172,8 @@ export class BackgroundJobServer implements AsyncDisposable {
     this.clockSync?.start();
     for (const p of this.maintenance) p.start();
     if (this.options.handleSignals) this.installSignalHandlers();
-    this.status = 'running';
+    this.stage = 'running';
+    this.tellObservers('serverStarted');
     this.logger.info(`server started: ${this.options.workerCount} workers on queues ${this.options.queues.join(', ')}`);
   }
 
@@ -189,19 +196,67 @@ export class BackgroundJobServer implements AsyncDisposable {
     return this.clockOffset?.measured ? this.clockOffset.ms : null;
   }
 
+  /** Where the server is in its life: `new`, `starting`, `running`, `stopping`, `stopped`. */
+  get status(): ServerStatus {
+    return this.stage;
+  }
+
+  /** Starting or running: what a liveness probe asks (see `health()`). */
+  get live(): boolean {
+    return this.stage === 'starting' || this.stage === 'running';
+  }
+
   /** Jobs running on this server now. */
   get runningCount(): number {
     return this.pool.size;
   }
 
+  /** Concurrent job slots (`ServerOptions.workerCount`). */
+  get workerCount(): number {
+    return this.options.workerCount;
+  }
+
+  /** The queues this server takes jobs from, in priority order. */
+  get queues(): readonly string[] {
+    return this.options.queues;
+  }
+
+  /**
+   * How this server is doing, for health endpoints and Kubernetes probes: `live` (starting or
+   * running: a liveness probe), `ready` (running and the storage answered within `timeoutMs`,
+   * default 1 s: a readiness probe), and the details (last heartbeat, running jobs, the storage's
+   * latency or error). Never throws for a storage failure: that is `storage.reachable: false`.
+   * `serveHealth()` serves it over HTTP; docs/observability.md says which probe reads what.
+   */
+  async health(options: HealthCheckOptions = {}): Promise<ServerHealth> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
+    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) {
+      throw new ValidationError('timeoutMs', `must be a number of milliseconds from 1 to 60000, got ${String(timeoutMs)}`);
+    }
+    const storage = await checkStorage(this.storage, timeoutMs);
+    return {
+      live: this.live,
+      ready: this.stage === 'running' && storage.reachable,
+      status: this.stage,
+      serverId: this.id,
+      name: this.name,
+      storage,
+      startedAt: this.startedAt || null,
+      lastHeartbeatAt: this.heartbeat.lastBeatAt,
+      runningJobs: this.pool.size,
+      workerCount: this.options.workerCount,
+      queues: [...this.options.queues],
+    };
+  }
+
   private async shutdown(): Promise<void> {
-    if (this.status === 'new' || this.status === 'stopped') {
-      this.status = 'stopped';
+    if (this.stage === 'new' || this.stage === 'stopped') {
+      this.stage = 'stopped';
       return;
     }
     const began = Date.now();
     const o = this.options;
-    this.status = 'stopping';
+    this.stage = 'stopping';
     this.logger.info('server stopping');
     this.removeSignalHandlers();
     const unstarted = await this.pool.stopFetching();
@@ -234,8 +289,19 @@ export class BackgroundJobServer implements AsyncDisposable {
     } catch (e) {
       this.logger.warn('could not release the liveness mark; other servers will find this process gone once it exits', { error: errorMessage(e) });
     }
-    this.status = 'stopped';
+    this.stage = 'stopped';
+    this.tellObservers('serverStopped');
     this.logger.info(`server stopped in ${Date.now() - began} ms`);
+  }
+
+  private tellObservers(event: 'serverStarted' | 'serverStopped'): void {
+    for (const o of this.observers) {
+      try {
+        o[event]?.(this);
+      } catch (e) {
+        this.logger.error(`a run observer threw in ${event}; ignored`, { error: errorMessage(e) });
+      }
+    }
   }
 
   private onEvent(event: StorageEvent): void {

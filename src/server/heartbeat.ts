@@ -12,6 +12,8 @@ import { PeriodicProcess } from './periodic-process.js';
  */
 export class Heartbeat {
   readonly process: PeriodicProcess;
+  /** When a beat last reached the storage (record and leases), epoch ms; null before the first. */
+  lastBeatAt: number | null = null;
 
   constructor(
     storage: Storage,
@@ -38,6 +40,7 @@ export class Heartbeat {
           const lost = await storage.renewLeases(server.id, ids, leaseTimeoutMs, clock.now());
           if (lost.length > 0) onLost(lost);
         }
+        this.lastBeatAt = now;
       },
       logger,
     );

@@ -9,6 +9,7 @@ import type { StateMachine } from '../states/state-machine.js';
 import { INTERRUPTIONS_PARAMETER, type JobRecord, type Json, type StateName, type Storage, type TransitionChange } from '../storage/contract/index.js';
 import type { Clock } from '../clock.js';
 import { RunContext } from './run-context.js';
+import type { ObservedRun } from './run-observer.js';
 import type { RunningJob } from './running-job.js';
 
 export { RunningJob, type AbortCause } from './running-job.js';
@@ -32,12 +33,19 @@ export interface RunnerDeps {
    * a batch later: the slot is free at once, not after a storage round trip.
    */
   complete(change: TransitionChange, filters: readonly JobFilter[]): void;
+  /**
+   * Follows each run for the server's observers (metrics, tracing); undefined when there are none,
+   * and then a run costs nothing more (see `observeRuns`).
+   */
+  observe?: ((job: JobRecord) => ObservedRun | undefined) | undefined;
 }
 
 /** How a run ends: the change to write (none when the job was taken away) and the filters that hear of it. */
 interface Outcome {
   change: TransitionChange | undefined;
   filters: readonly JobFilter[];
+  /** What the attempt failed with, when it failed. */
+  error?: unknown;
 }
 
 /**
@@ -51,16 +59,18 @@ interface Outcome {
  * end failed. Should Kiln's own code around the job fail, the job is failed with that reason.
  */
 export async function runJob(running: RunningJob, deps: RunnerDeps): Promise<void> {
+  const observed = deps.observe?.(running.job);
   let outcome: Outcome;
   try {
-    outcome = await settle(running, deps);
+    outcome = await (observed?.wraps ? observed.run(() => settle(running, deps)) : settle(running, deps));
   } catch (e) {
     const { job } = running;
     const reason = `Kiln failed while ending this run: ${errorMessage(e)}`;
     deps.logger.error(reason, { jobId: job.id });
     const candidate: CandidateState = { state: { name: 'failed', reason, at: deps.clock.now(), data: { error: reason, type: 'InternalError' } } };
-    outcome = { change: deps.states.change(job.id, candidate, { states: PROCESSING, serverId: deps.serverId }), filters: deps.filters };
+    outcome = { change: deps.states.change(job.id, candidate, { states: PROCESSING, serverId: deps.serverId }), filters: deps.filters, error: e };
   }
+  observed?.end(outcome.change, outcome.error);
   if (outcome.change) deps.complete(outcome.change, outcome.filters);
 }
 
@@ -73,7 +83,7 @@ async function settle(running: RunningJob, deps: RunnerDeps): Promise<Outcome> {
   /** `data.error` is the error's own message (the reason adds its type), as the dashboard shows it. */
   const failed = async (reason: string, type: string, error: unknown, stack = '', message = reason): Promise<Outcome> => {
     const candidate: CandidateState = { state: { name: 'failed', reason, at: deps.clock.now(), data: { error: message, type, stack } } };
-    return { change: await deps.states.elect(job, candidate, expect, filters, error), filters };
+    return { change: await deps.states.elect(job, candidate, expect, filters, error), filters, error };
   };
 
   if (!definition) {

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import type { JobFilter } from '../states/filters.js';
 import { DEFAULT_RETENTION } from '../states/state-machine.js';
 import type { Storage } from '../storage/contract/index.js';
+import type { RunObserver } from './run-observer.js';
 import {
   ADAPTIVE_PREFETCH_FACTOR,
   DEFAULT_EXPIRATION_CHECK_INTERVAL_MS,
@@ -101,6 +102,17 @@ export interface ServerOptions {
   retention?: { succeeded?: Duration; deleted?: Duration };
   /** A name for people (dashboard, logs). Default `host:pid`. */
   name?: string;
+  /**
+   * What follows every job run: Prometheus metrics (`kilnMetrics()` from `kilnjs/metrics`) or
+   * your own `RunObserver`. Default none: a server without observers does nothing extra per job.
+   */
+  observers?: RunObserver[];
+  /**
+   * OpenTelemetry: a consumer span around each run, continuing the trace its job was enqueued in
+   * (docs/observability.md). Default true; it costs nothing until the application registers an
+   * OpenTelemetry SDK. False: no span is made even then.
+   */
+  tracing?: boolean;
   logger?: Logger;
   /** For tests. */
   clock?: Clock;
@@ -132,6 +144,8 @@ export interface ResolvedServerOptions {
   maxInterruptions: number;
   filters: JobFilter[];
   retention: { succeeded: number; deleted: number };
+  observers: RunObserver[];
+  tracing: boolean;
 }
 
 export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
@@ -161,6 +175,15 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     });
   }
   if (o.filters !== undefined && !Array.isArray(o.filters)) throw new ValidationError('filters', 'must be an array');
+  if (o.observers !== undefined) {
+    if (!Array.isArray(o.observers)) throw new ValidationError('observers', 'must be an array of run observers');
+    o.observers.forEach((x: unknown, i) => {
+      if (typeof (x as Partial<RunObserver> | null)?.observeRun !== 'function') {
+        throw new ValidationError(`observers[${i}]`, 'must be a RunObserver (an object with an observeRun method), e.g. kilnMetrics()');
+      }
+    });
+  }
+  if (o.tracing !== undefined && typeof o.tracing !== 'boolean') throw new ValidationError('tracing', 'must be true or false');
   const leaseTimeoutMs = d(o.leaseTimeout, 'leaseTimeout', DEFAULT_LEASE_TIMEOUT_MS, 100);
   const heartbeatIntervalMs = d(o.heartbeatInterval, 'heartbeatInterval', DEFAULT_HEARTBEAT_INTERVAL_MS, 10);
   if (heartbeatIntervalMs >= leaseTimeoutMs) throw new ValidationError('heartbeatInterval', `must be shorter than leaseTimeout (${leaseTimeoutMs} ms), or leases expire while jobs run`);
@@ -193,6 +216,8 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     handleSignals: o.handleSignals ?? false,
     maxInterruptions,
     filters: o.filters ?? [],
+    observers: [...(o.observers ?? [])],
+    tracing: o.tracing ?? true,
     retention: {
       succeeded: d(o.retention?.succeeded, 'retention.succeeded', DEFAULT_RETENTION.succeeded, 0, MAX_DURATION_MS),
       deleted: d(o.retention?.deleted, 'retention.deleted', DEFAULT_RETENTION.deleted, 0, MAX_DURATION_MS),

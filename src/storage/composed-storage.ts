@@ -14,6 +14,7 @@ import type {
   MonitoringApi,
   NewJob,
   Notifications,
+  QueueHead,
   QueueStatistics,
   RecurringAdvance,
   RecurringJobRecord,
@@ -153,6 +154,9 @@ export abstract class ComposedStorage implements Storage {
   }
   queues(): Promise<QueueStatistics[]> {
     return this.roles.monitoring.queues();
+  }
+  queueHeads(): Promise<QueueHead[]> {
+    return this.roles.monitoring.queueHeads();
   }
   listJobs(query: ListJobsQuery): Promise<JobPage> {
     return this.roles.monitoring.listJobs(query);

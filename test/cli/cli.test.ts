@@ -11,6 +11,7 @@ import { kiln as kilnCli } from '../../src/cli/kiln.js';
 import { JobClient, SqliteStorage, silentLogger } from '../../src/index.js';
 import { PostgresStorage } from '../../src/storage/postgres/index.js';
 import { greet } from '../fixtures/cli-jobs.js';
+import { parseScrape, valueOf } from '../support/prometheus.js';
 import { serviceUrl } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
 
@@ -139,6 +140,10 @@ describe('the kiln command', () => {
       [['enqueue', 'cli-mail', '--jobs', join(dir, 'no-such-module.ts')], 1, /--jobs: no file .*no-such-module\.ts/],
       [['enqueue', 'cli-nothing', '--jobs', fixture], 1, /defines no job named "cli-nothing" \(it defines: .*cli-greet, cli-mail/],
       [['server', '--jobs', fixture, '--workers', 'lots'], 1, /--workers must be a whole number/],
+      [['server', '--jobs', fixture, '--metrics'], 1, /kiln server: --metrics needs --health-port <n>/],
+      [['server', '--jobs', fixture, '--health-port', 'x'], 1, /--health-port must be a whole number from 0 to 65535/],
+      [['dashboard', '--port', '0', '--token', 'short'], 1, /--token must be 16 to 1000 characters/],
+      [['dashboard', '--port', '0', '--host', '0.0.0.0'], 1, /--host 0\.0\.0\.0 is not a loopback address: give a token \(KILN_DASHBOARD_TOKEN or --token\)/],
       [['show', 'no-such-job'], 1, /no job no-such-job/],
       [['frobnicate'], 1, /unknown command "frobnicate"; see kiln help/],
     ];
@@ -220,6 +225,50 @@ describe('the kiln command', () => {
     } finally {
       dash.kill('SIGINT');
       await done;
+    }
+  });
+
+  it('serves health and metrics on kiln server --health-port, and the dashboard in a container with KILN_DASHBOARD_TOKEN', async () => {
+    const own = join(dir, 'observed.db');
+    const ownStorage = new SqliteStorage(own);
+    await ownStorage.migrate(); // the dashboard needs a storage that exists; both processes start at once
+    /** Starts `kiln ...args` and resolves what `pattern` finds in its output. */
+    const start = (args: string[], pattern: RegExp, env: NodeJS.ProcessEnv = process.env) => {
+      const child = spawn(process.execPath, ['--import', tsx, main, ...args, '--storage', `sqlite:${own}`], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      const exited = new Promise((r) => child.on('exit', r));
+      return { found: waitFor(`kiln ${args[0]} to listen`, () => pattern.exec(output)?.[1], 60_000), stop: () => (child.kill('SIGTERM'), exited) };
+    };
+    // In a container: listening on every address, admitting requests that carry the token.
+    const token = randomBytes(24).toString('base64url');
+    const server = start(['server', '--jobs', fixture, '--health-port', '0', '--health-host', '127.0.0.1', '--metrics'], /health on (http:\/\/\S+)\/healthz/);
+    const dash = start(['dashboard', '--host', '0.0.0.0', '--port', '0', '--metrics'], /on http:\/\/0\.0\.0\.0:(\d+)\//, { ...process.env, KILN_DASHBOARD_TOKEN: token });
+    try {
+      const [health, port] = await Promise.all([server.found, dash.found]);
+      const id = await new JobClient({ storage: ownStorage, logger: silentLogger }).enqueue(greet, 'ivy');
+      await waitFor('the job to run', async () => (await ownStorage.getJob(id))?.state === 'succeeded');
+      const live = await fetch(`${health}/healthz`);
+      assert.equal(live.status, 200);
+      assert.deepEqual(await live.json(), { live: true, status: 'running' });
+      const ready = await fetch(`${health}/readyz`);
+      assert.equal(ready.status, 200);
+      assert.equal(((await ready.json()) as { storage: { reachable: boolean } }).storage.reachable, true);
+      const scrape = parseScrape(await (await fetch(`${health}/metrics`)).text());
+      assert.equal(valueOf(scrape, 'kiln_job_runs_total', { job: 'cli-greet', outcome: 'succeeded' }), 1);
+      assert.equal(valueOf(scrape, 'kiln_jobs', { state: 'succeeded' }), 1);
+
+      const base = `http://127.0.0.1:${port}`;
+      assert.equal((await fetch(`${base}/`)).status, 403, 'listening on 0.0.0.0, no request is local');
+      const bearer = { headers: { authorization: `Bearer ${token}` } };
+      assert.equal((await fetch(`${base}/`, bearer)).status, 200);
+      assert.equal((await fetch(`${base}/healthz`)).status, 200, 'probes need no token');
+      assert.equal((await fetch(`${base}/metrics`)).status, 403);
+      const dashboardScrape = parseScrape(await (await fetch(`${base}/metrics`, bearer)).text());
+      assert.equal(valueOf(dashboardScrape, 'kiln_jobs', { state: 'succeeded' }), 1);
+    } finally {
+      await Promise.all([server.stop(), dash.stop()]);
+      await ownStorage.close();
     }
   });
 

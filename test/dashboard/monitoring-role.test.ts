@@ -11,6 +11,7 @@ function readsOf(storage: MemoryStorage): MonitoringApi {
   return {
     statistics: () => storage.statistics(),
     queues: () => storage.queues(),
+    queueHeads: () => storage.queueHeads(),
     listJobs: (q) => storage.listJobs(q),
     getJob: (id) => storage.getJob(id),
     listServers: () => storage.listServers(),

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /** The packages a Kiln application must be able to do without when it imports the root. */
-const OPTIONAL = ['pg', 'ioredis', 'hono', '@hono/node-server'];
+const OPTIONAL = ['pg', 'ioredis', 'hono', '@hono/node-server', 'prom-client'];
 
 /** The npm packages loaded, in a fresh Node process, by the given probe actions (see import-probe.ts). */
 async function packagesLoadedBy(...actions: string[]): Promise<string[]> {
@@ -28,7 +28,7 @@ describe('the package root', () => {
     loaded = await packagesLoadedBy('import:./src/index.ts');
   });
 
-  it('loads none of pg, ioredis, hono, @hono/node-server', () => {
+  it('loads none of pg, ioredis, hono, @hono/node-server, prom-client', () => {
     assert.deepEqual(loaded.filter((p) => OPTIONAL.includes(p)), []);
     // The probe saw the root's own dependencies, so an empty answer is not a blind one.
     assert.ok(loaded.includes('croner'), `expected croner among ${loaded.join(', ')}`);
@@ -54,6 +54,7 @@ describe('the subpath exports', () => {
     './postgres': 'PostgresStorage',
     './redis': 'RedisStorage',
     './dashboard': 'createDashboard',
+    './metrics': 'kilnMetrics',
     './conformance': 'runConformance',
   };
 

@@ -34,6 +34,31 @@ export function monitoringCases(target: ConformanceTarget): void {
         ]);
       }));
 
+    it('tells when the head of each queue was enqueued, one entry per queue with enqueued jobs', () =>
+      withStore(target, async ({ storage }) => {
+        assert.deepEqual(await storage.queueHeads(), []);
+        const a1 = newJob({ queue: 'a', state: { name: 'enqueued', at: T0 + 10 } });
+        const a2 = newJob({ queue: 'a', state: { name: 'enqueued', at: T0 + 20 } });
+        const b1 = newJob({ queue: 'b', state: { name: 'enqueued', at: T0 + 30 } });
+        const later = newJob({ queue: 'c', state: { name: 'scheduled', at: T0 }, runAt: T0 + 60_000 });
+        await storage.createJobs([a1, a2, b1, later], { now: T0 + 30 });
+        assert.deepEqual(await storage.queueHeads(), [
+          { queue: 'a', enqueuedAt: T0 + 10 },
+          { queue: 'b', enqueuedAt: T0 + 30 },
+        ]);
+        const [taken] = await storage.fetch({ queues: ['a'], max: 1, serverId: 's', leaseMs: 30_000, now: T0 + 40 });
+        assert.equal(taken?.id, a1.id);
+        await storage.fetch({ queues: ['b'], max: 5, serverId: 's', leaseMs: 30_000, now: T0 + 40 });
+        assert.deepEqual(await storage.queueHeads(), [{ queue: 'a', enqueuedAt: T0 + 20 }], 'the next in line; b is empty');
+        // Put back in its queue, a job keeps its place from creation and tells when it came back.
+        const [requeued] = await storage.transition(
+          [{ id: a1.id, expectStates: ['processing'], to: { name: 'enqueued', reason: 'requeued', at: T0 + 50 } }],
+          T0 + 50,
+        );
+        assert.equal(requeued, true);
+        assert.deepEqual(await storage.queueHeads(), [{ queue: 'a', enqueuedAt: T0 + 50 }]);
+      }));
+
     it('lists retries: scheduled jobs whose attempt was raised, not delayed or requeued ones', () =>
       withStore(target, async ({ storage }) => {
         const delayed = newJob({ state: { name: 'scheduled', at: T0 }, runAt: T0 + 60_000 });

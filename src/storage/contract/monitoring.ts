@@ -18,6 +18,18 @@ export interface QueueStatistics {
   processing: number;
 }
 
+/** The head of a queue: the enqueued job a server takes next from it. */
+export interface QueueHead {
+  queue: string;
+  /**
+   * When that job entered `enqueued`, epoch ms: how long the queue has kept its next job waiting
+   * (the `kiln_queue_oldest_job_age_seconds` metric). Queues are FIFO by creation, so this is the
+   * longest wait in the queue, except after a retry or a requeue: such a job keeps its place from
+   * creation, at the head, with the time it was enqueued again.
+   */
+  enqueuedAt: number;
+}
+
 /** A bucket of the history chart. */
 export interface TimelinePoint {
   /** Start of the bucket, epoch ms (UTC hour or day). */
@@ -54,6 +66,11 @@ export interface JobPage {
 export interface MonitoringApi {
   statistics(): Promise<StorageStatistics>;
   queues(): Promise<QueueStatistics[]>;
+  /**
+   * The head of every queue holding enqueued jobs, sorted by queue name: one index read per
+   * queue, never a scan of its jobs, so a metrics scrape may call it often.
+   */
+  queueHeads(): Promise<QueueHead[]>;
   listJobs(query: ListJobsQuery): Promise<JobPage>;
   getJob(id: string): Promise<JobDetails | null>;
   listServers(): Promise<ServerRecord[]>;

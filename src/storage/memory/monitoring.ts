@@ -3,6 +3,7 @@ import type {
   JobPage,
   ListJobsQuery,
   MonitoringApi,
+  QueueHead,
   QueueStatistics,
   RecurringJobRecord,
   ServerRecord,
@@ -45,6 +46,14 @@ export class MemoryMonitoring implements MonitoringApi {
       byQueue.set(j.queue, q);
     }
     return [...byQueue.values()].sort((a, b) => a.queue.localeCompare(b.queue));
+  }
+
+  async queueHeads(): Promise<QueueHead[]> {
+    const heads = new Map<string, QueueHead>();
+    for (const j of this.s.ordered()) {
+      if (j.state === 'enqueued' && !heads.has(j.queue)) heads.set(j.queue, { queue: j.queue, enqueuedAt: j.stateAt });
+    }
+    return [...heads.values()].sort((a, b) => a.queue.localeCompare(b.queue));
   }
 
   async listJobs(q: ListJobsQuery): Promise<JobPage> {

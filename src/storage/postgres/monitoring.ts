@@ -27,6 +27,20 @@ function monitoringStatements(ctx: PostgresContext) {
               count(*) FILTER (WHERE state = 'processing') AS processing
          FROM ${s}.jobs WHERE state IN ('enqueued', 'processing') GROUP BY queue`,
     ),
+    // The queues holding enqueued jobs by a loose index scan of the fetch index (one probe per
+    // queue, however many jobs wait), then each queue's head: its first entry in seq order.
+    queueHeads: ctx.plain(
+      `WITH RECURSIVE q(queue) AS (
+         (SELECT queue FROM ${s}.jobs WHERE state = 'enqueued' ORDER BY queue LIMIT 1)
+         UNION ALL
+         SELECT (SELECT j.queue FROM ${s}.jobs j WHERE j.state = 'enqueued' AND j.queue > q.queue ORDER BY j.queue LIMIT 1)
+           FROM q WHERE q.queue IS NOT NULL
+       )
+       SELECT q.queue, h.state_at AS "enqueuedAt"
+         FROM q
+         JOIN LATERAL (SELECT j.state_at FROM ${s}.jobs j WHERE j.state = 'enqueued' AND j.queue = q.queue ORDER BY j.seq LIMIT 1) h ON true
+        WHERE q.queue IS NOT NULL`,
+    ),
     timeline: ctx.plain(
       `SELECT bucket AS at, sum(succeeded)::bigint AS succeeded, sum(failed)::bigint AS failed
          FROM ${s}.counters WHERE bucket >= $1::bigint AND bucket < $2::bigint GROUP BY bucket`,
@@ -103,6 +117,11 @@ export class PostgresMonitoring implements contract.MonitoringApi {
     return res.rows
       .map((r) => ({ queue: r.queue, enqueued: r.enqueued, processing: r.processing }))
       .sort((a, b) => a.queue.localeCompare(b.queue));
+  }
+
+  async queueHeads(): Promise<contract.QueueHead[]> {
+    const res = await this.ctx.run<contract.QueueHead>(this.sql.queueHeads, []);
+    return res.rows.map((r) => ({ queue: r.queue, enqueuedAt: r.enqueuedAt })).sort((a, b) => a.queue.localeCompare(b.queue));
   }
 
   /** `retriesOnly` is `attempt > 1`, read from the table like the other filters. */

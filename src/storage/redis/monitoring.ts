@@ -1,6 +1,6 @@
 import { HOUR_MS, denseTimeline, timelineRange } from '../buckets.js';
 import { STATE_NAMES } from '../contract/index.js';
-import type { JobDetails, JobPage, ListJobsQuery, MonitoringApi, QueueStatistics, RecurringJobRecord } from '../contract/index.js';
+import type { JobDetails, JobPage, ListJobsQuery, MonitoringApi, QueueHead, QueueStatistics, RecurringJobRecord } from '../contract/index.js';
 import type { ServerRecord, StateName, StorageStatistics, TimelinePoint } from '../contract/index.js';
 import { decodeJob } from './codec.js';
 import type { RedisContext } from './context.js';
@@ -55,6 +55,13 @@ export class RedisMonitoring implements MonitoringApi {
         processing: Number(processing),
       }))
       .filter((q) => q.enqueued > 0 || q.processing > 0)
+      .sort((a, b) => a.queue.localeCompare(b.queue));
+  }
+
+  async queueHeads(): Promise<QueueHead[]> {
+    const reply = (await this.ctx.run(SCRIPTS.queueHeads, [])) as unknown[][];
+    return reply
+      .map(([queue, enqueuedAt]) => ({ queue: String(queue), enqueuedAt: Number(enqueuedAt) }))
       .sort((a, b) => a.queue.localeCompare(b.queue));
   }
 

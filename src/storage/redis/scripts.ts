@@ -19,6 +19,7 @@ import { LIST_RECURRING } from './lua/list-recurring.js';
 import { LIST_SERVERS } from './lua/list-servers.js';
 import { MERGE_PARAMETERS } from './lua/merge-parameters.js';
 import { NEXT_DUE } from './lua/next-due.js';
+import { QUEUE_HEADS } from './lua/queue-heads.js';
 import { QUEUES } from './lua/queues.js';
 import { RELEASE_EXPIRED_LEASES } from './lua/release-expired-leases.js';
 import { RELEASE_LOCK } from './lua/release-lock.js';
@@ -85,6 +86,7 @@ export const SCRIPTS = {
   listJobs: script('listJobs', LIST_JOBS),
   statistics: script('statistics', STATISTICS),
   queues: script('queues', QUEUES),
+  queueHeads: script('queueHeads', QUEUE_HEADS),
   timeline: script('timeline', TIMELINE),
   listServers: script('listServers', LIST_SERVERS),
   indexRetries: script('indexRetries', INDEX_RETRIES),

@@ -4,6 +4,7 @@ import type {
   JobPage,
   ListJobsQuery,
   MonitoringApi,
+  QueueHead,
   QueueStatistics,
   RecurringJobRecord,
   ServerRecord,
@@ -54,6 +55,14 @@ export class SqliteMonitoring implements MonitoringApi {
       byQueue.set(r.queue, q);
     }
     return [...byQueue.values()].sort((a, b) => a.queue.localeCompare(b.queue));
+  }
+
+  async queueHeads(): Promise<QueueHead[]> {
+    return this.ctx
+      .open()
+      .s.monitoring.queueHeads.all()
+      .filter((h) => h.enqueuedAt !== null)
+      .sort((a, b) => a.queue.localeCompare(b.queue));
   }
 
   /**

@@ -15,6 +15,7 @@ export class MonitoringStatements {
   readonly stateCount: Statement<[StateName], number>;
   readonly stateQueueCount: Statement<[StateName, string], number>;
   readonly queueCounts: Statement<[], { queue: string; state: 'enqueued' | 'processing'; n: number }>;
+  readonly queueHeads: Statement<[], { queue: string; enqueuedAt: number }>;
   readonly totals: Statement<[], { name: string; n: number }>;
   readonly hours: Statement<[number, number], { at: number; succeeded: number; failed: number }>;
   readonly listServers: Statement<[], ServerRow>;
@@ -33,6 +34,13 @@ export class MonitoringStatements {
       .prepare<[StateName, string], number>(`SELECT coalesce(sum(n), 0) FROM kiln_counts WHERE state = ? AND queue = ?`)
       .pluck();
     this.queueCounts = db.prepare(`SELECT queue, state, n FROM kiln_counts WHERE state IN ('enqueued', 'processing') AND n > 0`);
+    // The queues come from the counters; each head is the first entry of the fetch index.
+    this.queueHeads = db.prepare(
+      `SELECT c.queue AS queue,
+              (SELECT j.state_at FROM kiln_jobs j INDEXED BY kiln_jobs_enqueued
+                WHERE j.state = 'enqueued' AND j.queue = c.queue ORDER BY j.seq LIMIT 1) AS enqueuedAt
+         FROM kiln_counts c WHERE c.state = 'enqueued' AND c.n > 0`,
+    );
     this.totals = db.prepare(`SELECT name, n FROM kiln_totals`);
     this.hours = db.prepare(`SELECT hour AS at, succeeded, failed FROM kiln_hours WHERE hour >= ? AND hour < ?`);
     this.listServers = db.prepare(`SELECT * FROM kiln_servers ORDER BY started_at, rowid`);
