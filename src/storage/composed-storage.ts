@@ -7,11 +7,16 @@ import type {
   JobRecord,
   JobStore,
   Json,
+  LimitUsagePage,
+  LimitUsageQuery,
   ListJobsQuery,
   Maintenance,
   MonitoringApi,
   NewJob,
   Notifications,
+  QueueControl,
+  QueueLimits,
+  QueueSettings,
   QueueStatistics,
   RecurringAdvance,
   RecurringJobRecord,
@@ -30,6 +35,7 @@ export interface StorageRoles {
   jobs: JobStore;
   maintenance: Maintenance;
   recurring: RecurringStore;
+  queues: QueueControl;
   monitoring: MonitoringApi;
   notifications: Notifications;
 }
@@ -128,12 +134,29 @@ export abstract class ComposedStorage implements Storage {
     return this.roles.recurring.advanceRecurring(advance, now);
   }
 
+  // Queue control.
+  setQueuePaused(queue: string, paused: boolean): Promise<boolean> {
+    return this.roles.queues.setQueuePaused(queue, paused);
+  }
+  setQueueLimits(queue: string, limits: QueueLimits): Promise<void> {
+    return this.roles.queues.setQueueLimits(queue, limits);
+  }
+  nextRateSlot(queues: string[], now: number): Promise<number | null> {
+    return this.roles.queues.nextRateSlot(queues, now);
+  }
+
   // Monitoring.
   statistics(): Promise<StorageStatistics> {
     return this.roles.monitoring.statistics();
   }
   queues(): Promise<QueueStatistics[]> {
     return this.roles.monitoring.queues();
+  }
+  queueSettings(): Promise<QueueSettings[]> {
+    return this.roles.monitoring.queueSettings();
+  }
+  limitUsage(query: LimitUsageQuery): Promise<LimitUsagePage> {
+    return this.roles.monitoring.limitUsage(query);
   }
   listJobs(query: ListJobsQuery): Promise<JobPage> {
     return this.roles.monitoring.listJobs(query);

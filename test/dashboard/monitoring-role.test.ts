@@ -11,6 +11,8 @@ function readsOf(storage: MemoryStorage): MonitoringApi {
   return {
     statistics: () => storage.statistics(),
     queues: () => storage.queues(),
+    queueSettings: () => storage.queueSettings(),
+    limitUsage: (q) => storage.limitUsage(q),
     listJobs: (q) => storage.listJobs(q),
     getJob: (id) => storage.getJob(id),
     listServers: () => storage.listServers(),

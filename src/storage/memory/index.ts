@@ -3,6 +3,7 @@ import { MemoryJobs } from './jobs.js';
 import { MemoryMaintenance } from './maintenance.js';
 import { MemoryMonitoring } from './monitoring.js';
 import { MemoryNotifications } from './notifications.js';
+import { MemoryQueues } from './queues.js';
 import { MemoryRecurring } from './recurring.js';
 import { MemoryState } from './state.js';
 
@@ -12,7 +13,7 @@ import { MemoryState } from './state.js';
  * so each is atomic by construction.
  *
  * One role object per part of the contract (`jobs.ts`, `maintenance.ts`, `recurring.ts`,
- * `monitoring.ts`, `notifications.ts`) over the state they share (`state.ts`).
+ * `queues.ts`, `monitoring.ts`, `notifications.ts`) over the state they share (`state.ts`).
  */
 export class MemoryStorage extends ComposedStorage {
   private readonly notifications: MemoryNotifications;
@@ -26,6 +27,7 @@ export class MemoryStorage extends ComposedStorage {
       jobs,
       maintenance: new MemoryMaintenance(state),
       recurring,
+      queues: new MemoryQueues(state),
       monitoring: new MemoryMonitoring(state, jobs, recurring),
       notifications,
     });

@@ -1,8 +1,11 @@
 import type {
   JobDetails,
   JobPage,
+  LimitUsagePage,
+  LimitUsageQuery,
   ListJobsQuery,
   MonitoringApi,
+  QueueSettings,
   QueueStatistics,
   RecurringJobRecord,
   ServerRecord,
@@ -13,6 +16,7 @@ import type {
 import { STATE_NAMES } from '../contract/index.js';
 import { denseTimeline, timelineRange } from '../buckets.js';
 import type { MemoryJobs } from './jobs.js';
+import { limitUsage } from './limits.js';
 import type { MemoryRecurring } from './recurring.js';
 import { clone, toRecord, type MemoryState } from './state.js';
 
@@ -45,6 +49,14 @@ export class MemoryMonitoring implements MonitoringApi {
       byQueue.set(j.queue, q);
     }
     return [...byQueue.values()].sort((a, b) => a.queue.localeCompare(b.queue));
+  }
+
+  async queueSettings(): Promise<QueueSettings[]> {
+    return [...this.s.queueSettings.values()].sort((a, b) => (a.queue < b.queue ? -1 : 1)).map(clone);
+  }
+
+  async limitUsage(query: LimitUsageQuery): Promise<LimitUsagePage> {
+    return limitUsage(this.s, query);
   }
 
   async listJobs(q: ListJobsQuery): Promise<JobPage> {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { ValidationError } from '../../errors.js';
 import { ComposedStorage } from '../composed-storage.js';
+import { PendingQueueControl } from '../flow-control-pending.js';
 import { SqliteContext } from './context.js';
 import { SqliteJobStore } from './jobs.js';
 import { SqliteMaintenance } from './maintenance.js';
@@ -46,7 +47,8 @@ export class SqliteStorage extends ComposedStorage {
     const recurring = new SqliteRecurringStore(ctx);
     const notifications = new SqliteNotifications(ctx);
     const maintenance = new SqliteMaintenance(ctx);
-    super({ jobs, maintenance, recurring, monitoring: new SqliteMonitoring(ctx, jobs, recurring), notifications });
+    const queues = new PendingQueueControl('SqliteStorage');
+    super({ jobs, maintenance, recurring, queues, monitoring: new SqliteMonitoring(ctx, jobs, recurring), notifications });
     this.path = ctx.path;
     this.ctx = ctx;
     this.notifications = notifications;

@@ -1,4 +1,5 @@
 import { denseTimeline, timelineRange } from '../buckets.js';
+import { PendingQueueControl } from '../flow-control-pending.js';
 import type {
   JobDetails,
   JobPage,
@@ -25,6 +26,14 @@ import { JOB_COLUMNS, toJobRecord, toServerRecord, type JobRow } from './rows.js
  * and the recurring definitions are read by the job store and the recurring store, which own them.
  */
 export class SqliteMonitoring implements MonitoringApi {
+  private readonly pending = new PendingQueueControl('SqliteStorage');
+  queueSettings(): ReturnType<PendingQueueControl['queueSettings']> {
+    return this.pending.queueSettings();
+  }
+  limitUsage(): ReturnType<PendingQueueControl['limitUsage']> {
+    return this.pending.limitUsage();
+  }
+
   constructor(
     private readonly ctx: SqliteContext,
     private readonly jobs: SqliteJobStore,

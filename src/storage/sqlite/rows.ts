@@ -48,6 +48,9 @@ export function toJobRecord(r: JobRow): JobRecord {
     expireAt: r.expire_at,
     result: r.result,
     uniqueKey: r.unique_key,
+    priority: 0,
+    concurrency: null,
+    rateLimit: null,
   };
 }
 
