@@ -1,4 +1,5 @@
 import type { LimitUsage, LimitUsagePage, LimitUsageQuery, QueueSettings } from '../contract/index.js';
+import { pageLimitUsage } from '../limit-usage.js';
 import { earliest, startsInWindow, windowReopensAt } from '../rate-window.js';
 import type { MemoryJob, MemoryState } from './state.js';
 
@@ -74,16 +75,14 @@ export function limitUsage(s: MemoryState, q: LimitUsageQuery): LimitUsagePage {
     if (j.state === 'enqueued') bump(enqueued, j.queue);
     if (j.state === 'processing') bump(processing, j.queue);
   }
-  for (const settings of [...s.queueSettings.values()].sort((a, b) => compare(a.queue, b.queue))) {
-    const { queue } = settings;
+  for (const { queue, concurrency, rate } of s.queueSettings.values()) {
     const waiting = enqueued.get(queue) ?? 0;
-    if (settings.concurrency !== null) {
-      rows.push({ scope: 'queue', kind: 'concurrency', key: queue, limit: settings.concurrency, perMs: null, used: processing.get(queue) ?? 0, waiting });
+    if (concurrency !== null) {
+      rows.push({ scope: 'queue', kind: 'concurrency', key: queue, limit: concurrency, perMs: null, used: processing.get(queue) ?? 0, waiting });
     }
-    if (settings.rate !== null) {
-      const { max, perMs } = settings.rate;
-      const used = startsInWindow(s.queueStarts.get(queue) ?? [], q.now, perMs);
-      rows.push({ scope: 'queue', kind: 'rate', key: queue, limit: max, perMs, used, waiting });
+    if (rate !== null) {
+      const used = startsInWindow(s.queueStarts.get(queue) ?? [], q.now, rate.perMs);
+      rows.push({ scope: 'queue', kind: 'rate', key: queue, limit: rate.max, perMs: rate.perMs, used, waiting });
     }
   }
   const groups = new Map<string, LimitUsage>();
@@ -107,13 +106,7 @@ export function limitUsage(s: MemoryState, q: LimitUsageQuery): LimitUsagePage {
   }
   for (const g of groups.values()) {
     if (g.kind === 'rate') g.used = startsInWindow(s.keyStarts.get(g.key) ?? [], q.now, g.perMs!);
+    rows.push(g);
   }
-  rows.push(...[...groups.values()].sort((a, b) => compare(a.key, b.key) || (a.kind === 'concurrency' ? -1 : 1)));
-  const matching = q.key === undefined ? rows : rows.filter((r) => r.key === q.key);
-  return { total: matching.length, limits: matching.slice(q.offset, q.offset + q.limit) };
-}
-
-/** Binary order of keys, as Postgres's "C" collation sorts (code units here; equal for the BMP). */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  return pageLimitUsage(rows, q);
 }

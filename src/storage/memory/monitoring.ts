@@ -16,6 +16,7 @@ import type {
 import { STATE_NAMES } from '../contract/index.js';
 import { denseTimeline, timelineRange } from '../buckets.js';
 import type { MemoryJobs } from './jobs.js';
+import { binary } from '../limit-usage.js';
 import { limitUsage } from './limits.js';
 import type { MemoryRecurring } from './recurring.js';
 import { clone, toRecord, type MemoryState } from './state.js';
@@ -52,7 +53,7 @@ export class MemoryMonitoring implements MonitoringApi {
   }
 
   async queueSettings(): Promise<QueueSettings[]> {
-    return [...this.s.queueSettings.values()].sort((a, b) => (a.queue < b.queue ? -1 : 1)).map(clone);
+    return [...this.s.queueSettings.values()].sort((a, b) => binary(a.queue, b.queue)).map(clone);
   }
 
   async limitUsage(query: LimitUsageQuery): Promise<LimitUsagePage> {

@@ -1,13 +1,13 @@
 import { resolve } from 'node:path';
 import { ValidationError } from '../../errors.js';
 import { ComposedStorage } from '../composed-storage.js';
-import { PendingQueueControl } from '../flow-control-pending.js';
 import { SqliteContext } from './context.js';
 import { SqliteJobStore } from './jobs.js';
 import { SqliteMaintenance } from './maintenance.js';
 import { SqliteMonitoring } from './monitoring.js';
 import { SqliteNotifications } from './notifications.js';
 import { resolveSqliteOptions, type SqliteStorageOptions } from './options.js';
+import { SqliteQueues } from './queues.js';
 import { SqliteRecurringStore } from './recurring.js';
 
 export type { SqliteStorageOptions } from './options.js';
@@ -16,9 +16,9 @@ export type { SqliteStorageOptions } from './options.js';
  * Kiln's embedded default storage: one SQLite file, shared by every server and client process on
  * the host, through better-sqlite3 (loaded when the file is first used, not when Kiln is imported).
  *
- * One role object per part of the contract — the job store (`jobs.ts`), maintenance
- * (`maintenance.ts`), recurring jobs (`recurring.ts`), monitoring (`monitoring.ts`) and wake-ups
- * (`notifications.ts`) — over one shared `SqliteContext` (`context.ts`: the connection, its
+ * One role object per part of the contract — the job store (`jobs.ts`, its claim in `claim.ts`),
+ * maintenance (`maintenance.ts`), recurring jobs (`recurring.ts`), queue control (`queues.ts`),
+ * monitoring (`monitoring.ts`) and wake-ups (`notifications.ts`) — over one shared `SqliteContext` (`context.ts`: the connection, its
  * prepared statements and transactions, and how concurrency works). `ComposedStorage` hands each
  * call to its role.
  *
@@ -47,7 +47,7 @@ export class SqliteStorage extends ComposedStorage {
     const recurring = new SqliteRecurringStore(ctx);
     const notifications = new SqliteNotifications(ctx);
     const maintenance = new SqliteMaintenance(ctx);
-    const queues = new PendingQueueControl('SqliteStorage');
+    const queues = new SqliteQueues(ctx);
     super({ jobs, maintenance, recurring, queues, monitoring: new SqliteMonitoring(ctx, jobs, recurring), notifications });
     this.path = ctx.path;
     this.ctx = ctx;

@@ -20,6 +20,8 @@ export class MonitoringStatements {
   readonly listServers: Statement<[], ServerRow>;
   readonly countServers: Statement<[], number>;
   readonly countRecurring: Statement<[], number>;
+  readonly concurrencyUsage: Statement<[], { key: string; lim: number; used: number; waiting: number }>;
+  readonly rateUsage: Statement<[], { key: string; lim: number; per_ms: number; waiting: number }>;
 
   private readonly dynamic = new Map<string, Statement<Value[], unknown>>();
 
@@ -38,6 +40,18 @@ export class MonitoringStatements {
     this.listServers = db.prepare(`SELECT * FROM kiln_servers ORDER BY started_at, rowid`);
     this.countServers = db.prepare<[], number>(`SELECT count(*) FROM kiln_servers`).pluck();
     this.countRecurring = db.prepare<[], number>(`SELECT count(*) FROM kiln_recurring`).pluck();
+    // Job groups, read from indexes holding only limited jobs that are enqueued or processing.
+    this.concurrencyUsage = db.prepare(
+      `SELECT concurrency_key AS key, max(concurrency_limit) AS lim, sum(state = 'processing') AS used, sum(state = 'enqueued') AS waiting
+       FROM kiln_jobs INDEXED BY kiln_jobs_concurrency
+       WHERE concurrency_key IS NOT NULL AND state IN ('enqueued', 'processing') GROUP BY concurrency_key`,
+    );
+    // max() makes SQLite read rate_per_ms from the row with the largest rate_max.
+    this.rateUsage = db.prepare(
+      `SELECT rate_key AS key, max(rate_max) AS lim, rate_per_ms AS per_ms, sum(state = 'enqueued') AS waiting
+       FROM kiln_jobs INDEXED BY kiln_jobs_rate
+       WHERE rate_key IS NOT NULL AND state IN ('enqueued', 'processing') GROUP BY rate_key`,
+    );
   }
 
   /** A statement built at run time (the dashboard's filtered lists), prepared once per distinct text. */
