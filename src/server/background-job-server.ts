@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../clock.js';
 import { defaultLogger, defaultStorage, globalFilters } from '../config.js';
 import { KilnError, errorMessage } from '../errors.js';
-import { registeredJob, type AnyJobDefinition } from '../jobs/define-job.js';
+import { registeredJob, registeredJobs, type AnyJobDefinition } from '../jobs/define-job.js';
 import { childLogger, type Logger } from '../logger.js';
 import { automaticRetry } from '../states/automatic-retry.js';
 import { orderFilters, type JobFilter } from '../states/filters.js';
@@ -79,8 +79,10 @@ export class BackgroundJobServer implements AsyncDisposable {
         prefetch: o.prefetch,
         maxPrefetch: o.maxPrefetch,
         queues: o.queues,
+        queueWeights: o.queueWeights,
         leaseTimeoutMs: o.leaseTimeoutMs,
         pollIntervalMs: o.pollIntervalMs,
+        rateLimited: (o.jobs ?? registeredJobs()).some((j) => j.rateLimit !== undefined),
       },
       {
         serverId: this.id,
@@ -110,7 +112,7 @@ export class BackgroundJobServer implements AsyncDisposable {
     );
     this.maintenance = [
       new DelayedScheduler(this.storage, o.schedulePollingIntervalMs, this.clock, this.logger).process,
-      new RecurringScheduler(this.storage, o.schedulePollingIntervalMs, this.clock, this.logger).process,
+      new RecurringScheduler(this.storage, o.schedulePollingIntervalMs, this.clock, this.logger, (name) => this.resolve(name)).process,
       continuations.process,
       new Watchdog(this.storage, o.serverTimeoutMs, o.serverCheckIntervalMs, this.clock, this.logger).process,
       new ExpirationManager(this.storage, this.id, o.expirationCheckIntervalMs, this.clock, this.logger).process,
