@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { BackgroundJobServer, JobClient, SqliteStorage, defineJob, silentLogger } from '../../src/index.js';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/index.js';
 import { deferred, waitFor } from '../support/wait.js';
-import { launchChromium, tempDir, withoutChromium } from './helpers.js';
+import { launchChromium, tempDir, watchPage, withoutChromium } from './helpers.js';
 
 const SHOTS = resolve('test-results/dashboard');
 
@@ -46,14 +46,7 @@ describe('dashboard: the Queues page and limits, in a browser', { skip: withoutC
     dashboard = await startDashboard({ client, port: 0, logger: silentLogger });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('dialog', (d) => {
-      if (d.type() !== 'confirm') problems.push(`dialog ${d.type()}: ${d.message()}`);
-      void d.accept();
-    });
+    watchPage(page, problems);
   });
 
   after(async () => {

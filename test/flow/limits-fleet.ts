@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { JobClient, silentLogger, type Storage } from '../../src/index.js';
+import { busiestWindow } from '../../src/storage/conformance/harness.js';
 import { PER_KEY_LIMIT, RATE, flowLimited, flowRated, type FlowRun } from '../fixtures/flow-jobs.js';
 import { startFleetServer, type FleetServer } from '../fleet/fleet.js';
 import { waitFor } from '../support/wait.js';
@@ -87,16 +88,6 @@ function peakOverlap(runs: FlowRun[]): number {
   return peak;
 }
 
-/** The most of `times` (sorted) in any half-open window of `ms`. */
-function busiest(times: number[], ms: number): number {
-  let most = 0;
-  for (let i = 0, j = 0; i < times.length; i++) {
-    while (times[i]! - times[j]! >= ms) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
-}
-
 function byKey(runs: FlowRun[]): Map<string, FlowRun[]> {
   const m = new Map<string, FlowRun[]>();
   for (const r of runs) m.set(r.key, [...(m.get(r.key) ?? []), r]);
@@ -138,8 +129,8 @@ export function limitsFleetSuite(target: FleetTarget): void {
       const starts: number[] = [];
       for (const id of ids) starts.push((await fleet.storage.getJob(id))!.history.find((h) => h.name === 'processing')!.at);
       starts.sort((a, b) => a - b);
-      assert.ok(busiest(starts, RATE.perMs) <= RATE.max, `${busiest(starts, RATE.perMs)} starts in one window`);
-      assert.ok(busiest(starts, 1000) <= 2 * RATE.max, `${busiest(starts, 1000)} starts in one second`);
+      assert.ok(busiestWindow(starts, RATE.perMs) <= RATE.max, `${busiestWindow(starts, RATE.perMs)} starts in one window`);
+      assert.ok(busiestWindow(starts, 1000) <= 2 * RATE.max, `${busiestWindow(starts, 1000)} starts in one second`);
       const windows = Math.ceil(total / RATE.max);
       const used = fleet.stats().map((s, i) => ({
         fetch: s['fetch']! - before[i]!['fetch']!,
@@ -152,7 +143,7 @@ export function limitsFleetSuite(target: FleetTarget): void {
         // the poll; polling for the window would make hundreds more.
         assert.ok(s.fetch <= s.wakeUps + 3 * windows + 10, `server ${i}: ${s.fetch} claims for ${s.wakeUps} wake-ups and ${windows} windows`);
       }
-      t.diagnostic(`${target.name}: busiest window ${busiest(starts, RATE.perMs)}; per server claims/rate asks/wake-ups ${used.map((s) => `${s.fetch}/${s.asks}/${s.wakeUps}`).join(', ')}`);
+      t.diagnostic(`${target.name}: busiest window ${busiestWindow(starts, RATE.perMs)}; per server claims/rate asks/wake-ups ${used.map((s) => `${s.fetch}/${s.asks}/${s.wakeUps}`).join(', ')}`);
     });
   });
 }

@@ -70,3 +70,13 @@ export async function complete(storage: Storage, ids: string[], now: number, ser
   );
   if (!applied.every(Boolean)) throw new Error(`a completion did not apply: ${JSON.stringify(applied)}`);
 }
+
+/** The largest number of `times` (sorted ascending) in any half-open window of `ms`. */
+export function busiestWindow(times: readonly number[], ms: number): number {
+  let most = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[i]! - times[j]! >= ms) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}

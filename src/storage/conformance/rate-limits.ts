@@ -1,20 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Storage } from '../contract/index.js';
-import { T0, newJob, withStore, type ConformanceTarget } from './harness.js';
+import { T0, busiestWindow, newJob, withStore, type ConformanceTarget } from './harness.js';
 
 const rated = (key: string, max: number, perMs: number, extra: Parameters<typeof newJob>[0] = {}) =>
   newJob({ name: 'call-api', rateLimit: { key: `call-api:${key}`, max, perMs }, ...extra });
-
-/** The largest number of `starts` (sorted) in any half-open window of `perMs`. */
-function busiestWindow(starts: number[], perMs: number): number {
-  let most = 0;
-  for (let i = 0, j = 0; i < starts.length; i++) {
-    while (starts[i]! - starts[j]! >= perMs) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
-}
 
 /** Per-key rate limits: a sliding window of starts, checked inside the claim, with time driven by `now`. */
 export function rateLimitCases(target: ConformanceTarget): void {

@@ -10,15 +10,10 @@ const jobColumnsOf = (alias: string): string =>
     .join(', ');
 
 /** An enqueued job as a limited claim weighs it: its place in line and its limits. */
-export interface CandidateRow {
-  seq: number;
-  priority: number;
-  concurrency_key: string | null;
-  concurrency_limit: number | null;
-  rate_key: string | null;
-  rate_max: number | null;
-  rate_per_ms: number | null;
-}
+export type CandidateRow = Pick<
+  JobRow,
+  'seq' | 'priority' | 'concurrency_key' | 'concurrency_limit' | 'rate_key' | 'rate_max' | 'rate_per_ms'
+>;
 
 /** A job holding a unique key. */
 export interface UniqueHolder {
