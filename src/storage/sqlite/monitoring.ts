@@ -87,9 +87,18 @@ export class SqliteMonitoring implements MonitoringApi {
           all.push({ scope: 'queue', kind: 'rate', key: r.queue, limit: r.rate_max, perMs, used, waiting });
         }
       }
-      for (const g of monitoring.concurrencyUsage.all()) {
-        all.push({ scope: 'key', kind: 'concurrency', key: g.key, limit: g.lim, perMs: null, used: g.used, waiting: g.waiting });
+      const groups = new Map<string, LimitUsage>();
+      const group = (r: { key: string; lim: number }) => {
+        let g = groups.get(r.key);
+        if (!g) groups.set(r.key, (g = { scope: 'key', kind: 'concurrency', key: r.key, limit: r.lim, perMs: null, used: 0, waiting: 0 }));
+        g.limit = Math.max(g.limit, r.lim);
+        return g;
+      };
+      for (const r of monitoring.runningByKey.all()) group(r).used = r.n;
+      for (const { queue } of monitoring.queueCounts.all().filter((c) => c.state === 'enqueued')) {
+        for (const r of monitoring.waitingByKey.all(queue)) group(r).waiting += r.n;
       }
+      all.push(...groups.values());
       for (const g of monitoring.rateUsage.all()) {
         const used = queues.countStarts.get(RATE_KEY, g.key, q.now - g.per_ms) ?? 0;
         all.push({ scope: 'key', kind: 'rate', key: g.key, limit: g.lim, perMs: g.per_ms, used, waiting: g.waiting });

@@ -31,8 +31,9 @@ import type { Logger } from '../../logger.js';
  *   `concurrency_*` and `rate_*` columns), 0 otherwise. Plain jobs and limited jobs of one queue
  *   are two ranges of the one enqueued index, so the plain path (`limited = 0`) never reads a
  *   limited job, and a queue with no limited jobs costs one empty index probe.
- * - `kiln_jobs_concurrency` (state, key) holds only limited jobs that are enqueued or processing:
- *   a claim counts the processing jobs per key from it, and the dashboard their use.
+ * - `kiln_jobs_running_keys` holds only processing jobs that carry a concurrency key: a claim
+ *   counts a key's running jobs from it, and the dashboard their use. An enqueued limited job is
+ *   not in it, so a limited job costs this index one insert (claimed) and one delete (done).
  * - `kiln_jobs_rate` lists the rate keys of active jobs, for the dashboard.
  * - `kiln_jobs_throttle` finds a throttled key's holder in any state (see `UniqueMode`).
  * - `kiln_queues` holds a row per queue that is paused or limited, none for the others.
@@ -138,8 +139,8 @@ export const MIGRATIONS: readonly string[] = [
 
   DROP INDEX kiln_jobs_enqueued;
   CREATE INDEX kiln_jobs_enqueued ON kiln_jobs (queue, limited, priority DESC, seq) WHERE state = 'enqueued';
-  CREATE INDEX kiln_jobs_concurrency ON kiln_jobs (state, concurrency_key)
-    WHERE concurrency_key IS NOT NULL AND state IN ('enqueued', 'processing');
+  CREATE INDEX kiln_jobs_running_keys ON kiln_jobs (concurrency_key)
+    WHERE concurrency_key IS NOT NULL AND state = 'processing';
   CREATE INDEX kiln_jobs_rate ON kiln_jobs (rate_key)
     WHERE rate_key IS NOT NULL AND state IN ('enqueued', 'processing');
   CREATE INDEX kiln_jobs_throttle ON kiln_jobs (unique_key, unique_until)

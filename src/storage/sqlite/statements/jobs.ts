@@ -190,8 +190,8 @@ export class JobStatements {
     );
     this.processingWithKey = db
       .prepare<[string], number>(
-        `SELECT count(*) FROM kiln_jobs INDEXED BY kiln_jobs_concurrency
-         WHERE concurrency_key IS NOT NULL AND state IN ('enqueued', 'processing') AND state = 'processing' AND concurrency_key = ?`,
+        `SELECT count(*) FROM kiln_jobs INDEXED BY kiln_jobs_running_keys
+         WHERE concurrency_key IS NOT NULL AND state = 'processing' AND concurrency_key = ?`,
       )
       .pluck();
     this.renewLease = db.prepare(`UPDATE kiln_jobs SET lease_until = ? WHERE id = ? AND state = 'processing' AND server_id = ?`);
