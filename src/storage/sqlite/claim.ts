@@ -31,6 +31,8 @@ export class SqliteClaim {
   private readonly startedNow = new Map<string, number>();
   /** Starts of rate-limited queues this claim made, written by `finish`. */
   private readonly queueStarts: Array<{ queue: string; perMs: number; n: number }> = [];
+  /** The jobs claimed on the limited path: only they can carry a rate key. */
+  private readonly limitedRows: JobRow[] = [];
 
   constructor(
     private readonly s: Statements,
@@ -56,6 +58,7 @@ export class SqliteClaim {
       rows = this.s.jobs.claim.all(w.data, this.o.now, this.o.serverId, w.leaseUntil, w.entry, queue, room);
     } else {
       rows = this.claimLimited(queue, Math.min(room, this.queueRoom(queue, settings)));
+      this.limitedRows.push(...rows);
     }
     if (rows.length === 0) return rows;
     // RETURNING has no defined order: restore the claim order.
@@ -71,14 +74,14 @@ export class SqliteClaim {
    * queues, and drops what no window counts any more. Called once, after every queue: a key's
    * count read during the claim never includes starts this claim wrote.
    */
-  finish(rows: readonly JobRow[]): void {
+  finish(): void {
     const { now } = this.o;
     const q = this.s.queues;
     for (const { queue, perMs, n } of this.queueStarts) {
       q.pruneStarts.run(RATE_QUEUE, queue, now - perMs);
       for (let i = 0; i < n; i++) q.addStart.run(RATE_QUEUE, queue, now);
     }
-    for (const r of rows) {
+    for (const r of this.limitedRows) {
       if (r.rate_key === null) continue;
       q.pruneStarts.run(RATE_KEY, r.rate_key, now - r.rate_per_ms!);
       q.addStart.run(RATE_KEY, r.rate_key, now);

@@ -50,7 +50,7 @@ export class SqliteJobStore implements JobStore {
         if (room <= 0) break;
         rows.push(...claim.queue(queue, room));
       }
-      claim.finish(rows);
+      claim.finish();
       return rows.map(toJobRecord);
     });
   }
