@@ -20,13 +20,13 @@ import { environment } from './environment.js';
 import { markdown, ratioTable, resultsTable, targetsTable, type Environment, type Result } from './report.js';
 import { SYSTEMS, systemById } from './systems/index.js';
 import type { BenchOptions, Workload } from './workload.js';
-import { drain } from './workloads/drain.js';
+import { drain, drainLimited } from './workloads/drain.js';
 import { enqueueBulk, enqueueOne } from './workloads/enqueue.js';
 import { latency } from './workloads/latency.js';
 import { drainProcesses, peakRss } from './workloads/processes.js';
 import { scheduled } from './workloads/scheduled.js';
 
-const WORKLOADS: readonly Workload[] = [enqueueBulk, enqueueOne, drain, drainProcesses, latency, scheduled, peakRss];
+const WORKLOADS: readonly Workload[] = [enqueueBulk, enqueueOne, drain, drainLimited, drainProcesses, latency, scheduled, peakRss];
 
 function parseArgs(argv: string[]): { positional: string[]; flags: Map<string, string> } {
   const positional: string[] = [];

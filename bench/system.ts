@@ -10,6 +10,11 @@ export interface Payload {
   i: number;
 }
 
+/** The keys of the per-key-limited drain: job i has key `i mod LIMITED_KEYS`. */
+export const LIMITED_KEYS = 100;
+/** How many jobs of one key may run at once in the per-key-limited drain. */
+export const PER_KEY_LIMIT = 5;
+
 /** Called when a job starts running (jobs are no-ops: the handler returns at once). */
 export type Handler = (payload: Payload) => void;
 
@@ -27,6 +32,11 @@ export interface System {
   prepare(): Promise<void>;
   /** Enqueues all the payloads with the system's bulk API (one call where it has one). */
   enqueueBulk(payloads: Payload[]): Promise<void>;
+  /**
+   * Enqueues the payloads as jobs limited to `PER_KEY_LIMIT` running at once per key (key
+   * `i mod LIMITED_KEYS`), enforced across workers. Only systems whose spec has `limits`.
+   */
+  enqueueBulkLimited?(payloads: Payload[]): Promise<void>;
   /** Enqueues one job and resolves once it is stored. */
   enqueueOne(payload: Payload): Promise<void>;
   /** Creates jobs due at `at` (epoch ms), with the bulk API where there is one. */
@@ -57,5 +67,7 @@ export interface SystemSpec {
    * batch per polling interval): workloads cap their duration for it instead of waiting minutes.
    */
   slow?: boolean;
+  /** Offers per-key concurrency limits (`System.enqueueBulkLimited`) in its free edition. */
+  limits?: boolean;
   create(ns: string): System;
 }

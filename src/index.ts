@@ -32,6 +32,8 @@ export type { EnqueueOptions, ScheduleWhen } from './jobs/job-options.js';
 
 export { JobClient, type JobClientOptions, type StateCondition } from './client/job-client.js';
 export { RecurringJobs, type RecurringOptions, type RecurringJobInfo } from './client/recurring-jobs.js';
+export { Queues, type QueueInfo, type QueueLimitOptions } from './client/queues.js';
+export type { ConcurrencyOptions, RateLimitOptions } from './jobs/flow-control.js';
 export type { ContinuationCondition } from './states/continuations.js';
 export { disableConcurrentExecution, LockTimeoutError, type DisableConcurrentExecutionOptions } from './states/disable-concurrent-execution.js';
 export { latencyTimeout } from './states/latency-timeout.js';
@@ -57,7 +59,7 @@ export { serveHealth, type HealthEndpointOptions, type HealthSource, type Runnin
 export { TRACE_CONTEXT_PARAMETER } from './tracing/tracer.js';
 
 export type * from './storage/contract/index.js';
-export { STATE_NAMES } from './storage/contract/index.js';
+export { STATE_NAMES, MIN_PRIORITY, MAX_PRIORITY, DEFAULT_PRIORITY, MAX_LIMIT, MAX_RATE_WINDOW_MS } from './storage/contract/index.js';
 
 // The two backends that need no server and load no optional package: the in-process store and
 // the embedded default (better-sqlite3, a dependency, is loaded when a database is first opened).

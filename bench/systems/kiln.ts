@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { JobClient as JobClientType, Storage } from '../../src/index.js';
 import { PG_URL, REDIS_URL, deleteRedisKeys, dropSchema } from '../services.js';
-import type { Backend, Handler, Payload, RunningWorker, System, SystemSpec } from '../system.js';
+import { LIMITED_KEYS, PER_KEY_LIMIT, type Backend, type Handler, type Payload, type RunningWorker, type System, type SystemSpec } from '../system.js';
 
 /**
  * Kiln as its users run it: the compiled package in dist/ (`npm run bench` builds it first), as
@@ -53,6 +53,15 @@ function experiment(): { prefetch?: number; observers?: Array<ReturnType<NonNull
 /** The benchmark's job: tells the workload it started, and does nothing else. */
 const noop = defineJob<Payload>({
   name: 'bench-noop',
+  async run(payload) {
+    current(payload);
+  },
+});
+
+/** The same, at most `PER_KEY_LIMIT` running at once per key (`i mod LIMITED_KEYS`), across every server. */
+const limited = defineJob<Payload>({
+  name: 'bench-limited',
+  concurrency: { limit: PER_KEY_LIMIT, key: (p) => `k${p.i % LIMITED_KEYS}` },
   async run(payload) {
     current(payload);
   },
@@ -129,6 +138,10 @@ class KilnSystem implements System {
     await this.jobs.enqueueMany(noop, payloads);
   }
 
+  async enqueueBulkLimited(payloads: Payload[]): Promise<void> {
+    await this.jobs.enqueueMany(limited, payloads);
+  }
+
   async enqueueOne(payload: Payload): Promise<void> {
     await this.jobs.enqueue(noop, payload);
   }
@@ -144,7 +157,7 @@ class KilnSystem implements System {
   async startWorker(concurrency: number, handler: Handler): Promise<RunningWorker> {
     current = handler;
     this.storage ??= this.space.storage();
-    const server = new BackgroundJobServer({ storage: this.storage, jobs: [noop], workerCount: concurrency, logger: silentLogger, ...this.serverOptions, ...experiment() });
+    const server = new BackgroundJobServer({ storage: this.storage, jobs: [noop, limited], workerCount: concurrency, logger: silentLogger, ...this.serverOptions, ...experiment() });
     await server.start();
     return { stop: () => server.dispose() };
   }
@@ -174,6 +187,7 @@ function spec(backend: Backend, label: string, config: string, variant?: { suffi
     label,
     backend,
     kiln: true,
+    limits: true,
     version: kilnVersion,
     config,
     create: (ns) => new KilnSystem(namespace(backend, ns), variant ? { prefetch: variant.prefetch } : {}),

@@ -24,7 +24,7 @@ const server = { id: 's', name: 'bench', workerCount: 50, runningCount: 0, queue
 const jobs: JobRecord[] = Array.from({ length: 8 }, (_, i) => ({
   id: `job-${i}`, name: `job-${i % 4}`, queue: 'default', args: '{}', state: 'processing', stateReason: null, stateData: null,
   createdAt: Date.now(), stateAt: Date.now(), attempt: 1, parameters: {}, runAt: null, parentId: null, serverId: 's',
-  leaseUntil: null, expireAt: null, result: null, uniqueKey: null,
+  leaseUntil: null, expireAt: null, result: null, uniqueKey: null, priority: 0, concurrency: null, rateLimit: null,
 }));
 const change: TransitionChange = { id: 'job-0', expectStates: ['processing'], to: { name: 'succeeded', at: Date.now() } };
 

@@ -7,6 +7,7 @@ import type { AnyJobDefinition, JobDefinition } from '../jobs/define-job.js';
 import { checkQueueName } from '../jobs/names.js';
 import { runCreated, runCreating } from './creation-filters.js';
 import { buildJob, prepareJob, type PreparedJob } from './job-factory.js';
+import { Queues } from './queues.js';
 import { RecurringJobs } from './recurring-jobs.js';
 import { CONTINUATION_CONDITIONS, resolveContinuations, type ContinuationCondition } from '../states/continuations.js';
 import { checkEnqueueOptions, resolveWhen, type EnqueueOptions, type ScheduleWhen } from '../jobs/job-options.js';
@@ -62,6 +63,8 @@ export class JobClient {
   private migrated: Promise<void> | undefined;
   /** Recurring (cron) jobs: addOrUpdate, remove, trigger, pause, resume, list. */
   readonly recurring: RecurringJobs;
+  /** Queues: pause, resume, setLimits, list. */
+  readonly queues: Queues;
 
   constructor(options: JobClientOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'must be an object');
@@ -73,12 +76,21 @@ export class JobClient {
     this.tracing = options.tracing ?? true;
     this.states = new StateMachine(this.storage, this.clock, options.logger ?? defaultLogger(), checkRetention(options.retention));
     this.recurring = new RecurringJobs(this.storage, this.clock, () => this.ready());
+    this.queues = new Queues(this.storage, () => this.ready());
   }
 
-  /** Creates a fire-and-forget job; resolves to its id once it is stored. */
+  /**
+   * Creates a fire-and-forget job; resolves to its id once it is stored. With `debounce` (and a
+   * `uniqueKey`) the job is scheduled one delay after this call instead, and later calls replace
+   * it while it waits (see `EnqueueOptions.debounce`).
+   */
   async enqueue<A>(job: JobDefinition<A, unknown>, args: NoInfer<A>, options?: EnqueueOptions): Promise<string> {
     const now = this.clock.now();
-    return this.createOne(job, args, options, { name: 'enqueued', reason: 'Enqueued by the client', at: now });
+    const delayMs = options?.debounce === undefined ? undefined : checkEnqueueOptions(options).windowMs;
+    if (delayMs === undefined) return this.createOne(job, args, options, { name: 'enqueued', reason: 'Enqueued by the client', at: now });
+    const runAt = timeAfter(now, delayMs, 'options.debounce');
+    const reason = `Debounced by the client: starts ${delayMs} ms after the last call with its key`;
+    return this.createOne(job, args, options, { name: 'scheduled', reason, at: now, data: { runAt } }, { runAt });
   }
 
   /**
@@ -89,10 +101,14 @@ export class JobClient {
    * cancels it is shorter than `argsList` (use `enqueue` per job to learn which one was canceled,
    * from its `JobCreationCanceledError`).
    */
-  async enqueueMany<A>(job: JobDefinition<A, unknown>, argsList: ReadonlyArray<NoInfer<A>>, options?: Omit<EnqueueOptions, 'uniqueKey' | 'uniqueFor'>): Promise<string[]> {
+  async enqueueMany<A>(
+    job: JobDefinition<A, unknown>,
+    argsList: ReadonlyArray<NoInfer<A>>,
+    options?: Omit<EnqueueOptions, 'uniqueKey' | 'uniqueFor' | 'debounce' | 'throttle' | 'onDuplicate'>,
+  ): Promise<string[]> {
     if (!Array.isArray(argsList)) throw new ValidationError('argsList', 'must be an array');
-    if (options && ('uniqueKey' in options || 'uniqueFor' in options)) {
-      throw new ValidationError('options.uniqueKey', 'enqueueMany does not take unique keys; use enqueue');
+    for (const key of ['uniqueKey', 'uniqueFor', 'debounce', 'throttle', 'onDuplicate'] as const) {
+      if (options && key in options) throw new ValidationError(`options.${key}`, 'enqueueMany does not take unique keys; use enqueue');
     }
     const opts = checkEnqueueOptions(options);
     const now = this.clock.now();
@@ -101,7 +117,9 @@ export class JobClient {
     const filters = this.creationFilters(job);
     const jobs: NewJob[] = [];
     for (const p of prepared) {
-      if (filters.length === 0 || (await runCreating(filters, p)) === undefined) jobs.push(buildJob(p, { name: 'enqueued', reason: 'Enqueued by the client', at: now }, now));
+      if (filters.length === 0 || (await runCreating(filters, p)) === undefined) {
+        jobs.push(buildJob(p, { name: 'enqueued', reason: 'Enqueued by the client', at: now }, now, {}, opts.priority));
+      }
     }
     if (jobs.length === 0) return [];
     await this.ready();
@@ -112,6 +130,7 @@ export class JobClient {
 
   /** Creates a job that runs after a delay (`{ delay: '10m' }`) or at a time (`{ at: Date }`). */
   async schedule<A>(job: JobDefinition<A, unknown>, args: NoInfer<A>, when: ScheduleWhen, options?: EnqueueOptions): Promise<string> {
+    if (options?.debounce !== undefined) throw new ValidationError('options.debounce', 'is for enqueue: a debounced job sets its own start');
     const now = this.clock.now();
     const runAt = resolveWhen(when, now);
     // `scheduledAt` tells filters such as latencyTimeout when the job was meant to start.
@@ -133,6 +152,7 @@ export class JobClient {
   ): Promise<string> {
     checkId(parentId, 'parentId');
     const { on = 'succeeded', ...rest } = options;
+    if (rest.debounce !== undefined) throw new ValidationError('options.debounce', 'is for enqueue: a continuation starts when its parent settles');
     if (!CONTINUATION_CONDITIONS.includes(on)) throw new ValidationError('options.on', `must be one of ${CONTINUATION_CONDITIONS.join(', ')}, got ${JSON.stringify(on)}`);
     await this.ready();
     if (!(await this.storage.getJob(parentId))) throw new ValidationError('parentId', `no job ${parentId} (it may have expired)`);
@@ -226,10 +246,12 @@ export class JobClient {
     const canceled = await runCreating(filters, prepared);
     if (canceled !== undefined) throw new JobCreationCanceledError(prepared.definition.name, canceled);
     const now = state.at;
-    const newJob = buildJob(prepared, state, now, placement);
+    const newJob = buildJob(prepared, state, now, placement, opts.priority);
     if (opts.uniqueKey !== undefined) {
       newJob.uniqueKey = opts.uniqueKey;
       if (opts.uniqueForMs !== undefined) newJob.uniqueUntil = timeAfter(now, opts.uniqueForMs, 'options.uniqueFor');
+      if (opts.uniqueMode !== 'keep') newJob.uniqueMode = opts.uniqueMode;
+      if (opts.uniqueMode === 'throttle') newJob.uniqueUntil = timeAfter(now, opts.windowMs!, 'options.throttle');
     }
     await this.ready();
     const [created] = await this.write([newJob], now, opts.tx);

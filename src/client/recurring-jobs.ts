@@ -1,7 +1,8 @@
 import type { Clock } from '../clock.js';
 import { ValidationError } from '../errors.js';
 import { CronSchedule, checkTimeZone } from '../jobs/cron.js';
-import type { JobDefinition } from '../jobs/define-job.js';
+import { registeredJob, type JobDefinition } from '../jobs/define-job.js';
+import { limitsOf } from '../jobs/flow-control.js';
 import { checkQueueName } from '../jobs/names.js';
 import type { MisfirePolicy, RecurringJobRecord, StateName, Storage } from '../storage/contract/index.js';
 import { buildJob, prepareJob } from './job-factory.js';
@@ -49,6 +50,8 @@ export class RecurringJobs {
     if (!MISFIRE.includes(misfire)) throw new ValidationError('options.misfire', `must be one of ${MISFIRE.join(', ')}, got ${JSON.stringify(misfire)}`);
     const queue = options.queue === undefined ? undefined : checkQueueName(options.queue, 'options.queue');
     const prepared = await prepareJob(job, args, queue, {}, 'args');
+    // Its occurrences carry the job's limits: a key function that fails on these args fails here.
+    limitsOf(prepared.definition, prepared.args);
     const now = this.clock.now();
     const next = schedule.next(now);
     if (next === null) {
@@ -112,7 +115,7 @@ export class RecurringJobs {
       if (!r) throw new ValidationError('id', `no recurring job ${JSON.stringify(id)}`);
       const now = this.clock.now();
       const job = buildJob(
-        { definition: r, queue: r.queue, args: r.args, parameters: { recurringJobId: id, triggered: true } },
+        { definition: registeredJob(r.name) ?? r, queue: r.queue, args: r.args, parameters: { recurringJobId: id, triggered: true } },
         { name: 'enqueued', reason: `Triggered from recurring job ${id}`, at: now },
         now,
       );

@@ -5,7 +5,7 @@ import { html } from 'hono/html';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { routePath, type Ctx, type DashboardDeps, type DashboardEnv } from './context.js';
-import { actionRoutes } from './routes/actions.js';
+import { actionRoutes, queueActionRoutes } from './routes/actions.js';
 import { apiRoutes } from './routes/api.js';
 import { healthRoutes, metricsRoutes } from './routes/observability.js';
 import { assetRoutes } from './routes/assets.js';
@@ -198,6 +198,7 @@ export function createApp(d: DashboardDeps): Hono<DashboardEnv> {
   metricsRoutes(app, d);
   pageRoutes(app, d);
   actionRoutes(app, d);
+  queueActionRoutes(app, d);
 
   app.notFound((c) =>
     c.html(html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not found</title></head><body><h1>404 Not found</h1><p><a href="${(c.env?.base ?? '') + '/'}">Overview</a></p></body></html>`, 404),

@@ -58,9 +58,10 @@ export function routePath(request: Request, env: DashboardBindings | undefined):
   return path === '' ? '/' : path;
 }
 
-/** What the routes share: the resolved options, the token maker, the recurring actions. */
+/** What the routes share: the resolved options, the token maker, the recurring and queue actions. */
 export interface DashboardDeps {
   options: import('./options.js').ResolvedDashboardOptions;
   tokens: import('./security.js').CsrfTokens;
   recurring: import('./recurring-control.js').RecurringControl | undefined;
+  queues: import('./queue-control.js').QueueControl | undefined;
 }

@@ -5,6 +5,7 @@ import { nodeAdapters, type ConnectRequest, type FastifyReplyLike, type FastifyR
 import { createApp } from './app.js';
 import type { DashboardBindings } from './context.js';
 import { resolveDashboardOptions, type DashboardOptions } from './options.js';
+import { queueControl } from './queue-control.js';
 import { recurringControl } from './recurring-control.js';
 import { CsrfTokens } from './security.js';
 
@@ -52,6 +53,7 @@ export function createDashboard(options: DashboardOptions = {}): Dashboard {
     options: resolved,
     tokens: new CsrfTokens(resolved.csrfSecret),
     recurring: recurringControl(resolved.client),
+    queues: queueControl(resolved.client),
   });
   const appFetch = async (request: Request, bindings: DashboardBindings): Promise<Response> => app.fetch(request, bindings);
   const node = nodeAdapters(appFetch, resolved.basePath);

@@ -4,6 +4,17 @@ import type { JobFilter } from '../states/filters.js';
 import type { JobContext } from './context.js';
 import { MAX_TIMER_MS, parseDuration, type Duration } from './duration.js';
 import { retryPolicy, type RetryOptions, type RetryPolicy } from './retry-policy.js';
+import { DEFAULT_PRIORITY } from '../storage/contract/index.js';
+import { exclusiveExecution } from '../states/disable-concurrent-execution.js';
+import {
+  checkConcurrency,
+  checkRateLimit,
+  type ConcurrencyOptions,
+  type DefinedConcurrency,
+  type DefinedRateLimit,
+  type RateLimitOptions,
+} from './flow-control.js';
+import { checkPriority } from './job-options.js';
 import { checkQueueName } from './names.js';
 
 /** What `defineJob` takes. */
@@ -23,14 +34,33 @@ export interface JobOptions<TArgs, TResult> {
   timeout?: Duration;
   /** This job's own filters, run after the global ones. */
   filters?: JobFilter[];
+  /**
+   * Default priority of its jobs within their queue: a whole number from -100 to 100, higher
+   * first, FIFO among equals (default 0). `enqueue(..., { priority })` overrides it per job.
+   */
+  priority?: number;
+  /**
+   * At most `limit` of its jobs processing at once across every server, per `key(args)` (e.g.
+   * per tenant) or in all; enforced by the storage at claim time. See `ConcurrencyOptions`.
+   */
+  concurrency?: ConcurrencyOptions<TArgs>;
+  /**
+   * At most `max` of its jobs started per `per` across every server, per `key(args)` or in all;
+   * enforced by the storage at claim time. See `RateLimitOptions`.
+   */
+  rateLimit?: RateLimitOptions<TArgs>;
   run(args: TArgs, ctx: JobContext): TResult | Promise<TResult>;
 }
 
 /** Options with a Standard Schema (zod, valibot, arktype, ...) for the arguments. */
 export interface JobOptionsWithSchema<S extends StandardSchemaV1, TResult>
-  extends Omit<JobOptions<StandardSchemaV1.InferOutput<S>, TResult>, 'run'> {
+  extends Omit<JobOptions<StandardSchemaV1.InferOutput<S>, TResult>, 'run' | 'concurrency' | 'rateLimit'> {
   /** Validates the arguments at enqueue (input) and again before each run (giving `run` the output). */
   schema: S;
+  /** As `JobOptions.concurrency`; `key` sees the arguments as enqueued (the schema's input). */
+  concurrency?: ConcurrencyOptions<StandardSchemaV1.InferInput<S>>;
+  /** As `JobOptions.rateLimit`; `key` sees the arguments as enqueued (the schema's input). */
+  rateLimit?: RateLimitOptions<StandardSchemaV1.InferInput<S>>;
   run(args: StandardSchemaV1.InferOutput<S>, ctx: JobContext): TResult | Promise<TResult>;
 }
 
@@ -45,6 +75,11 @@ export interface JobDefinition<TArgs = unknown, TResult = unknown> {
   readonly timeoutMs: number | undefined;
   readonly schema: StandardSchemaV1 | undefined;
   readonly filters: readonly JobFilter[];
+  /** The default priority of its jobs (0 unless set). */
+  readonly priority: number;
+  /** Its concurrency limit: its own `concurrency`, or `{ limit: 1 }` from a `disableConcurrentExecution` filter. */
+  readonly concurrency: DefinedConcurrency | undefined;
+  readonly rateLimit: DefinedRateLimit | undefined;
   readonly run: (args: never, ctx: JobContext) => TResult | Promise<TResult>;
   /** Type-only marker carrying the argument type. */
   readonly __args?: TArgs;
@@ -83,13 +118,17 @@ export function defineJob(
     throw new ValidationError('schema', 'must be a Standard Schema (zod, valibot, arktype, ...)');
   }
   if (options.filters !== undefined && !Array.isArray(options.filters)) throw new ValidationError('filters', 'must be an array');
+  const filters = Object.freeze([...(options.filters ?? [])]);
   const definition: AnyJobDefinition = Object.freeze({
     name,
     queue,
     retry: retryPolicy(options.retry),
     timeoutMs: options.timeout === undefined ? undefined : parseDuration(options.timeout, 'timeout', { min: 1, max: MAX_TIMER_MS }),
     schema,
-    filters: Object.freeze([...(options.filters ?? [])]),
+    filters,
+    priority: options.priority === undefined ? DEFAULT_PRIORITY : checkPriority(options.priority, 'priority'),
+    concurrency: definedConcurrency(options.concurrency, filters),
+    rateLimit: checkRateLimit(options.rateLimit),
     run: options.run as (args: never, ctx: JobContext) => unknown,
   });
   const existing = registry.get(name);
@@ -98,6 +137,19 @@ export function defineJob(
   }
   registry.set(name, definition);
   return definition;
+}
+
+/**
+ * The definition's concurrency limit: `concurrency`, or the `{ limit: 1 }` (per key, with its
+ * `key`) that a `disableConcurrentExecution` filter among its own filters stands for. Both at
+ * once would be two answers to one question, so that is refused.
+ */
+function definedConcurrency(value: unknown, filters: readonly JobFilter[]): DefinedConcurrency | undefined {
+  const own = checkConcurrency(value);
+  const exclusive = filters.map(exclusiveExecution).find((e) => e !== undefined);
+  if (!exclusive) return own;
+  if (own) throw new ValidationError('concurrency', 'is set and a disableConcurrentExecution filter limits concurrency too; keep one');
+  return Object.freeze({ limit: 1, key: exclusive.key as ((args: never) => unknown) | undefined });
 }
 
 /** The job registered under `name`, if any. */

@@ -1,6 +1,7 @@
 import { maxArgsBytes } from '../config.js';
 import { ValidationError } from '../errors.js';
-import type { Json } from '../storage/contract/index.js';
+import type { Json, UniqueMode } from '../storage/contract/index.js';
+import { MAX_PRIORITY, MIN_PRIORITY } from '../storage/contract/index.js';
 import { parametersFrom } from './args.js';
 import { checkTime, describe, parseDuration, timeAfter, type Duration } from './duration.js';
 import { checkQueueName } from './names.js';
@@ -24,6 +25,26 @@ export interface EnqueueOptions {
   /** How long the unique key blocks at most (default: as long as the job is active). */
   uniqueFor?: Duration;
   /**
+   * Debounce (with `uniqueKey`, `enqueue` only): the job starts this long after the *last* call
+   * with its key. The first call creates it, scheduled one delay ahead; each later call while it
+   * has not started replaces its arguments (and priority and limits) with the new ones and pushes
+   * its start to one delay after that call, resolving to the same id. Once it started, the next
+   * call creates a new job. One rebuild per burst of edits.
+   */
+  debounce?: Duration;
+  /**
+   * Throttle (with `uniqueKey`): the first call of a window creates the job; every other call
+   * with its key within `throttle` of it is dropped and resolves to the first job's id, even if
+   * that job already finished. The next call after the window creates a new one.
+   */
+  throttle?: Duration;
+  /**
+   * Priority within the job's queue: a whole number from -100 to 100, higher first, FIFO among
+   * equals. Default: the job definition's `priority`, else 0. Queues keep the order the server
+   * lists them in whatever the priorities.
+   */
+  priority?: number;
+  /**
    * What a unique key that matches an active job does: `'existing'` (default) resolves to that
    * job's id, as a deduplicating enqueue should; `'throw'` rejects with a `DuplicateJobError`
    * carrying it, for callers that must know nothing new was created.
@@ -42,11 +63,26 @@ export interface CheckedEnqueueOptions {
   uniqueKey: string | undefined;
   uniqueForMs: number | undefined;
   onDuplicate: 'existing' | 'throw';
+  uniqueMode: UniqueMode;
+  /** `debounce` or `throttle`, in ms, when given. */
+  windowMs: number | undefined;
+  priority: number | undefined;
   tx: unknown;
 }
 
 export function checkEnqueueOptions(options: EnqueueOptions | undefined): CheckedEnqueueOptions {
-  if (options === undefined) return { queue: undefined, parameters: {}, uniqueKey: undefined, uniqueForMs: undefined, onDuplicate: 'existing', tx: undefined };
+  const none: CheckedEnqueueOptions = {
+    queue: undefined,
+    parameters: {},
+    uniqueKey: undefined,
+    uniqueForMs: undefined,
+    onDuplicate: 'existing',
+    uniqueMode: 'keep',
+    windowMs: undefined,
+    priority: undefined,
+    tx: undefined,
+  };
+  if (options === undefined) return none;
   if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'must be an object');
   const queue = options.queue === undefined ? undefined : checkQueueName(options.queue, 'options.queue');
   const parameters = options.parameters === undefined ? {} : parametersFrom(options.parameters, 'options.parameters', maxArgsBytes());
@@ -57,7 +93,29 @@ export function checkEnqueueOptions(options: EnqueueOptions | undefined): Checke
   const onDuplicate = options.onDuplicate ?? 'existing';
   if (onDuplicate !== 'existing' && onDuplicate !== 'throw') throw new ValidationError('options.onDuplicate', `must be 'existing' or 'throw', got ${describe(onDuplicate)}`);
   if (options.onDuplicate !== undefined && key === undefined) throw new ValidationError('options.onDuplicate', 'needs options.uniqueKey');
-  return { queue, parameters, uniqueKey: key, uniqueForMs, onDuplicate, tx: options.tx };
+  const { uniqueMode, windowMs } = checkUniqueMode(options, key, uniqueForMs);
+  const priority = options.priority === undefined ? undefined : checkPriority(options.priority, 'options.priority');
+  return { queue, parameters, uniqueKey: key, uniqueForMs, onDuplicate, uniqueMode, windowMs, priority, tx: options.tx };
+}
+
+/** `debounce` and `throttle`: modes of a unique key, one at a time, each with its window. */
+function checkUniqueMode(options: EnqueueOptions, key: string | undefined, uniqueForMs: number | undefined): { uniqueMode: UniqueMode; windowMs: number | undefined } {
+  const { debounce, throttle } = options;
+  if (debounce === undefined && throttle === undefined) return { uniqueMode: 'keep', windowMs: undefined };
+  const field = debounce !== undefined ? 'options.debounce' : 'options.throttle';
+  if (debounce !== undefined && throttle !== undefined) throw new ValidationError('options.debounce', 'give either debounce or throttle, not both');
+  if (key === undefined) throw new ValidationError(field, 'needs options.uniqueKey: the calls that share a key are debounced or throttled together');
+  if (uniqueForMs !== undefined) throw new ValidationError('options.uniqueFor', `does not go with ${field.slice(8)}, which sets how long the key holds`);
+  const windowMs = parseDuration(debounce ?? throttle, field, { min: 1 });
+  return { uniqueMode: debounce !== undefined ? 'debounce' : 'throttle', windowMs };
+}
+
+/** Throws unless `value` is a priority (see `MIN_PRIORITY`): a whole number from -100 to 100. */
+export function checkPriority(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < MIN_PRIORITY || value > MAX_PRIORITY) {
+    throw new ValidationError(field, `must be a whole number from ${MIN_PRIORITY} to ${MAX_PRIORITY} (higher runs first), got ${describe(value)}`);
+  }
+  return value;
 }
 
 /** Control characters (C0, DEL, C1) and UTF-16 surrogates that are not part of a pair. */

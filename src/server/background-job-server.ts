@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { correctedClock, sharedOffset, type ClockOffset } from '../clock-offset.js';
 import { defaultLogger, defaultStorage, globalFilters } from '../config.js';
 import { KilnError, ValidationError, errorMessage } from '../errors.js';
-import { registeredJob, type AnyJobDefinition } from '../jobs/define-job.js';
+import { registeredJob, registeredJobs, type AnyJobDefinition } from '../jobs/define-job.js';
 import { childLogger, type Logger } from '../logger.js';
 import { automaticRetry } from '../states/automatic-retry.js';
 import { orderFilters, type JobFilter } from '../states/filters.js';
@@ -100,8 +100,10 @@ export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
         prefetch: o.prefetch,
         maxPrefetch: o.maxPrefetch,
         queues: o.queues,
+        queueWeights: o.queueWeights,
         leaseTimeoutMs: o.leaseTimeoutMs,
         pollIntervalMs: o.pollIntervalMs,
+        rateLimited: (o.jobs ?? registeredJobs()).some((j) => j.rateLimit !== undefined),
       },
       {
         serverId: this.id,
@@ -139,7 +141,7 @@ export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
     );
     this.maintenance = [
       new DelayedScheduler(this.storage, o.schedulePollingIntervalMs, this.clock, this.logger).process,
-      new RecurringScheduler(this.storage, o.schedulePollingIntervalMs, this.clock, this.logger).process,
+      new RecurringScheduler(this.storage, o.schedulePollingIntervalMs, this.clock, this.logger, (name) => this.resolve(name)).process,
       continuations.process,
       watchdog.liveness,
       watchdog.process,

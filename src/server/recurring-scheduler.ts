@@ -5,7 +5,8 @@ import { buildJob } from '../client/job-factory.js';
 import { CronSchedule } from '../jobs/cron.js';
 import { dueOccurrences } from '../jobs/misfire.js';
 import type { Logger } from '../logger.js';
-import type { RecurringJobRecord, Storage } from '../storage/contract/index.js';
+import type { AnyJobDefinition } from '../jobs/define-job.js';
+import type { NewJob, RecurringJobRecord, Storage } from '../storage/contract/index.js';
 import { PeriodicProcess } from './periodic-process.js';
 
 /** Due recurring jobs per batch: each is advanced by its own compare-and-set, so batches stay small. */
@@ -27,6 +28,8 @@ export class RecurringScheduler {
     private readonly schedulePollingIntervalMs: number,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    /** The job definitions this server knows: an occurrence of a known job gets its priority and limits. */
+    private readonly resolve: (name: string) => AnyJobDefinition | undefined = () => undefined,
   ) {
     this.process = new PeriodicProcess('recurring scheduler', schedulePollingIntervalMs, (signal) => this.tick(signal), logger);
   }
@@ -60,13 +63,21 @@ export class RecurringScheduler {
       return;
     }
     const { run, nextExecution } = dueOccurrences((t) => schedule.next(t), expectNext, now, r.misfire, 2 * this.schedulePollingIntervalMs);
-    const jobs = run.map((at) =>
+    const definition = this.resolve(r.name) ?? r;
+    const occurrence = (at: number, of: AnyJobDefinition | RecurringJobRecord) =>
       buildJob(
-        { definition: r, queue: r.queue, args: r.args, parameters: { recurringJobId: r.id, scheduledAt: at } },
+        { definition: of, queue: r.queue, args: r.args, parameters: { recurringJobId: r.id, scheduledAt: at } },
         { name: 'enqueued', reason: `Recurring job ${r.id}, occurrence of ${new Date(at).toISOString()}`, at: now },
         now,
-      ),
-    );
+      );
+    let jobs: NewJob[];
+    try {
+      jobs = run.map((at) => occurrence(at, definition));
+    } catch (e) {
+      // A key function that worked at addOrUpdate and fails now: run the occurrence rather than lose it.
+      this.logger.error(`recurring job ${r.id}: its job's limits could not be computed; enqueued without them`, { error: errorMessage(e) });
+      jobs = run.map((at) => occurrence(at, r));
+    }
     const applied = await this.storage.advanceRecurring(
       { id: r.id, expectNext, nextExecution, lastExecution: run.length > 0 ? run[run.length - 1]! : r.lastExecution, jobs, error: null },
       now,

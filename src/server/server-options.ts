@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import { ValidationError } from '../errors.js';
 import type { AnyJobDefinition } from '../jobs/define-job.js';
 import { isJobDefinition } from '../jobs/define-job.js';
-import { MAX_DURATION_MS, MAX_TIMER_MS, parseDuration, type Duration } from '../jobs/duration.js';
+import { MAX_DURATION_MS, MAX_TIMER_MS, describe, parseDuration, type Duration } from '../jobs/duration.js';
 import { checkQueueName } from '../jobs/names.js';
 import type { Logger } from '../logger.js';
 import type { JobFilter } from '../states/filters.js';
@@ -25,6 +25,7 @@ import {
   DEFAULT_WORKER_COUNT,
   MAX_ADAPTIVE_PREFETCH,
 } from './defaults.js';
+import type { WeightedQueue } from './queue-order.js';
 
 /** Options of `BackgroundJobServer`. Every one has a default; durations take ms or `'30s'`. */
 export interface ServerOptions {
@@ -45,8 +46,14 @@ export interface ServerOptions {
    * use 0 to claim only as many jobs as there are free slots (fairest across many servers).
    */
   prefetch?: number;
-  /** Queues to take jobs from, in priority order. Default `['default']`. */
-  queues?: string[];
+  /**
+   * Queues to take jobs from. Names (`['critical', 'default']`): in that order, strictly, so a
+   * job of an earlier queue is always taken first (Hangfire's rule). Weighted
+   * (`[{ name: 'critical', weight: 3 }, { name: 'default', weight: 1 }]`): each claim puts one
+   * queue first, each in proportion to its weight, so a busy first queue cannot starve the others
+   * (see `QueueOrder`). Within a queue jobs go by priority, then oldest first. Default `['default']`.
+   */
+  queues?: string[] | WeightedQueue[];
   /** How long a claimed job is invisible to other servers unless renewed. Default 30 s (`DEFAULT_LEASE_TIMEOUT_MS`). */
   leaseTimeout?: Duration;
   /** How often the server says it is alive and renews its jobs' leases. Default 5 s (`DEFAULT_HEARTBEAT_INTERVAL_MS`). */
@@ -128,7 +135,10 @@ export interface ResolvedServerOptions {
   prefetch: number;
   /** The most the prefetch grows to while slots starve: `prefetch` itself when it was given. */
   maxPrefetch: number;
+  /** The queue names, in the order given. */
   queues: string[];
+  /** Their weights in the weighted mode, in the same order; undefined in the strict mode. */
+  queueWeights: number[] | undefined;
   leaseTimeoutMs: number;
   heartbeatIntervalMs: number;
   serverTimeoutMs: number;
@@ -164,10 +174,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   }
   const maxPrefetch =
     o.prefetch === undefined ? Math.max(prefetch, Math.min(ADAPTIVE_PREFETCH_FACTOR * workerCount, MAX_ADAPTIVE_PREFETCH)) : prefetch;
-  const queues = o.queues ?? DEFAULT_QUEUES;
-  if (!Array.isArray(queues) || queues.length === 0) throw new ValidationError('queues', 'must be a non-empty array of queue names');
-  queues.forEach((q, i) => checkQueueName(q, `queues[${i}]`));
-  if (new Set(queues).size !== queues.length) throw new ValidationError('queues', 'must not name a queue twice');
+  const { queues, queueWeights } = resolveQueues(o.queues ?? DEFAULT_QUEUES);
   if (o.jobs !== undefined) {
     if (!Array.isArray(o.jobs)) throw new ValidationError('jobs', 'must be an array of jobs made by defineJob()');
     o.jobs.forEach((j, i) => {
@@ -201,7 +208,8 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     workerCount,
     prefetch,
     maxPrefetch,
-    queues: [...queues],
+    queues,
+    queueWeights,
     leaseTimeoutMs,
     heartbeatIntervalMs,
     serverTimeoutMs,
@@ -229,4 +237,30 @@ function flag(value: boolean | undefined, field: string, fallback: boolean): boo
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw new ValidationError(field, `must be true or false, got ${JSON.stringify(value)}`);
   return value;
+  }
+/** The `queues` option: names in order, or `{ name, weight }` entries (all one kind). */
+function resolveQueues(value: unknown): { queues: string[]; queueWeights: number[] | undefined } {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new ValidationError('queues', "must be a non-empty array of queue names, or of { name, weight } for the weighted mode");
+  }
+  const weighted = typeof value[0] === 'object' && value[0] !== null;
+  const queues: string[] = [];
+  const weights: number[] = [];
+  value.forEach((q: unknown, i) => {
+    if (weighted !== (typeof q === 'object' && q !== null)) {
+      throw new ValidationError(`queues[${i}]`, 'must be of one kind with the others: all names, or all { name, weight }');
+    }
+    if (!weighted) {
+      queues.push(checkQueueName(q, `queues[${i}]`));
+      return;
+    }
+    const { name, weight } = q as Partial<WeightedQueue>;
+    queues.push(checkQueueName(name, `queues[${i}].name`));
+    if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 1 || weight > 1000) {
+      throw new ValidationError(`queues[${i}].weight`, `must be a whole number from 1 to 1000, got ${describe(weight)}`);
+    }
+    weights.push(weight);
+  });
+  if (new Set(queues).size !== queues.length) throw new ValidationError('queues', 'must not name a queue twice');
+  return { queues, queueWeights: weighted ? weights : undefined };
 }

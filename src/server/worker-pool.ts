@@ -4,6 +4,7 @@ import type { JobRecord, Storage } from '../storage/contract/index.js';
 import { KilnError, errorMessage } from '../errors.js';
 import { RunningJob, runJob, type AbortCause, type RunnerDeps } from './job-runner.js';
 import { LoggedBackoff } from './logged-backoff.js';
+import { QueueOrder } from './queue-order.js';
 
 /**
  * The smallest claim worth splitting a local queue for. Measured on a 2-core machine draining
@@ -21,9 +22,16 @@ export interface WorkerPoolOptions {
   /** How far the prefetch may grow while slots starve; equal to `prefetch` to keep it fixed. */
   maxPrefetch: number;
   queues: string[];
+  /** The queues' weights in the weighted mode (see `QueueOrder`); undefined: strict order. */
+  queueWeights?: number[] | undefined;
   leaseTimeoutMs: number;
   /** How often an idle pool looks for work when no wake-up arrives (`ServerOptions.pollInterval`). */
   pollIntervalMs: number;
+  /**
+   * Whether jobs of these queues may be rate-limited, as far as the server knows (a job it runs
+   * has a `rateLimit`). The pool also finds out by itself: see `idleWait`.
+   */
+  rateLimited?: boolean;
 }
 
 /**
@@ -45,6 +53,13 @@ export class WorkerPool {
   private readonly fetchBackoff: LoggedBackoff;
   /** The prefetch in force: `options.prefetch`, doubled while slots starve (see `fetchLoop`). */
   private prefetch: number;
+  private readonly order: QueueOrder;
+  /** See `idleWait`. */
+  private rateLimited: boolean;
+  /** The last sleep ran its full poll interval, no wake-up came: the next short claim asks about rate windows. */
+  private polled = false;
+  /** After a short claim held back by a rate window: when it reopens (see `finished`). */
+  private rateWaitUntil: number | undefined;
 
   constructor(
     private readonly storage: Storage,
@@ -57,6 +72,8 @@ export class WorkerPool {
   ) {
     this.prefetch = options.prefetch;
     this.fetchBackoff = new LoggedBackoff('fetching jobs', logger);
+    this.order = new QueueOrder(options.queues, options.queueWeights);
+    this.rateLimited = options.rateLimited ?? false;
   }
 
   start(): void {
@@ -183,7 +200,7 @@ export class WorkerPool {
           size();
         }
         this.startBuffered();
-        await this.sleep(pollIntervalMs);
+        await this.sleep(await this.idleWait());
         continue;
       }
       hadFullBatch = true;
@@ -199,12 +216,38 @@ export class WorkerPool {
     if (last) for (const job of last) this.buffer.push(job);
   }
 
+  /**
+   * How long to sleep after a short claim: the poll interval, or less when a rate window that
+   * holds jobs back reopens sooner, so a rate-limited queue is woken by a timer at the earliest
+   * next slot rather than by polling. The storage is asked (`nextRateSlot`) only while rate
+   * limits are in use: a job this server runs has one, or the storage answered a time before;
+   * and, to find queue rate limits set after the server started, once after each poll interval
+   * that passed without a wake-up (an idle server's poll).
+   */
+  private async idleWait(): Promise<number> {
+    const { pollIntervalMs } = this.options;
+    if (!this.rateLimited && !this.polled) return pollIntervalMs;
+    this.polled = false;
+    let next: number | null;
+    try {
+      next = await this.storage.nextRateSlot(this.options.queues, this.clock.now());
+    } catch (e) {
+      this.logger.debug('could not read when rate windows reopen; polling instead', { error: errorMessage(e) });
+      return pollIntervalMs;
+    }
+    if (next === null) return pollIntervalMs;
+    this.rateLimited = true;
+    this.rateWaitUntil = next;
+    return Math.min(pollIntervalMs, Math.max(1, next - this.clock.now()));
+  }
+
   /** One claim: undefined when it failed (after a back-off). */
   private async claim(max: number): Promise<JobRecord[] | undefined> {
+    this.rateWaitUntil = undefined;
     try {
       await this.backpressure();
       const jobs = await this.storage.fetch({
-        queues: this.options.queues,
+        queues: this.order.next(),
         max,
         serverId: this.options.serverId,
         leaseMs: this.options.leaseTimeoutMs,
@@ -228,19 +271,23 @@ export class WorkerPool {
     const running = new RunningJob(job);
     this.running.set(job.id, running);
     runJob(running, this.deps).then(
-      () => this.finished(job.id),
+      () => this.finished(job),
       (e: unknown) => {
         this.logger.error('a job run ended with an internal error', { jobId: job.id, error: errorMessage(e) });
-        this.finished(job.id);
+        this.finished(job);
       },
     );
   }
 
-  private finished(id: string): void {
-    this.running.delete(id);
+  private finished(job: JobRecord): void {
+    this.running.delete(job.id);
     // Hand the freed slot a claimed job at once; the loop refills the local queue in batches.
     this.startBuffered();
-    this.wake();
+    // A freed slot is worth a claim, unless the last claim came back short for a rate window
+    // that is still closed: then only a job of a concurrency key frees something a claim could
+    // take before it reopens (the timer set for it, or a wake-up for new jobs, fetches then).
+    const rateHeld = this.rateWaitUntil !== undefined && job.concurrency === null && this.clock.now() < this.rateWaitUntil;
+    if (!rateHeld) this.wake();
     if (this.running.size === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
@@ -265,7 +312,10 @@ export class WorkerPool {
   private sleep(ms: number): Promise<void> {
     if (this.dirty || this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
+      const timer = setTimeout(() => {
+        this.polled = true;
+        done();
+      }, ms);
       const self = this;
       function done() {
         clearTimeout(timer);

@@ -5,7 +5,11 @@ import type { Json } from '../storage/contract/index.js';
 import type { JobFilter } from './filters.js';
 
 export interface DisableConcurrentExecutionOptions {
-  /** How long a run waits for the lock before its attempt fails (and is retried). Default 30 s. */
+  /**
+   * Only for runs of jobs that carry no stored limit (see the filter's doc): how long such a run
+   * waits for the lock before its attempt fails (and is retried). Default 30 s. A job whose own
+   * definition has this filter never waits this way: it waits in its queue, without a timeout.
+   */
   timeout?: Duration;
   /**
    * The lock's resource, from the job's arguments: runs with equal keys exclude each other,
@@ -31,18 +35,40 @@ export class LockTimeoutError extends KilnError {
   override name = 'LockTimeoutError';
 }
 
+/** The filters made by `disableConcurrentExecution`, with their key: `defineJob` reads them. */
+const exclusive = new WeakMap<JobFilter, { key: ((args: Json) => string) | undefined }>();
+
+/**
+ * If `filter` is a `disableConcurrentExecution` filter, what it stands for: a concurrency limit
+ * of 1 per `key` (per job name without one).
+ */
+export function exclusiveExecution(filter: JobFilter): { key: ((args: Json) => string) | undefined } | undefined {
+  return exclusive.get(filter);
+}
+
 /**
  * Hangfire's DisableConcurrentExecution: at most one run at a time of this job (or of this key
- * derived from its arguments) across every server, through the storage's distributed lock. A run
- * that cannot take the lock within `timeout` (default 30 s) fails its attempt with a
- * `LockTimeoutError`, and is retried by the retry policy.
+ * derived from its arguments) across every server.
+ *
+ * In a job definition's `filters` it is `concurrency: { limit: 1, key }` underneath: `defineJob`
+ * turns it into that limit, enqueue stores it on each job, and the storage claims at most one
+ * job per key at a time. A job whose turn has not come waits in its queue: it holds no worker
+ * slot, counts no attempt and never times out, and jobs of other keys pass it.
+ *
+ * A job that carries no stored limit still gets Hangfire's behaviour, through the storage's
+ * distributed lock taken before the run: jobs enqueued before Kiln stored limits, and jobs run
+ * under this filter set globally (`configure({ filters })`) or on a server, which enqueue cannot
+ * see. Such a run waits up to `timeout` (default 30 s) for the lock, then fails its attempt with
+ * a `LockTimeoutError`, and the retry policy decides what follows.
  */
 export function disableConcurrentExecution(options: DisableConcurrentExecutionOptions = {}): JobFilter {
   const timeoutMs = options.timeout === undefined ? DEFAULT_LOCK_TIMEOUT_MS : parseDuration(options.timeout, 'timeout');
   const held = new Map<string, { resource: string; renew: NodeJS.Timeout }>();
-  return {
+  const filter: JobFilter = {
     name: 'disableConcurrentExecution',
     async onPerforming(ctx) {
+      // The storage already keeps this job to one run per key: nothing to lock.
+      if (ctx.job.concurrency !== null) return;
       const suffix = options.key ? `:${options.key(JSON.parse(ctx.job.args) as Json)}` : '';
       const resource = `kiln:concurrency:${ctx.job.name}${suffix}`;
       const owner = ctx.job.id;
@@ -71,4 +97,6 @@ export function disableConcurrentExecution(options: DisableConcurrentExecutionOp
       await ctx.storage.releaseLock(lock.resource, ctx.job.id);
     },
   };
+  exclusive.set(filter, { key: options.key });
+  return filter;
 }

@@ -7,6 +7,8 @@ import type {
   JobRecord,
   JobStore,
   Json,
+  LimitUsagePage,
+  LimitUsageQuery,
   ListJobsQuery,
   Liveness,
   LivenessHold,
@@ -15,6 +17,9 @@ import type {
   NewJob,
   Notifications,
   QueueHead,
+  QueueControl,
+  QueueLimits,
+  QueueSettings,
   QueueStatistics,
   RecurringAdvance,
   RecurringJobRecord,
@@ -33,6 +38,7 @@ export interface StorageRoles {
   jobs: JobStore;
   maintenance: Maintenance;
   recurring: RecurringStore;
+  queues: QueueControl;
   monitoring: MonitoringApi;
   notifications: Notifications;
   /** Absent: the backend has no liveness mark nor clock yet (`WITHOUT_LIVENESS`). */
@@ -148,6 +154,17 @@ export abstract class ComposedStorage implements Storage {
     return this.roles.recurring.advanceRecurring(advance, now);
   }
 
+  // Queue control.
+  setQueuePaused(queue: string, paused: boolean): Promise<boolean> {
+    return this.roles.queues.setQueuePaused(queue, paused);
+  }
+  setQueueLimits(queue: string, limits: QueueLimits): Promise<void> {
+    return this.roles.queues.setQueueLimits(queue, limits);
+  }
+  nextRateSlot(queues: string[], now: number): Promise<number | null> {
+    return this.roles.queues.nextRateSlot(queues, now);
+  }
+
   // Monitoring.
   statistics(): Promise<StorageStatistics> {
     return this.roles.monitoring.statistics();
@@ -157,6 +174,12 @@ export abstract class ComposedStorage implements Storage {
   }
   queueHeads(): Promise<QueueHead[]> {
     return this.roles.monitoring.queueHeads();
+  }
+  queueSettings(): Promise<QueueSettings[]> {
+    return this.roles.monitoring.queueSettings();
+  }
+  limitUsage(query: LimitUsageQuery): Promise<LimitUsagePage> {
+    return this.roles.monitoring.limitUsage(query);
   }
   listJobs(query: ListJobsQuery): Promise<JobPage> {
     return this.roles.monitoring.listJobs(query);

@@ -95,13 +95,48 @@ describe('the kiln command', () => {
     assert.equal((await kiln('recurring', 'pause', 'cli-hourly')).code, 1, 'no such recurring job');
   });
 
+  it('lists, pauses, resumes and limits queues; refuses bad input with exit 1 and a missing storage with exit 2', async () => {
+    const client = new JobClient({ storage, logger: silentLogger });
+    await client.enqueue(greet, 'queued', { queue: 'cli-q' });
+    assert.match((await kiln('queues')).stdout, /^cli-q {2}1 enqueued {2}0 processing$/m);
+    assert.equal((await kiln('queues', 'pause', 'cli-q')).stdout, 'cli-q: paused\n');
+    assert.equal((await kiln('queues', 'pause', 'cli-q')).stdout, 'cli-q: already paused\n');
+    assert.match((await kiln('queues', 'list')).stdout, /^cli-q {2}1 enqueued {2}0 processing {2}paused$/m);
+    assert.equal((await kiln('queues', 'limit', 'cli-q', '--concurrency', '3', '--rate', '100/1s')).code, 0);
+    const listed = JSON.parse((await kiln('queues', '--json')).stdout) as Array<{ name: string; paused: boolean; concurrency: number; rate: unknown }>;
+    assert.deepEqual(listed.find((q) => q.name === 'cli-q'), { name: 'cli-q', enqueued: 1, processing: 0, paused: true, concurrency: 3, rate: { max: 100, perMs: 1000 } });
+    assert.equal((await kiln('queues', 'resume', 'cli-q')).stdout, 'cli-q: resumed\n');
+    assert.equal((await kiln('queues', 'limit', 'cli-q')).stdout, 'cli-q: no limits\n');
+    assert.match((await kiln('queues')).stdout, /^cli-q {2}1 enqueued {2}0 processing$/m);
+    const cases: Array<[string[], number, RegExp]> = [
+      [['queues', 'frobnicate'], 1, /unknown action "frobnicate"; use list, pause, resume, limit/],
+      [['queues', 'pause'], 1, /kiln queues pause <name>: give the queue's name/],
+      [['queues', 'pause', 'Not A Queue'], 1, /name: must be 1-100 lowercase letters/],
+      [['queues', 'limit', 'cli-q', '--rate', '5'], 1, /--rate must be <max>\/<per>/],
+      [['queues', 'limit', 'cli-q', '--rate', '5/2d'], 1, /limits\.rate\.per: must be at most 86400000 ms/],
+      [['queues', 'limit', 'cli-q', '--concurrency', '0'], 1, /limits\.concurrency: must be a whole number from 1/],
+      [['queues', 'pause', 'cli-q', '--concurrency', '2'], 1, /--concurrency and --rate are for kiln queues limit/],
+      [['queues', 'list', '--storage', join(dir, 'typo.db')], 2, /no Kiln database at .*typo\.db/],
+      [['queues', 'pause', 'cli-q', '--storage', join(dir, 'typo.db')], 2, /no Kiln database at .*typo\.db/],
+    ];
+    for (const [args, code, message] of cases) {
+      const r = args.includes('--storage') ? await cli(...args) : await kiln(...args);
+      assert.equal(r.code, code, `kiln ${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message, `kiln ${args.join(' ')}`);
+      assert.equal(r.stdout, '', 'nothing on stdout');
+    }
+    assert.deepEqual(readdirSync(dir).filter((f) => !f.startsWith('kiln.db')), [], 'no file created');
+    assert.deepEqual(await client.queues.list().then((l) => l.filter((q) => q.paused || q.concurrency !== null)), [], 'nothing changed by the refused commands');
+    await client.delete((await storage.listJobs({ state: 'enqueued', queue: 'cli-q', offset: 0, limit: 1 })).jobs[0]!.id);
+  });
+
   it('helps: kiln help, kiln help <command>, kiln <command> --help, --version', async () => {
     const bare = await cli();
     assert.equal(bare.code, 1, 'a bare kiln is a usage error');
     assert.match(bare.stderr, /Usage: kiln <command>/);
     const help = await cli('help');
     assert.equal(help.code, 0);
-    for (const c of ['server', 'dashboard', 'migrate', 'stats', 'jobs', 'show', 'enqueue', 'requeue', 'delete', 'recurring']) assert.match(help.stdout, new RegExp(`\\n  ${c} +\\S`));
+    for (const c of ['server', 'dashboard', 'migrate', 'stats', 'jobs', 'show', 'enqueue', 'requeue', 'delete', 'recurring', 'queues']) assert.match(help.stdout, new RegExp(`\\n  ${c} +\\S`));
     const enqueueHelp = await cli('help', 'enqueue');
     assert.equal(enqueueHelp.code, 0);
     assert.match(enqueueHelp.stdout, /Usage: kiln enqueue <name> \[options\]/);

@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { BackgroundJobServer, JobClient, SqliteStorage, defineJob, silentLogger } from '../../src/index.js';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/index.js';
 import { waitFor } from '../support/wait.js';
-import { launchChromium, tempDir, withoutChromium } from './helpers.js';
+import { launchChromium, tempDir, watchPage, withoutChromium } from './helpers.js';
 
 const SHOTS = resolve('test-results/dashboard');
 
@@ -102,15 +102,8 @@ describe('dashboard in a browser', { skip: withoutChromium }, () => {
     dashboard = await startDashboard({ client, port: 0, logger: silentLogger });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    // Delete buttons ask first; accept, and count any other dialog as a problem.
-    page.on('dialog', (d) => {
-      if (d.type() !== 'confirm') problems.push(`dialog ${d.type()}: ${d.message()}`);
-      void d.accept();
-    });
+    // Delete buttons ask first: accepted; any other dialog counts as a problem.
+    watchPage(page, problems);
     console.log(`# dashboard screenshots are saved in ${SHOTS}`);
   });
 

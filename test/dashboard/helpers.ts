@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** A temporary folder, removed by the returned function. */
 export function tempDir(prefix = 'kiln-dashboard-'): { dir: string; remove: () => void } {
@@ -51,4 +51,20 @@ export const withoutChromium: string | false = !existsSync(CHROMIUM) && `${CHROM
 /** Headless Chromium as the browser tests run it. */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}
+
+/**
+ * Collects into `problems` what a page must never show: console errors and warnings (a CSP
+ * violation is one), script errors, and dialogs other than the confirmations of danger buttons,
+ * which it accepts.
+ */
+export function watchPage(page: Page, problems: string[]): void {
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('dialog', (d) => {
+    if (d.type() !== 'confirm') problems.push(`dialog ${d.type()}: ${d.message()}`);
+    void d.accept();
+  });
 }

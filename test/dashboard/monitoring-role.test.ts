@@ -12,6 +12,8 @@ function readsOf(storage: MemoryStorage): MonitoringApi {
     statistics: () => storage.statistics(),
     queues: () => storage.queues(),
     queueHeads: () => storage.queueHeads(),
+    queueSettings: () => storage.queueSettings(),
+    limitUsage: (q) => storage.limitUsage(q),
     listJobs: (q) => storage.listJobs(q),
     getJob: (id) => storage.getJob(id),
     listServers: () => storage.listServers(),

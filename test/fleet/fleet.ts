@@ -10,7 +10,9 @@ import type { Storage, StorageStatistics } from '../../src/index.js';
 const fixture = join(import.meta.dirname, '..', 'fixtures', 'fleet-server.ts');
 
 export interface FleetServerOptions {
-  backend: 'postgres' | 'redis';
+  backend: 'postgres' | 'redis' | 'sqlite';
+  /** The server process to fork, under test/fixtures/ (default `fleet-server.ts`). */
+  fixture?: string;
   url: string;
   /** Postgres schema or Redis prefix. */
   namespace: string;
@@ -31,6 +33,8 @@ export interface FleetServer {
   readonly logs: string[];
   /** Executions it has reported so far (every 100 ms). */
   readonly ran: number;
+  /** Counters a fixture reports with its executions (`{ type: 'ran', count, stats }`), if it does. */
+  readonly stats: Record<string, number> | undefined;
   /** Resolves when the server started; rejects if the process exited first. */
   readonly started: Promise<void>;
   /** Set once the process exited. */
@@ -47,7 +51,7 @@ export function startFleetServer(o: FleetServerOptions): FleetServer {
   if (o.leaseMs !== undefined) env['FLEET_LEASE_MS'] = String(o.leaseMs);
   if (o.heartbeatMs !== undefined) env['FLEET_HEARTBEAT_MS'] = String(o.heartbeatMs);
   if (o.checkMs !== undefined) env['FLEET_CHECK_MS'] = String(o.checkMs);
-  const child = fork(fixture, [o.backend, o.url, o.namespace, o.runsFile], {
+  const child = fork(o.fixture ? join(import.meta.dirname, '..', 'fixtures', o.fixture) : fixture, [o.backend, o.url, o.namespace, o.runsFile], {
     execArgv: ['--import', 'tsx'],
     env,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -69,6 +73,7 @@ export function startFleetServer(o: FleetServerOptions): FleetServer {
   collect(child.stderr);
 
   let ran = 0;
+  let stats: Record<string, number> | undefined;
   let exit: FleetServer['exit'];
   let stopped: ((count: number) => void) | undefined;
   const exited = new Promise<void>((resolve) =>
@@ -78,9 +83,12 @@ export function startFleetServer(o: FleetServerOptions): FleetServer {
     }),
   );
   const started = new Promise<void>((resolve, reject) => {
-    child.on('message', (m: { type: string; count?: number }) => {
+    child.on('message', (m: { type: string; count?: number; stats?: Record<string, number> }) => {
       if (m.type === 'started') resolve();
-      else if (m.type === 'ran') ran = m.count ?? ran;
+      else if (m.type === 'ran') {
+        ran = m.count ?? ran;
+        stats = m.stats ?? stats;
+      }
       else if (m.type === 'stopped') {
         ran = m.count ?? ran;
         stopped?.(ran);
@@ -97,6 +105,9 @@ export function startFleetServer(o: FleetServerOptions): FleetServer {
     logs,
     get ran() {
       return ran;
+    },
+    get stats() {
+      return stats;
     },
     started,
     get exit() {

@@ -114,6 +114,12 @@ td.job { max-width: 32rem; }
 .error-text { color: var(--failed); overflow-wrap: anywhere; }
 .queue { display: inline-block; padding: 0 .4rem; border-radius: 4px; background: var(--code-bg); font-family: var(--mono); font-size: .85em; }
 tr.paused { opacity: .7; }
+.badge.paused { border-color: var(--scheduled); color: var(--scheduled); font-weight: 600; }
+.limit { white-space: nowrap; }
+.limit.full { color: var(--failed); font-weight: 600; }
+form.inline { margin: 0; }
+.waiting { margin: .75rem 0 0; padding: .6rem .8rem; border: 1px solid var(--border); border-left: 4px solid var(--scheduled); border-radius: var(--radius); background: var(--panel); }
+.waiting ul { margin: .3rem 0; padding-left: 1.2rem; }
 .badge { display: inline-block; padding: 0 .45rem; border-radius: 999px; font-size: .75rem; border: 1px solid var(--border); color: var(--muted); }
 .state { display: inline-block; padding: .05rem .5rem; border-radius: 999px; font-size: .75rem; font-weight: 600; color: #fff; background: var(--deleted); text-transform: lowercase; }
 .state.st-enqueued { background: var(--enqueued); } .state.st-scheduled { background: var(--scheduled); }

@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import { ValidationError } from '../../errors.js';
 import { STATE_NAMES, type StateName } from '../../storage/contract/index.js';
 import type { Ctx, DashboardDeps, DashboardEnv } from '../context.js';
+import { QUEUE_ACTIONS, type QueueAction } from '../queue-control.js';
 import { RECURRING_ACTIONS, type RecurringAction } from '../recurring-control.js';
 
 /** The most ids one action takes: a page of 500 rows, with room to spare. */
@@ -112,5 +113,23 @@ export function actionRoutes(app: Hono<DashboardEnv>, d: DashboardDeps): void {
       if (result !== false && result !== '') applied++;
     }
     return redirectAfter(c, back, { done: op, n: applied, of: selected.length });
+  });
+}
+
+/**
+ * Pauses or resumes one queue (`queue`) through `JobClient.queues`. A queue that already was in
+ * that state counts as not applied; a malformed name is refused by the client and counts so too.
+ */
+export function queueActionRoutes(app: Hono<DashboardEnv>, d: DashboardDeps): void {
+  app.post('/actions/queues', async (c) => {
+    const form = (await c.req.parseBody({ all: true })) as Form;
+    const back = formValue(form, 'back');
+    const op = formValue(form, 'op') as QueueAction | undefined;
+    const queue = formValue(form, 'queue');
+    if (!d.queues || op === undefined || !QUEUE_ACTIONS.includes(op)) return redirectAfter(c, back, { done: 'unavailable' });
+    if (!queue) return redirectAfter(c, back, { done: 'none' });
+    const queues = d.queues;
+    const applied = await refusedAsFalse(() => queues[op](queue));
+    return redirectAfter(c, back, { done: `${op}-queue`, n: applied ? 1 : 0, of: 1 });
   });
 }

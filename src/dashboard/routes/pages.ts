@@ -1,11 +1,13 @@
 import type { Hono } from 'hono';
-import { STATE_NAMES, type MonitoringApi, type QueueStatistics, type StateName } from '../../storage/contract/index.js';
+import { STATE_NAMES, type MonitoringApi, type QueueSettings, type QueueStatistics, type StateName } from '../../storage/contract/index.js';
+import { limitsOf } from '../job-limits.js';
 import type { Ctx, DashboardDeps, DashboardEnv } from '../context.js';
 import type { Html } from '../views/html.js';
 import { jobDetails, jobMissing } from '../views/job-details.js';
 import { jobList } from '../views/jobs.js';
 import { layout, type LayoutOptions } from '../views/layout.js';
-import { overview, queuesPage } from '../views/overview.js';
+import { overview } from '../views/overview.js';
+import { queuesPage } from '../views/queues.js';
 import { recurringPage } from '../views/recurring.js';
 import { notFoundPage } from '../views/not-found.js';
 import { serverNames, serversPage } from '../views/servers.js';
@@ -19,16 +21,21 @@ async function render(c: Ctx, d: DashboardDeps, o: Omit<LayoutOptions, 'flash'>,
 }
 
 /**
- * The queues with their counts, and the queues running servers serve with zero counts: the
- * storage only knows a queue while it holds jobs, and an empty queue a server waits on is still a
- * queue people look for.
+ * The queues with their counts, then the queues running servers serve and the queues with
+ * settings (paused or limited), with zero counts: the storage counts a queue only while it holds
+ * jobs, and an empty queue a server waits on, or one paused ahead of time, is still a queue
+ * people look for.
  */
-async function knownQueues(storage: MonitoringApi): Promise<QueueStatistics[]> {
+async function knownQueues(storage: MonitoringApi, settings: QueueSettings[] = []): Promise<QueueStatistics[]> {
   const [queues, servers] = await Promise.all([storage.queues(), storage.listServers()]);
   const seen = new Set(queues.map((q) => q.queue));
-  const idle = [...new Set(servers.flatMap((s) => s.queues))].filter((q) => !seen.has(q)).sort();
-  return [...queues, ...idle.map((queue) => ({ queue, enqueued: 0, processing: 0 }))];
+  const named = [...servers.flatMap((s) => s.queues), ...settings.map((s) => s.queue)];
+  const idle = [...new Set(named)].filter((q) => !seen.has(q)).sort();
+  return [...queues, ...idle.map((queue) => ({ queue, enqueued: 0, processing: 0 }))].sort((a, b) => (a.queue < b.queue ? -1 : 1));
 }
+
+/** How many limits the Queues page lists. */
+const LIMITS_SHOWN = 100;
 
 /** The HTML pages: overview, jobs by state, retries, job details, recurring, servers, queues. */
 export function pageRoutes(app: Hono<DashboardEnv>, d: DashboardDeps): void {
@@ -85,8 +92,8 @@ export function pageRoutes(app: Hono<DashboardEnv>, d: DashboardDeps): void {
     const id = c.req.param('id');
     const job = id.length > 0 && id.length <= 100 ? await storage.getJob(id) : null;
     if (!job) return render(c, d, { title: 'Job not found', section: 'jobs' }, (page) => jobMissing(page, id), 404);
-    const servers = serverNames(await storage.listServers());
-    return render(c, d, { title: `Job ${job.name}`, section: 'jobs' }, (page) => jobDetails(page, job, servers));
+    const [servers, limits] = await Promise.all([storage.listServers(), limitsOf(storage, job)]);
+    return render(c, d, { title: `Job ${job.name}`, section: 'jobs' }, (page) => jobDetails(page, job, serverNames(servers), limits));
   });
 
   app.get('/recurring', async (c) => {
@@ -110,8 +117,20 @@ export function pageRoutes(app: Hono<DashboardEnv>, d: DashboardDeps): void {
   });
 
   app.get('/queues', async (c) => {
-    const queues = await knownQueues(storage);
-    return render(c, d, { title: 'Queues', section: 'queues' }, (page) => queuesPage(page, queues));
+    const settings = await storage.queueSettings();
+    const [queues, limits] = await Promise.all([
+      knownQueues(storage, settings),
+      storage.limitUsage({ now: Date.now(), offset: 0, limit: LIMITS_SHOWN }),
+    ]);
+    return render(c, d, { title: 'Queues', section: 'queues' }, (page) =>
+      queuesPage(page, {
+        queues,
+        settings: new Map(settings.map((s) => [s.queue, s])),
+        limits: limits.limits,
+        total: limits.total,
+        canAct: d.queues !== undefined,
+      }),
+    );
   });
 
   // Registered last: every other GET of the dashboard is matched before it.

@@ -31,7 +31,16 @@ const VERBS: Record<string, string> = {
   pause: 'Paused',
   resume: 'Resumed',
   remove: 'Removed',
+  'pause-queue': 'Paused',
+  'resume-queue': 'Resumed',
 };
+
+/** What an action's outcome counts, by its `done` code. */
+function counted(done: string, of: number): string {
+  if (done === 'requeue' || done === 'enqueue' || done === 'delete') return of === 1 ? 'job' : 'jobs';
+  if (done.endsWith('-queue')) return of === 1 ? 'queue' : 'queues';
+  return of === 1 ? 'recurring job' : 'recurring jobs';
+}
 
 /**
  * The outcome of the last action, from `?done=<op>&n=<applied>&of=<selected>`. Only codes and
@@ -46,7 +55,7 @@ export function flashOf(c: Ctx): Flash | undefined {
   if (!verb) return undefined;
   const n = Math.max(0, Number.parseInt(c.req.query('n') ?? '0', 10) || 0);
   const of = Math.max(n, Number.parseInt(c.req.query('of') ?? '0', 10) || 0);
-  const what = done === 'requeue' || done === 'enqueue' || done === 'delete' ? (of === 1 ? 'job' : 'jobs') : of === 1 ? 'recurring job' : 'recurring jobs';
+  const what = counted(done, of);
   if (n === of) return { kind: 'ok', message: `${verb} ${n} ${what}.` };
   return { kind: 'warn', message: `${verb} ${n} of ${of} ${what}; the others had changed state or are gone.` };
 }

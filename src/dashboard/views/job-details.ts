@@ -1,8 +1,10 @@
 import { html } from 'hono/html';
-import type { JobDetails, StateName } from '../../storage/contract/index.js';
+import type { JobDetails, LimitUsage, StateName } from '../../storage/contract/index.js';
 import { href, type PageContext } from '../context.js';
 import { actionFields, progressBar } from './components.js';
-import { jsonText, prettyJson, time } from './format.js';
+import type { JobLimits } from '../job-limits.js';
+import { duration, jsonText, prettyJson, time } from './format.js';
+import { isFull, limitBadge, limitUse } from './limits.js';
 import type { Html } from './html.js';
 import { stateBadge } from './layout.js';
 import { serverLabel, type ServerNames } from './servers.js';
@@ -25,8 +27,11 @@ function actionsFor(state: StateName): Array<{ op: 'requeue' | 'delete'; label: 
   }
 }
 
-/** One job: arguments, parameters, result, parent, continuations, and its whole state history. */
-export function jobDetails(page: PageContext, job: JobDetails, servers: ServerNames): Html {
+/**
+ * One job: arguments, parameters, result, parent, continuations, its whole state history, its
+ * priority and limits, and, while it is enqueued, what holds it back (a full limit, a paused queue).
+ */
+export function jobDetails(page: PageContext, job: JobDetails, servers: ServerNames, limits: JobLimits = { usage: [], queuePaused: false }): Html {
   const { base, now } = page;
   const link = (id: string) => html`<a href="${href(base, `/job/${encodeURIComponent(id)}`)}" class="mono">${id}</a>`;
   const params = Object.entries(job.parameters);
@@ -59,7 +64,18 @@ export function jobDetails(page: PageContext, job: JobDetails, servers: ServerNa
     ${job.expireAt !== null ? html`<dt>Expires</dt><dd>${time(job.expireAt, now)}</dd>` : ''}
     ${job.parentId ? html`<dt>Parent</dt><dd>${link(job.parentId)}</dd>` : ''}
     ${job.uniqueKey ? html`<dt>Unique key</dt><dd><code>${job.uniqueKey}</code></dd>` : ''}
+    <dt>Priority</dt><dd>${job.priority}</dd>
+    ${job.concurrency
+      ? html`<dt>Concurrency</dt><dd><code>${job.concurrency.key}</code>: at most ${job.concurrency.limit} at once ${usageOf(limits, 'key', 'concurrency')}</dd>`
+      : ''}
+    ${job.rateLimit
+      ? html`<dt>Rate limit</dt><dd><code>${job.rateLimit.key}</code>: at most ${job.rateLimit.max} per ${duration(job.rateLimit.perMs)} ${usageOf(limits, 'key', 'rate')}</dd>`
+      : ''}
+    ${limits.usage.some((l) => l.scope === 'queue')
+      ? html`<dt>Queue limits</dt><dd>${usageOf(limits, 'queue', 'concurrency')} ${usageOf(limits, 'queue', 'rate')}</dd>`
+      : ''}
   </dl>
+  ${job.state === 'enqueued' ? waitingFor(job, limits) : ''}
   <h2>Arguments</h2>
   <pre class="code args">${prettyJson(job.args)}</pre>
   ${job.result !== null ? html`<h2>Result</h2><pre class="code">${prettyJson(job.result)}</pre>` : ''}
@@ -88,4 +104,22 @@ export function jobMissing(page: PageContext, id: string): Html {
   return html`<section class="content"><h1>Job not found</h1>
   <p>No job <code>${id}</code>: it never existed, or it expired after its retention.</p>
   <p><a href="${href(page.base, '/jobs/succeeded')}">Succeeded jobs</a> · <a href="${href(page.base, '/jobs/failed')}">Failed jobs</a></p></section>`;
+}
+
+function usageOf(limits: JobLimits, scope: LimitUsage['scope'], kind: LimitUsage['kind']): Html | string {
+  const l = limits.usage.find((u) => u.scope === scope && u.kind === kind);
+  return l ? html`<span class="muted">(</span>${limitBadge(l)}<span class="muted">)</span>` : '';
+}
+
+/** What holds an enqueued job back now: its queue is paused, or a limit it is subject to is full. */
+function waitingFor(job: JobDetails, limits: JobLimits): Html | string {
+  const reasons: Html[] = [];
+  if (limits.queuePaused) reasons.push(html`<li>its queue <span class="queue">${job.queue}</span> is paused</li>`);
+  for (const l of limits.usage.filter(isFull)) {
+    const what = l.scope === 'queue' ? html`its queue's ${l.kind} limit` : html`its ${l.kind} limit <code>${l.key}</code>`;
+    reasons.push(html`<li>${what} is full: ${limitUse(l)}</li>`);
+  }
+  if (reasons.length === 0) return '';
+  return html`<div class="waiting" data-waiting><strong>Waiting for its turn:</strong><ul>${reasons}</ul>
+  <p class="hint">It holds no worker and counts no attempt; a server takes it as soon as this allows.</p></div>`;
 }

@@ -53,11 +53,17 @@ const errorOf = (job: JobRecord): string => {
 function columnsFor(kind: JobListView['kind'], base: string, servers: ServerNames): Column[] {
   const at = (label: string): Column => ({ head: label, cell: (j, now) => time(j.stateAt, now), className: 'nowrap' });
   const queue: Column = { head: 'Queue', cell: (j) => html`<a href="${href(base, '/jobs/enqueued', { queue: j.queue })}" class="queue">${j.queue}</a>` };
+  // Within a queue, higher priorities run first; 0 is the default, shown faintly.
+  const priority: Column = {
+    head: 'Priority',
+    cell: (j) => (j.priority === 0 ? html`<span class="muted">0</span>` : String(j.priority)),
+    className: 'num',
+  };
   switch (kind) {
     case 'enqueued':
-      return [queue, at('Enqueued')];
+      return [queue, priority, at('Enqueued')];
     case 'scheduled':
-      return [queue, { head: 'Due', cell: (j, now) => time(j.runAt, now), className: 'nowrap' }, at('Scheduled')];
+      return [queue, priority, { head: 'Due', cell: (j, now) => time(j.runAt, now), className: 'nowrap' }, at('Scheduled')];
     case 'retries':
       return [
         { head: 'Retry', cell: (j) => html`<span class="num">${jsonText(j.parameters['retryCount'])}</span>` },

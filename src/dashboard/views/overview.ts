@@ -56,10 +56,3 @@ export function queueTable(page: PageContext, queues: QueueStatistics[]): Html {
     <td class="num"><a href="${href(base, '/jobs/processing', { queue: q.queue })}">${q.processing.toLocaleString('en-US')}</a></td></tr>`,
   )}</tbody></table></div>`;
 }
-
-/** The queues page. */
-export function queuesPage(page: PageContext, queues: QueueStatistics[]): Html {
-  return html`<section class="content"><h1>Queues</h1>
-  ${queues.length === 0 ? html`<p class="empty">No job is enqueued or processing, and no server is running.</p>` : queueTable(page, queues)}
-  <p class="hint">A queue appears here while it holds enqueued or processing jobs, or while a running server serves it.</p></section>`;
-}

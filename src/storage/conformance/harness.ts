@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { NewJob, Storage, StateName } from '../contract/index.js';
+import type { JobRecord, NewJob, Storage, StateName } from '../contract/index.js';
 
 /**
  * How the conformance suite gets a backend: a fresh, empty store for each test, and more
@@ -68,4 +68,37 @@ export async function withStore(target: ConformanceTarget, fn: (store: Conforman
   } finally {
     await store.destroy();
   }
+}
+
+/**
+ * Claims until a fetch comes back empty, `batch` jobs at a time, all at `now`; returns every job
+ * claimed, in claim order.
+ */
+export async function claimAll(storage: Storage, queues: string[], batch: number, now: number, serverId = 's'): Promise<JobRecord[]> {
+  const all: JobRecord[] = [];
+  for (;;) {
+    const got = await storage.fetch({ queues, max: batch, serverId, leaseMs: 60_000, now });
+    if (got.length === 0) return all;
+    all.push(...got);
+  }
+}
+
+/** Completes jobs a worker holds (`processing` under `serverId`); asserts every change applied. */
+export async function complete(storage: Storage, ids: string[], now: number, serverId = 's'): Promise<void> {
+  if (ids.length === 0) return;
+  const applied = await storage.transition(
+    ids.map((id) => ({ id, expectStates: ['processing' as const], expectServerId: serverId, to: { name: 'succeeded' as const, at: now } })),
+    now,
+  );
+  if (!applied.every(Boolean)) throw new Error(`a completion did not apply: ${JSON.stringify(applied)}`);
+}
+
+/** The largest number of `times` (sorted ascending) in any half-open window of `ms`. */
+export function busiestWindow(times: readonly number[], ms: number): number {
+  let most = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[i]! - times[j]! >= ms) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
 }

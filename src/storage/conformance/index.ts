@@ -1,3 +1,4 @@
+import { concurrencyLimitCases } from './concurrency-limits.js';
 import { fetchCases } from './fetch.js';
 import type { ConformanceTarget } from './harness.js';
 import { hostileTextCases } from './hostile-text.js';
@@ -6,12 +7,17 @@ import { jobCases } from './jobs.js';
 import { leaseCases } from './leases.js';
 import { lifecycleCases } from './lifecycle.js';
 import { livenessCases } from './liveness.js';
+import { limitUsageCases } from './limit-usage.js';
 import { monitoringCases } from './monitoring.js';
+import { priorityCases } from './priority.js';
+import { queueControlCases } from './queue-control.js';
+import { rateLimitCases } from './rate-limits.js';
 import { recurringCases } from './recurring.js';
 import { transitionCases } from './transitions.js';
+import { uniqueModeCases } from './unique-modes.js';
 
 export type { ConformanceStore, ConformanceTarget, RemoteHolder } from './harness.js';
-export { T0, newJob } from './harness.js';
+export { T0, claimAll, complete, newJob } from './harness.js';
 
 /**
  * Registers the whole conformance suite for one backend. A backend is correct when all of it
@@ -28,4 +34,11 @@ export function runConformance(target: ConformanceTarget): void {
   monitoringCases(target);
   livenessCases(target);
   hostileTextCases(target);
+  // Flow control (DESIGN.md §9).
+  priorityCases(target);
+  queueControlCases(target);
+  concurrencyLimitCases(target);
+  rateLimitCases(target);
+  uniqueModeCases(target);
+  limitUsageCases(target);
 }

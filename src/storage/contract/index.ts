@@ -16,6 +16,7 @@ import type { Liveness } from './liveness.js';
 import type { Maintenance } from './maintenance.js';
 import type { MonitoringApi } from './monitoring.js';
 import type { Notifications } from './notifications.js';
+import type { QueueControl } from './queues.js';
 import type { RecurringStore } from './recurring.js';
 
 export * from './model.js';
@@ -25,6 +26,7 @@ export type * from './recurring.js';
 export type * from './monitoring.js';
 export type * from './notifications.js';
 export type * from './liveness.js';
+export type * from './queues.js';
 
 /** What every backend has besides its roles: schema set-up and closing. */
 export interface StorageLifecycle {
@@ -34,4 +36,12 @@ export interface StorageLifecycle {
 }
 
 /** The whole contract: what a `BackgroundJobServer` and a `JobClient` need. */
-export interface Storage extends StorageLifecycle, JobStore, Maintenance, RecurringStore, MonitoringApi, Notifications, Liveness {}
+export interface Storage
+  extends StorageLifecycle,
+    JobStore,
+    Maintenance,
+    RecurringStore,
+    QueueControl,
+    MonitoringApi,
+    Notifications,
+    Liveness {}

@@ -40,6 +40,47 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
  */
 export const INTERRUPTIONS_PARAMETER = 'interruptions';
 
+/**
+ * Job priority: an integer from `MIN_PRIORITY` to `MAX_PRIORITY`, default `DEFAULT_PRIORITY`.
+ * Within one queue a claim takes higher priorities first and, among equal priorities, the oldest
+ * job first (FIFO by creation order). Priority never reorders queues: those keep the order the
+ * fetching server lists them in.
+ */
+export const MIN_PRIORITY = -100;
+export const MAX_PRIORITY = 100;
+export const DEFAULT_PRIORITY = 0;
+
+/**
+ * A concurrency limit a job carries, computed by the engine at enqueue from its definition: at
+ * most `limit` jobs carrying this `key` may be `processing` at once, across every server and
+ * process. Keys are made by the engine (`<job name>` or `<job name>:<key value>`, 1-1,000
+ * characters, no control characters) and compared as exact strings; `limit` is a whole number
+ * from 1 to `MAX_LIMIT`.
+ */
+export interface ConcurrencyLimit {
+  key: string;
+  limit: number;
+}
+
+/**
+ * A rate limit a job carries, computed by the engine at enqueue: at most `max` jobs carrying this
+ * `key` may be started (claimed by `fetch`) in any window of `perMs` milliseconds, across every
+ * server. `max` is a whole number from 1 to `MAX_LIMIT`; `perMs` from 1 to `MAX_RATE_WINDOW_MS`.
+ * The key space is separate from concurrency keys': a concurrency key and a rate key that are
+ * equal strings are unrelated.
+ */
+export interface RateLimit {
+  key: string;
+  max: number;
+  perMs: number;
+}
+
+/** The largest concurrency limit or rate `max`, for a job group or a queue. */
+export const MAX_LIMIT = 100_000;
+
+/** The longest rate window: one day. */
+export const MAX_RATE_WINDOW_MS = 86_400_000;
+
 /** One entry of a job's state history. */
 export interface StateEntry {
   name: StateName;
@@ -78,6 +119,12 @@ export interface JobRecord {
   /** JSON text of what the job returned, for `succeeded` jobs. */
   result: string | null;
   uniqueKey: string | null;
+  /** See `MIN_PRIORITY`; `DEFAULT_PRIORITY` (0) unless the job was given one. */
+  priority: number;
+  /** The job's concurrency limit, if it has one (see `ConcurrencyLimit`). */
+  concurrency: ConcurrencyLimit | null;
+  /** The job's rate limit, if it has one (see `RateLimit`). */
+  rateLimit: RateLimit | null;
 }
 
 /** A job with its whole history, for the dashboard and `JobClient.get`. */

@@ -1,5 +1,6 @@
 import type { ServerRecord } from './maintenance.js';
 import type { JobDetails, JobRecord, StateName } from './model.js';
+import type { QueueSettings } from './queues.js';
 import type { RecurringJobRecord } from './recurring.js';
 
 /** Per-state counts and lifetime totals, for the dashboard overview. */
@@ -38,6 +39,50 @@ export interface TimelinePoint {
   failed: number;
 }
 
+/**
+ * The current use of one limit, for the dashboard ("tenant-42: 5 / 5 running, 130 waiting") and
+ * the job page ("waiting for limit").
+ */
+export interface LimitUsage {
+  /** `'queue'`: a queue's own limit (`key` is the queue name); `'key'`: a job group's (`key` is the group key). */
+  scope: 'queue' | 'key';
+  kind: 'concurrency' | 'rate';
+  key: string;
+  /**
+   * The concurrency limit or the rate `max`. For a job group, the largest that its enqueued and
+   * processing jobs carry (they normally all carry the same numbers, from one job definition).
+   */
+  limit: number;
+  /** For rate limits: the window in ms (for a job group, the one carried with `limit`); null for concurrency. */
+  perMs: number | null;
+  /**
+   * Concurrency: the jobs `processing` under it now (the queue's jobs, or the jobs carrying the
+   * key). Rate: the starts counted at `now` (at a time `t > now - perMs`).
+   */
+  used: number;
+  /** The enqueued jobs subject to it: the queue's, or those carrying the key (of this kind). */
+  waiting: number;
+}
+
+export interface LimitUsageQuery {
+  /** The time rate windows are counted back from. */
+  now: number;
+  /** Only the limits of this key or queue name (both scopes and kinds). */
+  key?: string;
+  offset: number;
+  limit: number;
+}
+
+/**
+ * A page of limits in use: every queue with a limit set, then every job group with at least one
+ * enqueued or processing job carrying its key, ordered by scope (queues first), then `key`
+ * (binary order, as Postgres's "C" collation and Redis compare), then kind (concurrency first).
+ */
+export interface LimitUsagePage {
+  total: number;
+  limits: LimitUsage[];
+}
+
 export interface ListJobsQuery {
   state: StateName;
   queue?: string;
@@ -71,6 +116,10 @@ export interface MonitoringApi {
    * queue, never a scan of its jobs, so a metrics scrape may call it often.
    */
   queueHeads(): Promise<QueueHead[]>;
+  /** Every queue that is paused or has a limit, by queue name. */
+  queueSettings(): Promise<QueueSettings[]>;
+  /** Limits and their current use (see `LimitUsagePage`). */
+  limitUsage(query: LimitUsageQuery): Promise<LimitUsagePage>;
   listJobs(query: ListJobsQuery): Promise<JobPage>;
   getJob(id: string): Promise<JobDetails | null>;
   listServers(): Promise<ServerRecord[]>;

@@ -4,6 +4,7 @@ import { MemoryLiveness } from './liveness.js';
 import { MemoryMaintenance } from './maintenance.js';
 import { MemoryMonitoring } from './monitoring.js';
 import { MemoryNotifications } from './notifications.js';
+import { MemoryQueues } from './queues.js';
 import { MemoryRecurring } from './recurring.js';
 import { MemoryState } from './state.js';
 
@@ -13,7 +14,7 @@ import { MemoryState } from './state.js';
  * so each is atomic by construction.
  *
  * One role object per part of the contract (`jobs.ts`, `maintenance.ts`, `recurring.ts`,
- * `monitoring.ts`, `notifications.ts`, `liveness.ts`) over the state they share (`state.ts`).
+ * `queues.ts`, `monitoring.ts`, `notifications.ts`, `liveness.ts`) over the state they share (`state.ts`).
  */
 export class MemoryStorage extends ComposedStorage {
   private readonly notifications: MemoryNotifications;
@@ -27,6 +28,7 @@ export class MemoryStorage extends ComposedStorage {
       jobs,
       maintenance: new MemoryMaintenance(state),
       recurring,
+      queues: new MemoryQueues(state),
       monitoring: new MemoryMonitoring(state, jobs, recurring),
       notifications,
       liveness: new MemoryLiveness(),

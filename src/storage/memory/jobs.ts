@@ -9,10 +9,13 @@ import type {
   NewJob,
   StateName,
   TransitionChange,
+  UniqueMode,
 } from '../contract/index.js';
+import { DEFAULT_PRIORITY } from '../contract/index.js';
 import { KilnError } from '../../errors.js';
 import { ACTIVE_STATES } from '../buckets.js';
 import { refuseTransaction } from '../no-transactions.js';
+import { MemoryClaim } from './limits.js';
 import { clone, toRecord, type MemoryJob, type MemoryState } from './state.js';
 
 /** The job store in memory: creating, claiming and moving jobs, their leases and parameters. */
@@ -31,11 +34,15 @@ export class MemoryJobs implements JobStore {
     const queues = new Set<string>();
     for (const job of jobs) {
       if (job.uniqueKey !== undefined) {
-        const existing = this.activeWithKey(job.uniqueKey, now);
-        if (existing) {
-          out.push({ id: existing.id, created: false });
+        const mode = job.uniqueMode ?? 'keep';
+        const holder = this.holderOf(job.uniqueKey, mode, now);
+        if (holder) {
+          if (mode === 'debounce' && (holder.state === 'enqueued' || holder.state === 'scheduled')) this.replace(holder, job);
+          out.push({ id: holder.id, created: false });
           continue;
         }
+        // A job that already started holds no key for a debounced call: it gives the key up for good.
+        if (mode === 'debounce') for (const j of this.withKey(job.uniqueKey)) if (j.state === 'processing') j.uniqueReleased = true;
       }
       this.insert(job);
       if (job.state.name === 'enqueued') queues.add(job.queue);
@@ -45,17 +52,30 @@ export class MemoryJobs implements JobStore {
     return out;
   }
 
-  private activeWithKey(key: string, now: number): MemoryJob | undefined {
-    for (const j of this.s.jobs.values()) {
-      if (
-        j.uniqueKey === key &&
-        (ACTIVE_STATES as readonly string[]).includes(j.state) &&
-        (j.uniqueUntil === null || j.uniqueUntil > now)
-      ) {
-        return j;
-      }
+  private *withKey(key: string): Iterable<MemoryJob> {
+    for (const j of this.s.jobs.values()) if (j.uniqueKey === key && !j.uniqueReleased) yield j;
+  }
+
+  /** The oldest job holding `key` for a call in `mode` (see `UniqueMode`). */
+  private holderOf(key: string, mode: UniqueMode, now: number): MemoryJob | undefined {
+    for (const j of this.withKey(key)) {
+      const active = (ACTIVE_STATES as readonly string[]).includes(j.state);
+      const unexpired = j.uniqueUntil === null || j.uniqueUntil > now;
+      if (mode === 'keep' && active && unexpired) return j;
+      if (mode === 'debounce' && active && j.state !== 'processing' && unexpired) return j;
+      if (mode === 'throttle' && ((j.uniqueUntil !== null && j.uniqueUntil > now) || (active && j.uniqueUntil === null))) return j;
     }
     return undefined;
+  }
+
+  /** A debounced call's replacement of a pending job: the last call's args, limits and start. */
+  private replace(holder: MemoryJob, job: NewJob): void {
+    holder.args = job.args;
+    holder.priority = job.priority ?? DEFAULT_PRIORITY;
+    holder.concurrency = job.concurrency ? { ...job.concurrency } : null;
+    holder.rateLimit = job.rateLimit ? { ...job.rateLimit } : null;
+    this.s.enter(holder, job.state);
+    holder.runAt = job.runAt ?? null;
   }
 
   private insert(job: NewJob): void {
@@ -80,20 +100,31 @@ export class MemoryJobs implements JobStore {
       result: null,
       uniqueKey: job.uniqueKey ?? null,
       uniqueUntil: job.uniqueUntil ?? null,
+      uniqueReleased: false,
+      priority: job.priority ?? DEFAULT_PRIORITY,
+      concurrency: job.concurrency ? { ...job.concurrency } : null,
+      rateLimit: job.rateLimit ? { ...job.rateLimit } : null,
       seq: this.s.nextSeq(),
       history: [clone(job.state)],
     });
   }
 
+  /** See `FetchOptions`: queue by queue, priority then FIFO, skipping paused queues and jobs over a limit. */
   async fetch(o: FetchOptions): Promise<JobRecord[]> {
     const claimed: JobRecord[] = [];
+    const limits = new MemoryClaim(this.s, o.now);
     for (const queue of o.queues) {
       if (claimed.length >= o.max) break;
+      const settings = this.s.queueSettings.get(queue);
+      if (settings?.paused) continue;
       const ready = this.s
         .ordered()
         .filter((j) => j.state === 'enqueued' && j.queue === queue)
-        .slice(0, o.max - claimed.length);
+        .sort((a, b) => b.priority - a.priority || a.seq - b.seq);
       for (const j of ready) {
+        if (claimed.length >= o.max) break;
+        if (!limits.allows(j, settings)) continue;
+        limits.claimed(j, settings);
         this.s.enter(j, { name: 'processing', data: { serverId: o.serverId }, at: o.now });
         j.serverId = o.serverId;
         j.leaseUntil = o.now + o.leaseMs;

@@ -1,9 +1,12 @@
 import type {
   JobDetails,
   JobPage,
+  LimitUsagePage,
+  LimitUsageQuery,
   ListJobsQuery,
   MonitoringApi,
   QueueHead,
+  QueueSettings,
   QueueStatistics,
   RecurringJobRecord,
   ServerRecord,
@@ -14,6 +17,8 @@ import type {
 import { STATE_NAMES } from '../contract/index.js';
 import { denseTimeline, timelineRange } from '../buckets.js';
 import type { MemoryJobs } from './jobs.js';
+import { binary } from '../limit-usage.js';
+import { limitUsage } from './limits.js';
 import type { MemoryRecurring } from './recurring.js';
 import { clone, toRecord, type MemoryState } from './state.js';
 
@@ -54,6 +59,13 @@ export class MemoryMonitoring implements MonitoringApi {
       if (j.state === 'enqueued' && !heads.has(j.queue)) heads.set(j.queue, { queue: j.queue, enqueuedAt: j.stateAt });
     }
     return [...heads.values()].sort((a, b) => a.queue.localeCompare(b.queue));
+  }
+  async queueSettings(): Promise<QueueSettings[]> {
+    return [...this.s.queueSettings.values()].sort((a, b) => binary(a.queue, b.queue)).map(clone);
+  }
+
+  async limitUsage(query: LimitUsageQuery): Promise<LimitUsagePage> {
+    return limitUsage(this.s, query);
   }
 
   async listJobs(q: ListJobsQuery): Promise<JobPage> {

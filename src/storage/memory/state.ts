@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { JobRecord, RecurringJobRecord, ServerRecord, StateEntry, StateName, StorageEvent } from '../contract/index.js';
+import type { JobRecord, QueueSettings, RecurringJobRecord, ServerRecord, StateEntry, StateName, StorageEvent } from '../contract/index.js';
+import { MAX_RATE_WINDOW_MS } from '../contract/index.js';
 import { hourBucket } from '../buckets.js';
 
 /** A job as the memory backend keeps it: the record, its insertion order and its history. */
@@ -8,6 +9,8 @@ export interface MemoryJob extends JobRecord {
   seq: number;
   history: StateEntry[];
   uniqueUntil: number | null;
+  /** A debounced call took the key from this job while it ran: it never holds its key again. */
+  uniqueReleased: boolean;
 }
 
 /** Values leave and enter the store as copies, so callers never share objects with it. */
@@ -23,6 +26,11 @@ export class MemoryState {
   readonly servers = new Map<string, ServerRecord>();
   readonly locks = new Map<string, { owner: string; until: number }>();
   readonly recurring = new Map<string, RecurringJobRecord>();
+  /** Queues that are paused or limited; a queue with neither has no entry. */
+  readonly queueSettings = new Map<string, QueueSettings>();
+  /** Start times per rate key of jobs, and per rate-limited queue, within the longest window. */
+  readonly keyStarts = new Map<string, number[]>();
+  readonly queueStarts = new Map<string, number[]>();
   /** Succeeded and failed counts per UTC hour, for the timeline. */
   readonly hours = new Map<number, { succeeded: number; failed: number }>();
   readonly totals = { succeeded: 0, failed: 0 };
@@ -57,6 +65,13 @@ export class MemoryState {
     this.hours.set(b, h);
   }
 
+  /** Records a start at `now` in a rate log, dropping what no window can count any more. */
+  recordStart(log: Map<string, number[]>, key: string, now: number): void {
+    const starts = (log.get(key) ?? []).filter((t) => t > now - MAX_RATE_WINDOW_MS);
+    starts.push(now);
+    log.set(key, starts);
+  }
+
   /**
    * Jobs in insertion order (`seq`): a `Map` iterates in insertion order and a job is set once,
    * when it is created, so no sort is needed.
@@ -87,5 +102,8 @@ export function toRecord(j: MemoryJob): JobRecord {
     expireAt: j.expireAt,
     result: j.result,
     uniqueKey: j.uniqueKey,
+    priority: j.priority,
+    concurrency: j.concurrency ? { ...j.concurrency } : null,
+    rateLimit: j.rateLimit ? { ...j.rateLimit } : null,
   };
 }

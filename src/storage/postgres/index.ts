@@ -1,4 +1,5 @@
 import { ComposedStorage } from '../composed-storage.js';
+import { PendingQueueControl } from '../flow-control-pending.js';
 import { PostgresContext, withConnection } from './context.js';
 import { PostgresJobStore } from './jobs.js';
 import { PostgresMaintenance } from './maintenance.js';
@@ -57,6 +58,7 @@ export class PostgresStorage extends ComposedStorage {
       jobs,
       maintenance: new PostgresMaintenance(ctx),
       recurring,
+      queues: new PendingQueueControl('PostgresStorage'),
       monitoring: new PostgresMonitoring(ctx, jobs, recurring),
       notifications,
     });

@@ -1,4 +1,5 @@
 import { denseTimeline, timelineRange } from '../buckets.js';
+import { PendingQueueControl } from '../flow-control-pending.js';
 import type * as contract from '../contract/index.js';
 import { STATE_NAMES } from '../contract/index.js';
 import type { PostgresContext, Statement } from './context.js';
@@ -66,6 +67,15 @@ function monitoringStatements(ctx: PostgresContext) {
  * definitions are read as the job store and the recurring store read them.
  */
 export class PostgresMonitoring implements contract.MonitoringApi {
+  // Flow control is not stored on this backend yet (issue #14): nothing is paused or limited.
+  private readonly pending = new PendingQueueControl('PostgresStorage');
+  queueSettings(): ReturnType<PendingQueueControl['queueSettings']> {
+    return this.pending.queueSettings();
+  }
+  limitUsage(): ReturnType<PendingQueueControl['limitUsage']> {
+    return this.pending.limitUsage();
+  }
+
   private readonly sql: ReturnType<typeof monitoringStatements>;
 
   constructor(

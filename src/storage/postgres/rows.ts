@@ -91,6 +91,10 @@ export function toJob(r: JobRow): JobRecord {
     expireAt: r.expire_at,
     result: r.result,
     uniqueKey: r.unique_key,
+    // Flow control is not stored on Postgres yet (issue #14).
+    priority: 0,
+    concurrency: null,
+    rateLimit: null,
   };
 }
 
@@ -126,6 +130,10 @@ export function unclaimedFields(r: ClaimedRow): UnclaimedFields {
     expireAt: r.o_expire_at,
     result: r.o_result,
     uniqueKey: r.o_unique_key,
+    // Flow control is not stored on Postgres yet (issue #14).
+    priority: 0,
+    concurrency: null,
+    rateLimit: null,
   };
 }
 

@@ -126,6 +126,10 @@ export function decodeClaimed(reply: unknown, o: FetchOptions): JobRecord[] {
         expireAt,
         result,
         uniqueKey: j.uniqueKey,
+        // Flow control is not stored on Redis yet (issue #14).
+        priority: 0,
+        concurrency: null,
+        rateLimit: null,
       },
       o,
     ),
@@ -170,6 +174,10 @@ export function decodeJob(flat: unknown): SequencedRecord {
     expireAt: optNumber(m.get('expireAt')),
     result: m.get('result') ?? null,
     uniqueKey: j.uniqueKey,
+    // Flow control is not stored on Redis yet (issue #14).
+    priority: 0,
+    concurrency: null,
+    rateLimit: null,
   };
   return { record, seq: Number(m.get('seq') ?? 0) };
 }

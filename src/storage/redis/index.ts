@@ -1,4 +1,5 @@
 import { ComposedStorage } from '../composed-storage.js';
+import { PendingQueueControl } from '../flow-control-pending.js';
 import { DEFAULT_REDIS_URL, type RedisConnection } from './connection.js';
 import { RedisContext } from './context.js';
 import { RedisJobStore } from './jobs.js';
@@ -53,7 +54,8 @@ export class RedisStorage extends ComposedStorage {
     const recurring = new RedisRecurringStore(ctx);
     const monitoring = new RedisMonitoring(ctx, jobs, recurring);
     const notifications = new RedisNotifications(ctx);
-    super({ jobs, maintenance: new RedisMaintenance(ctx), recurring, monitoring, notifications });
+    const queues = new PendingQueueControl('RedisStorage');
+    super({ jobs, maintenance: new RedisMaintenance(ctx), recurring, queues, monitoring, notifications });
     this.keys = ctx.keys;
     this.ctx = ctx;
     this.monitoring = monitoring;

@@ -1,4 +1,5 @@
 import { HOUR_MS, denseTimeline, timelineRange } from '../buckets.js';
+import { PendingQueueControl } from '../flow-control-pending.js';
 import { STATE_NAMES } from '../contract/index.js';
 import type { JobDetails, JobPage, ListJobsQuery, MonitoringApi, QueueHead, QueueStatistics, RecurringJobRecord } from '../contract/index.js';
 import type { ServerRecord, StateName, StorageStatistics, TimelinePoint } from '../contract/index.js';
@@ -27,6 +28,15 @@ const RETRY_INDEX_SLICE = 1_000;
  * own them.
  */
 export class RedisMonitoring implements MonitoringApi {
+  // Flow control is not stored on this backend yet (issue #14): nothing is paused or limited.
+  private readonly pending = new PendingQueueControl('RedisStorage');
+  queueSettings(): ReturnType<PendingQueueControl['queueSettings']> {
+    return this.pending.queueSettings();
+  }
+  limitUsage(): ReturnType<PendingQueueControl['limitUsage']> {
+    return this.pending.limitUsage();
+  }
+
   constructor(
     private readonly ctx: RedisContext,
     private readonly jobs: RedisJobStore,

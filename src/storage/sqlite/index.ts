@@ -8,6 +8,7 @@ import { SqliteMaintenance } from './maintenance.js';
 import { SqliteMonitoring } from './monitoring.js';
 import { SqliteNotifications } from './notifications.js';
 import { resolveSqliteOptions, type SqliteStorageOptions } from './options.js';
+import { SqliteQueues } from './queues.js';
 import { SqliteRecurringStore } from './recurring.js';
 
 export type { SqliteStorageOptions } from './options.js';
@@ -16,11 +17,11 @@ export type { SqliteStorageOptions } from './options.js';
  * Kiln's embedded default storage: one SQLite file, shared by every server and client process on
  * the host, through better-sqlite3 (loaded when the file is first used, not when Kiln is imported).
  *
- * One role object per part of the contract — the job store (`jobs.ts`), maintenance
- * (`maintenance.ts`), recurring jobs (`recurring.ts`), monitoring (`monitoring.ts`), wake-ups
- * (`notifications.ts`) and liveness (`liveness.ts`) — over one shared `SqliteContext`
- * (`context.ts`: the connection, its prepared statements and transactions, and how concurrency
- * works). `ComposedStorage` hands each call to its role.
+ * One role object per part of the contract — the job store (`jobs.ts`, its claim in `claim.ts`),
+ * maintenance (`maintenance.ts`), recurring jobs (`recurring.ts`), queue control (`queues.ts`),
+ * monitoring (`monitoring.ts`), wake-ups (`notifications.ts`) and liveness (`liveness.ts`) — over
+ * one shared `SqliteContext` (`context.ts`: the connection, its prepared statements and
+ * transactions, and how concurrency works). `ComposedStorage` hands each call to its role.
  *
  * The file is opened, configured and migrated on first use (or by `migrate()`), so every method
  * works even when called first. `close()` stops the wake-up poll and closes the connection; any
@@ -47,10 +48,12 @@ export class SqliteStorage extends ComposedStorage {
     const recurring = new SqliteRecurringStore(ctx);
     const notifications = new SqliteNotifications(ctx);
     const maintenance = new SqliteMaintenance(ctx);
+    const queues = new SqliteQueues(ctx);
     super({
       jobs,
       maintenance,
       recurring,
+      queues,
       monitoring: new SqliteMonitoring(ctx, jobs, recurring),
       notifications,
       liveness: new SqliteLiveness(ctx),

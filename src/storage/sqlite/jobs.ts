@@ -13,8 +13,9 @@ import type {
 import { KilnError } from '../../errors.js';
 import { refuseTransaction } from '../no-transactions.js';
 import type { SqliteContext } from './context.js';
-import { parseHistory, stateDataText, toJobRecord } from './rows.js';
-import type { JobStatements } from './statements/jobs.js';
+import { SqliteClaim } from './claim.js';
+import { limitColumns, parseHistory, stateDataText, toJobRecord, type JobRow } from './rows.js';
+import type { JobStatements, UniqueHolder } from './statements/jobs.js';
 import type { WriteBatch } from './write-batch.js';
 
 /**
@@ -40,28 +41,21 @@ export class SqliteJobStore implements JobStore {
     return this.ctx.write((s, batch) => insertJobs(s.jobs, batch, jobs, options.now));
   }
 
+  /** See `FetchOptions`; the claim itself is `SqliteClaim`. */
   async fetch(o: FetchOptions): Promise<JobRecord[]> {
     if (!(o.max > 0) || o.queues.length === 0) return [];
     const { jobs } = this.ctx.open().s;
     if (!o.queues.some((q) => jobs.hasEnqueued.get(q) !== undefined)) return [];
     return this.ctx.write((s, batch) => {
-      const claimed: JobRecord[] = [];
-      const data = { serverId: o.serverId };
-      const dataText = JSON.stringify(data);
-      const entry = `,${JSON.stringify({ name: 'processing', data, at: o.now })}`;
-      const leaseUntil = o.now + o.leaseMs;
+      const claim = new SqliteClaim(s, batch, o);
+      const rows: JobRow[] = [];
       for (const queue of o.queues) {
-        const room = o.max - claimed.length;
+        const room = o.max - rows.length;
         if (room <= 0) break;
-        const rows = s.jobs.claim.all(dataText, o.now, o.serverId, leaseUntil, entry, queue, room);
-        if (rows.length === 0) continue;
-        // RETURNING has no defined order: restore FIFO.
-        rows.sort((a, b) => a.seq - b.seq);
-        for (const r of rows) claimed.push(toJobRecord(r));
-        batch.count('enqueued', queue, -rows.length);
-        batch.count('processing', queue, rows.length);
+        rows.push(...claim.queue(queue, room));
       }
-      return claimed;
+      claim.finish();
+      return rows.map(toJobRecord);
     });
   }
 
@@ -120,11 +114,16 @@ export function insertJobs(s: JobStatements, batch: WriteBatch, jobs: NewJob[], 
   for (const job of jobs) {
     if (job.uniqueKey !== undefined && job.uniqueKey !== null) {
       // Race-free: the write lock is held, so no other writer can insert between this read and the insert.
-      const existing = s.activeWithKey.get(job.uniqueKey, now);
-      if (existing) {
-        out.push({ id: existing.id, created: false });
+      const holder = uniqueHolder(s, job, job.uniqueKey, now);
+      if (holder) {
+        if (job.uniqueMode === 'debounce' && (holder.state === 'enqueued' || holder.state === 'scheduled')) {
+          replacePending(s, batch, holder, job);
+        }
+        out.push({ id: holder.id, created: false });
         continue;
       }
+      // A job that already started holds no key for a debounced call: it gives the key up for good.
+      if (job.uniqueMode === 'debounce') s.releaseKey.run(now, job.uniqueKey);
     }
     try {
       s.insertJob.run(
@@ -143,6 +142,7 @@ export function insertJobs(s: JobStatements, batch: WriteBatch, jobs: NewJob[], 
         job.uniqueKey ?? null,
         job.uniqueUntil ?? null,
         JSON.stringify(job.state),
+        ...limitColumns(job),
       );
     } catch (error) {
       if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
@@ -155,6 +155,35 @@ export function insertJobs(s: JobStatements, batch: WriteBatch, jobs: NewJob[], 
     out.push({ id: job.id, created: true });
   }
   return out;
+}
+
+/** The oldest job holding `key` for a call in the new job's mode (see `UniqueMode`). */
+function uniqueHolder(s: JobStatements, job: NewJob, key: string, now: number): UniqueHolder | undefined {
+  if (job.uniqueMode === 'debounce') return s.pendingWithKey.get(key, now);
+  const active = s.activeWithKey.get(key, now);
+  if (job.uniqueMode !== 'throttle') return active;
+  const throttled = s.throttledWithKey.get(key, now);
+  if (!active || !throttled) return active ?? throttled;
+  return active.seq < throttled.seq ? active : throttled;
+}
+
+/** A debounced call's replacement of a pending job: the last call's args, limits and start. */
+function replacePending(s: JobStatements, batch: WriteBatch, holder: UniqueHolder, job: NewJob): void {
+  s.replacePending.run(
+    job.args,
+    ...limitColumns(job),
+    job.state.name,
+    job.state.reason ?? null,
+    stateDataText(job.state),
+    job.state.at,
+    job.runAt ?? null,
+    `,${JSON.stringify(job.state)}`,
+    holder.seq,
+  );
+  // The holder keeps its queue.
+  batch.count(holder.state, holder.queue, -1);
+  batch.count(job.state.name, holder.queue, 1);
+  if (job.state.name === 'enqueued') batch.enqueued(holder.queue);
 }
 
 /** One compare-and-set change inside the caller's write transaction; mirrors MemoryStorage. */

@@ -2,9 +2,13 @@ import { denseTimeline, timelineRange } from '../buckets.js';
 import type {
   JobDetails,
   JobPage,
+  LimitUsage,
+  LimitUsagePage,
+  LimitUsageQuery,
   ListJobsQuery,
   MonitoringApi,
   QueueHead,
+  QueueSettings,
   QueueStatistics,
   RecurringJobRecord,
   ServerRecord,
@@ -17,7 +21,10 @@ import { ValidationError } from '../../errors.js';
 import type { SqliteContext } from './context.js';
 import type { SqliteJobStore } from './jobs.js';
 import type { SqliteRecurringStore } from './recurring.js';
+import { pageLimitUsage } from '../limit-usage.js';
+import { toQueueSettings } from './queues.js';
 import { JOB_COLUMNS, toJobRecord, toServerRecord, type JobRow } from './rows.js';
+import { RATE_KEY, RATE_QUEUE } from './statements/queues.js';
 
 /**
  * Monitoring on SQLite: the dashboard's and the CLI's reads. Counts come from the counters every
@@ -26,6 +33,7 @@ import { JOB_COLUMNS, toJobRecord, toServerRecord, type JobRow } from './rows.js
  * and the recurring definitions are read by the job store and the recurring store, which own them.
  */
 export class SqliteMonitoring implements MonitoringApi {
+
   constructor(
     private readonly ctx: SqliteContext,
     private readonly jobs: SqliteJobStore,
@@ -63,6 +71,48 @@ export class SqliteMonitoring implements MonitoringApi {
       .s.monitoring.queueHeads.all()
       .filter((h) => h.enqueuedAt !== null)
       .sort((a, b) => a.queue.localeCompare(b.queue));
+  }
+  async queueSettings(): Promise<QueueSettings[]> {
+    return this.ctx.open().s.queues.allSettings.all().map(toQueueSettings);
+  }
+
+  /**
+   * Limits in use: queue limits from `kiln_queues` and the counters, job groups from the partial
+   * indexes that hold only limited jobs that are enqueued or processing, rate use from the log.
+   */
+  async limitUsage(q: LimitUsageQuery): Promise<LimitUsagePage> {
+    return this.ctx.read(({ queues, monitoring }) => {
+      const all: LimitUsage[] = [];
+      for (const r of queues.allSettings.all()) {
+        const waiting = queues.enqueuedIn.get(r.queue) ?? 0;
+        if (r.concurrency !== null) {
+          const used = queues.processingIn.get(r.queue) ?? 0;
+          all.push({ scope: 'queue', kind: 'concurrency', key: r.queue, limit: r.concurrency, perMs: null, used, waiting });
+        }
+        if (r.rate_max !== null) {
+          const perMs = r.rate_per_ms!;
+          const used = queues.countStarts.get(RATE_QUEUE, r.queue, q.now - perMs) ?? 0;
+          all.push({ scope: 'queue', kind: 'rate', key: r.queue, limit: r.rate_max, perMs, used, waiting });
+        }
+      }
+      const groups = new Map<string, LimitUsage>();
+      const group = (r: { key: string; lim: number }) => {
+        let g = groups.get(r.key);
+        if (!g) groups.set(r.key, (g = { scope: 'key', kind: 'concurrency', key: r.key, limit: r.lim, perMs: null, used: 0, waiting: 0 }));
+        g.limit = Math.max(g.limit, r.lim);
+        return g;
+      };
+      for (const r of monitoring.runningByKey.all()) group(r).used = r.n;
+      for (const { queue } of monitoring.queueCounts.all().filter((c) => c.state === 'enqueued')) {
+        for (const r of monitoring.waitingByKey.all(queue)) group(r).waiting += r.n;
+      }
+      all.push(...groups.values());
+      for (const g of monitoring.rateUsage.all()) {
+        const used = queues.countStarts.get(RATE_KEY, g.key, q.now - g.per_ms) ?? 0;
+        all.push({ scope: 'key', kind: 'rate', key: g.key, limit: g.lim, perMs: g.per_ms, used, waiting: g.waiting });
+      }
+      return pageLimitUsage(all, q);
+    });
   }
 
   /**

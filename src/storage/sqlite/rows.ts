@@ -1,9 +1,11 @@
-import type { Json, JobRecord, MisfirePolicy, RecurringJobRecord, ServerRecord, StateEntry, StateName } from '../contract/index.js';
+import type { Json, JobRecord, MisfirePolicy, NewJob, RecurringJobRecord, ServerRecord, StateEntry, StateName } from '../contract/index.js';
+import { DEFAULT_PRIORITY } from '../contract/index.js';
 
 /** The columns of `kiln_jobs` that make a `JobRecord` (everything but `history` and `unique_until`). */
 export const JOB_COLUMNS =
   'seq, id, name, queue, args, state, state_reason, state_data, created_at, state_at, attempt, parameters, ' +
-  'run_at, parent_id, server_id, lease_until, expire_at, result, unique_key';
+  'run_at, parent_id, server_id, lease_until, expire_at, result, unique_key, ' +
+  'priority, concurrency_key, concurrency_limit, rate_key, rate_max, rate_per_ms';
 
 /** A `kiln_jobs` row as read with `JOB_COLUMNS`. */
 export interface JobRow {
@@ -26,6 +28,12 @@ export interface JobRow {
   expire_at: number | null;
   result: string | null;
   unique_key: string | null;
+  priority: number;
+  concurrency_key: string | null;
+  concurrency_limit: number | null;
+  rate_key: string | null;
+  rate_max: number | null;
+  rate_per_ms: number | null;
 }
 
 export function toJobRecord(r: JobRow): JobRecord {
@@ -48,7 +56,35 @@ export function toJobRecord(r: JobRow): JobRecord {
     expireAt: r.expire_at,
     result: r.result,
     uniqueKey: r.unique_key,
+    priority: r.priority,
+    concurrency: r.concurrency_key === null ? null : { key: r.concurrency_key, limit: r.concurrency_limit! },
+    rateLimit: r.rate_key === null ? null : { key: r.rate_key, max: r.rate_max!, perMs: r.rate_per_ms! },
   };
+}
+
+/** A job's flow-control columns, in the order `insertJob` and a debounce's replacement bind them. */
+export type LimitColumns = [
+  priority: number,
+  limited: 0 | 1,
+  concurrencyKey: string | null,
+  concurrencyLimit: number | null,
+  rateKey: string | null,
+  rateMax: number | null,
+  ratePerMs: number | null,
+];
+
+export function limitColumns(job: NewJob): LimitColumns {
+  const c = job.concurrency;
+  const r = job.rateLimit;
+  return [
+    job.priority ?? DEFAULT_PRIORITY,
+    c || r ? 1 : 0,
+    c?.key ?? null,
+    c?.limit ?? null,
+    r?.key ?? null,
+    r?.max ?? null,
+    r?.perMs ?? null,
+  ];
 }
 
 /** History entries are stored as JSON objects joined by commas: a JSON array without brackets. */

@@ -24,6 +24,22 @@ import type { Logger } from '../../logger.js';
  *   event loop doing so: better-sqlite3 is synchronous).
  * - `kiln_totals` and `kiln_hours` hold lifetime and hourly succeeded/failed counters.
  * - `kiln_liveness` holds each running server's liveness mark: the process holding it.
+ *
+ * Flow control (migration 2), as the contract's `FetchOptions` needs it:
+ * - `priority` orders a queue: `kiln_jobs_enqueued` is (queue, limited, priority DESC, seq), so
+ *   a claim reads a queue's jobs in claim order without sorting.
+ * - `limited` is 1 for a job carrying a concurrency or rate limit (its keys and numbers in the
+ *   `concurrency_*` and `rate_*` columns), 0 otherwise. Plain jobs and limited jobs of one queue
+ *   are two ranges of the one enqueued index, so the plain path (`limited = 0`) never reads a
+ *   limited job, and a queue with no limited jobs costs one empty index probe.
+ * - `kiln_jobs_running_keys` holds only processing jobs that carry a concurrency key: a claim
+ *   counts a key's running jobs from it, and the dashboard their use. An enqueued limited job is
+ *   not in it, so a limited job costs this index one insert (claimed) and one delete (done).
+ * - `kiln_jobs_rate` lists the rate keys of active jobs, for the dashboard.
+ * - `kiln_jobs_throttle` finds a throttled key's holder in any state (see `UniqueMode`).
+ * - `kiln_queues` holds a row per queue that is paused or limited, none for the others.
+ * - `kiln_rate_starts` is the log of starts: `scope` 0 for a job rate key, 1 for a queue. Each
+ *   claim that records a start drops the key's starts older than the window.
  */
 export const MIGRATIONS: readonly string[] = [
   `
@@ -112,7 +128,41 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX kiln_recurring_due ON kiln_recurring (next_execution)
     WHERE paused = 0 AND next_execution IS NOT NULL;
   `,
-  // 2: liveness marks (#16), one per running server, apart from kiln_servers: a server removed
+  // 2: flow control (issue #14).
+  `
+  ALTER TABLE kiln_jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE kiln_jobs ADD COLUMN limited INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE kiln_jobs ADD COLUMN concurrency_key TEXT;
+  ALTER TABLE kiln_jobs ADD COLUMN concurrency_limit INTEGER;
+  ALTER TABLE kiln_jobs ADD COLUMN rate_key TEXT;
+  ALTER TABLE kiln_jobs ADD COLUMN rate_max INTEGER;
+  ALTER TABLE kiln_jobs ADD COLUMN rate_per_ms INTEGER;
+
+  DROP INDEX kiln_jobs_enqueued;
+  CREATE INDEX kiln_jobs_enqueued ON kiln_jobs (queue, limited, priority DESC, seq) WHERE state = 'enqueued';
+  CREATE INDEX kiln_jobs_running_keys ON kiln_jobs (concurrency_key)
+    WHERE concurrency_key IS NOT NULL AND state = 'processing';
+  CREATE INDEX kiln_jobs_rate ON kiln_jobs (rate_key)
+    WHERE rate_key IS NOT NULL AND state IN ('enqueued', 'processing');
+  CREATE INDEX kiln_jobs_throttle ON kiln_jobs (unique_key, unique_until)
+    WHERE unique_key IS NOT NULL AND unique_until IS NOT NULL;
+
+  CREATE TABLE kiln_queues (
+    queue       TEXT    PRIMARY KEY,
+    paused      INTEGER NOT NULL DEFAULT 0,
+    concurrency INTEGER,
+    rate_max    INTEGER,
+    rate_per_ms INTEGER
+  ) WITHOUT ROWID;
+
+  CREATE TABLE kiln_rate_starts (
+    scope INTEGER NOT NULL,
+    key   TEXT    NOT NULL,
+    at    INTEGER NOT NULL
+  );
+  CREATE INDEX kiln_rate_starts_key ON kiln_rate_starts (scope, key, at);
+  `,
+  // 3: liveness marks (#16), one per running server, apart from kiln_servers: a server removed
   // by heartbeat timeout keeps its mark while its process lives.
   `
   CREATE TABLE kiln_liveness (
@@ -124,6 +174,7 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   `,
 ];
+
 
 /** The schema version this code writes and reads. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -4,6 +4,7 @@ import { JobStatements } from './jobs.js';
 import { LivenessStatements } from './liveness.js';
 import { MaintenanceStatements } from './maintenance.js';
 import { MonitoringStatements } from './monitoring.js';
+import { QueueStatements } from './queues.js';
 import { RecurringStatements } from './recurring.js';
 
 /** A prepared statement taking parameters `P` and returning rows `R`. */
@@ -26,6 +27,7 @@ export class Statements {
   readonly jobs: JobStatements;
   readonly maintenance: MaintenanceStatements;
   readonly recurring: RecurringStatements;
+  readonly queues: QueueStatements;
   readonly monitoring: MonitoringStatements;
   readonly counters: CounterStatements;
   readonly liveness: LivenessStatements;
@@ -34,6 +36,7 @@ export class Statements {
     this.jobs = new JobStatements(db);
     this.maintenance = new MaintenanceStatements(db);
     this.recurring = new RecurringStatements(db);
+    this.queues = new QueueStatements(db);
     this.monitoring = new MonitoringStatements(db);
     this.counters = new CounterStatements(db);
     this.liveness = new LivenessStatements(db);

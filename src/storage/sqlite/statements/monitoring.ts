@@ -21,6 +21,9 @@ export class MonitoringStatements {
   readonly listServers: Statement<[], ServerRow>;
   readonly countServers: Statement<[], number>;
   readonly countRecurring: Statement<[], number>;
+  readonly runningByKey: Statement<[], { key: string; lim: number; n: number }>;
+  readonly waitingByKey: Statement<[queue: string], { key: string; lim: number; n: number }>;
+  readonly rateUsage: Statement<[], { key: string; lim: number; per_ms: number; waiting: number }>;
 
   private readonly dynamic = new Map<string, Statement<Value[], unknown>>();
 
@@ -46,6 +49,22 @@ export class MonitoringStatements {
     this.listServers = db.prepare(`SELECT * FROM kiln_servers ORDER BY started_at, rowid`);
     this.countServers = db.prepare<[], number>(`SELECT count(*) FROM kiln_servers`).pluck();
     this.countRecurring = db.prepare<[], number>(`SELECT count(*) FROM kiln_recurring`).pluck();
+    // Job groups: the running from the index of running keys, the waiting from each queue's
+    // range of limited enqueued jobs (never the whole table).
+    this.runningByKey = db.prepare(
+      `SELECT concurrency_key AS key, max(concurrency_limit) AS lim, count(*) AS n FROM kiln_jobs INDEXED BY kiln_jobs_running_keys
+       WHERE concurrency_key IS NOT NULL AND state = 'processing' GROUP BY concurrency_key`,
+    );
+    this.waitingByKey = db.prepare(
+      `SELECT concurrency_key AS key, max(concurrency_limit) AS lim, count(*) AS n FROM kiln_jobs INDEXED BY kiln_jobs_enqueued
+       WHERE state = 'enqueued' AND queue = ? AND limited = 1 AND concurrency_key IS NOT NULL GROUP BY concurrency_key`,
+    );
+    // max() makes SQLite read rate_per_ms from the row with the largest rate_max.
+    this.rateUsage = db.prepare(
+      `SELECT rate_key AS key, max(rate_max) AS lim, rate_per_ms AS per_ms, sum(state = 'enqueued') AS waiting
+       FROM kiln_jobs INDEXED BY kiln_jobs_rate
+       WHERE rate_key IS NOT NULL AND state IN ('enqueued', 'processing') GROUP BY rate_key`,
+    );
   }
 
   /** A statement built at run time (the dashboard's filtered lists), prepared once per distinct text. */
