@@ -88,7 +88,7 @@ async function settle(running: RunningJob, deps: RunnerDeps): Promise<Outcome> {
     return failed(reason, 'Interrupted', new KilnError(reason));
   }
 
-  const context = new RunContext(running, deps.serverId, deps.storage, deps.logger);
+  const context = new RunContext(running, deps.serverId, deps.storage, deps.logger, deps.clock);
   const timer =
     definition.timeoutMs === undefined
       ? undefined

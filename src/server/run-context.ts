@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import { maxArgsBytes } from '../config.js';
 import { checkSize, toJsonText } from '../jobs/args.js';
 import type { JobContext } from '../jobs/context.js';
@@ -26,6 +27,7 @@ export class RunContext implements JobContext {
     readonly serverId: string,
     private readonly storage: Storage,
     private readonly serverLogger: Logger,
+    private readonly clock: Clock,
   ) {
     const job: JobRecord = running.job;
     this.jobId = job.id;
@@ -51,7 +53,7 @@ export class RunContext implements JobContext {
    */
   readonly progress = (value: Json): void => {
     checkSize(toJsonText(value, 'progress'), 'progress', maxArgsBytes());
-    (this.reporter ??= new ProgressReporter(this.storage, this.jobId, this.serverId, this.logger)).report(value);
+    (this.reporter ??= new ProgressReporter(this.storage, this.jobId, this.serverId, this.logger, this.clock)).report(value);
   };
 
   /** Writes the last reported progress, if any, before the job's final state. */

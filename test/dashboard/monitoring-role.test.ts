@@ -13,6 +13,7 @@ function readsOf(storage: MemoryStorage): MonitoringApi {
     queues: () => storage.queues(),
     listJobs: (q) => storage.listJobs(q),
     getJob: (id) => storage.getJob(id),
+    jobLogs: (id, q) => storage.jobLogs(id, q),
     listServers: () => storage.listServers(),
     getRecurring: (id) => storage.getRecurring(id),
     listRecurring: () => storage.listRecurring(),

@@ -18,6 +18,12 @@ export interface ConformanceStore {
   connect(): Promise<Storage>;
   /** Closes every connection and drops the store. */
   destroy(): Promise<void>;
+  /**
+   * How many job events the store has published so far, where the backend can tell (a counter,
+   * a sequence): lets the suite prove that nothing is published while nobody listens. Optional;
+   * without it that case checks only what a late listener receives.
+   */
+  eventsPublished?(): Promise<number>;
 }
 
 /** A fixed epoch for tests: 2026-01-01T00:00:00Z. */
@@ -46,4 +52,23 @@ export async function withStore(target: ConformanceTarget, fn: (store: Conforman
   } finally {
     await store.destroy();
   }
+}
+
+/**
+ * Resolves once `check` returns true, checking again each time `changed` is called (a listener
+ * heard something); fails after `ms`. The timer also keeps the event loop alive while the only
+ * other thing pending is a backend's `unref()`ed poll.
+ */
+export function until(what: string, check: () => boolean, ms = 10_000): { promise: Promise<void>; changed: () => void } {
+  let changed: () => void = () => {};
+  const promise = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    changed = () => {
+      if (!check()) return;
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+  changed();
+  return { promise, changed };
 }

@@ -1,8 +1,10 @@
+import { eventCases } from './events.js';
 import { fetchCases } from './fetch.js';
 import type { ConformanceTarget } from './harness.js';
 import { jobCases } from './jobs.js';
 import { leaseCases } from './leases.js';
 import { lifecycleCases } from './lifecycle.js';
+import { logCases } from './logs.js';
 import { monitoringCases } from './monitoring.js';
 import { recurringCases } from './recurring.js';
 import { transitionCases } from './transitions.js';
@@ -22,4 +24,6 @@ export function runConformance(target: ConformanceTarget): void {
   lifecycleCases(target);
   recurringCases(target);
   monitoringCases(target);
+  eventCases(target);
+  logCases(target);
 }

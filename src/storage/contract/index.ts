@@ -11,7 +11,9 @@
  * A feature that needs a new storage operation adds it to one role here, one conformance file,
  * and one role file per backend.
  */
+import type { JobEventChannel } from './events.js';
 import type { JobStore } from './jobs.js';
+import type { JobLogStore } from './logs.js';
 import type { Maintenance } from './maintenance.js';
 import type { MonitoringApi } from './monitoring.js';
 import type { Notifications } from './notifications.js';
@@ -23,6 +25,8 @@ export type * from './maintenance.js';
 export type * from './recurring.js';
 export type * from './monitoring.js';
 export type * from './notifications.js';
+export * from './events.js';
+export * from './logs.js';
 
 /** What every backend has besides its roles: schema set-up and closing. */
 export interface StorageLifecycle {
@@ -32,4 +36,12 @@ export interface StorageLifecycle {
 }
 
 /** The whole contract: what a `BackgroundJobServer` and a `JobClient` need. */
-export interface Storage extends StorageLifecycle, JobStore, Maintenance, RecurringStore, MonitoringApi, Notifications {}
+export interface Storage
+  extends StorageLifecycle,
+    JobStore,
+    Maintenance,
+    RecurringStore,
+    MonitoringApi,
+    Notifications,
+    JobEventChannel,
+    JobLogStore {}

@@ -1,4 +1,5 @@
 import type { Maintenance, ServerRecord } from '../contract/index.js';
+import { enqueuedEvent } from '../job-events.js';
 import { clone, type MemoryJob, type MemoryState } from './state.js';
 
 /** Maintenance in memory: due jobs, expired leases and jobs, the server registry, named locks. */
@@ -78,9 +79,10 @@ export class MemoryMaintenance implements Maintenance {
     if (this.s.locks.get(resource)?.owner === owner) this.s.locks.delete(resource);
   }
 
-  /** Puts a job back in its queue (recovery and due scheduled jobs) and wakes its workers. */
+  /** Puts a job back in its queue (recovery and due scheduled jobs), wakes its workers and tells listeners. */
   private requeue(j: MemoryJob, reason: string, now: number): void {
     this.s.enter(j, { name: 'enqueued', reason, at: now });
+    if (this.s.listening) this.s.publish([enqueuedEvent(j, reason, now)]);
     j.serverId = null;
     j.leaseUntil = null;
     j.runAt = null;

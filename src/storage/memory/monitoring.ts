@@ -1,5 +1,7 @@
 import type {
   JobDetails,
+  JobLogPage,
+  JobLogQuery,
   JobPage,
   ListJobsQuery,
   MonitoringApi,
@@ -13,6 +15,7 @@ import type {
 import { STATE_NAMES } from '../contract/index.js';
 import { denseTimeline, timelineRange } from '../buckets.js';
 import type { MemoryJobs } from './jobs.js';
+import type { MemoryJobLogs } from './logs.js';
 import type { MemoryRecurring } from './recurring.js';
 import { clone, toRecord, type MemoryState } from './state.js';
 
@@ -22,6 +25,7 @@ export class MemoryMonitoring implements MonitoringApi {
     private readonly s: MemoryState,
     private readonly jobs: MemoryJobs,
     private readonly recurring: MemoryRecurring,
+    private readonly logs: MemoryJobLogs,
   ) {}
 
   async statistics(): Promise<StorageStatistics> {
@@ -65,6 +69,10 @@ export class MemoryMonitoring implements MonitoringApi {
 
   getJob(id: string): Promise<JobDetails | null> {
     return this.jobs.getJob(id);
+  }
+
+  jobLogs(jobId: string, query: JobLogQuery): Promise<JobLogPage> {
+    return this.logs.jobLogs(jobId, query);
   }
 
   async listServers(): Promise<ServerRecord[]> {

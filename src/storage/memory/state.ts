@@ -1,6 +1,17 @@
 import { EventEmitter } from 'node:events';
-import type { JobRecord, RecurringJobRecord, ServerRecord, StateEntry, StateName, StorageEvent } from '../contract/index.js';
+import type {
+  JobEvent,
+  JobRecord,
+  RecurringJobRecord,
+  ServerRecord,
+  StateEntry,
+  StateName,
+  StorageEvent,
+  StoredJobLogLine,
+} from '../contract/index.js';
+import { consoleLogger } from '../../logger.js';
 import { hourBucket } from '../buckets.js';
+import { JobEventListeners } from '../job-event-listeners.js';
 
 /** A job as the memory backend keeps it: the record, its insertion order and its history. */
 export interface MemoryJob extends JobRecord {
@@ -8,6 +19,9 @@ export interface MemoryJob extends JobRecord {
   seq: number;
   history: StateEntry[];
   uniqueUntil: number | null;
+  /** The kept lines of the job's log (see `MemoryJobLogs`), and the number of its newest line. */
+  logs: StoredJobLogLine[];
+  logSeq: number;
 }
 
 /** Values leave and enter the store as copies, so callers never share objects with it. */
@@ -27,6 +41,8 @@ export class MemoryState {
   readonly hours = new Map<number, { succeeded: number; failed: number }>();
   readonly totals = { succeeded: 0, failed: 0 };
   readonly events = new EventEmitter().setMaxListeners(0);
+  /** Job-event subscribers: every write asks `listening` before it builds an event. */
+  readonly jobListeners = new JobEventListeners(consoleLogger());
   private seq = 0;
 
   nextSeq(): number {
@@ -36,6 +52,16 @@ export class MemoryState {
   /** Publishes a wake-up on the next tick, as a notification from a database would arrive. */
   emit(event: StorageEvent): void {
     queueMicrotask(() => this.events.emit('event', event));
+  }
+
+  /** Whether anyone listens to job events: the one question a write asks before building any. */
+  get listening(): boolean {
+    return this.jobListeners.size > 0;
+  }
+
+  /** Publishes job events on the next tick, in order, as a notification from a database would arrive. */
+  publish(events: readonly JobEvent[]): void {
+    for (const event of events) queueMicrotask(() => this.jobListeners.deliver(event));
   }
 
   /** Moves a job into a state and appends it to the history. */

@@ -9,6 +9,7 @@ import { RedisNotifications } from './notifications.js';
 import { resolveRedisOptions, type RedisStorageOptions } from './options.js';
 import { splitConnection } from '../url.js';
 import { RedisRecurringStore } from './recurring.js';
+import { unimplementedEvents, unimplementedLogs } from '../unimplemented-roles.js';
 
 export type { RedisClient, RedisConnection } from './connection.js';
 export { KILN_REDIS_DEFAULTS, DEFAULT_REDIS_URL } from './connection.js';
@@ -53,7 +54,15 @@ export class RedisStorage extends ComposedStorage {
     const recurring = new RedisRecurringStore(ctx);
     const monitoring = new RedisMonitoring(ctx, jobs, recurring);
     const notifications = new RedisNotifications(ctx);
-    super({ jobs, maintenance: new RedisMaintenance(ctx), recurring, monitoring, notifications });
+    super({
+      jobs,
+      maintenance: new RedisMaintenance(ctx),
+      recurring,
+      monitoring,
+      notifications,
+      events: unimplementedEvents('RedisStorage'),
+      logs: unimplementedLogs('RedisStorage'),
+    });
     this.keys = ctx.keys;
     this.ctx = ctx;
     this.monitoring = monitoring;

@@ -8,6 +8,7 @@ import { SqliteMonitoring } from './monitoring.js';
 import { SqliteNotifications } from './notifications.js';
 import { resolveSqliteOptions, type SqliteStorageOptions } from './options.js';
 import { SqliteRecurringStore } from './recurring.js';
+import { unimplementedEvents, unimplementedLogs } from '../unimplemented-roles.js';
 
 export type { SqliteStorageOptions } from './options.js';
 
@@ -46,7 +47,15 @@ export class SqliteStorage extends ComposedStorage {
     const recurring = new SqliteRecurringStore(ctx);
     const notifications = new SqliteNotifications(ctx);
     const maintenance = new SqliteMaintenance(ctx);
-    super({ jobs, maintenance, recurring, monitoring: new SqliteMonitoring(ctx, jobs, recurring), notifications });
+    super({
+      jobs,
+      maintenance,
+      recurring,
+      monitoring: new SqliteMonitoring(ctx, jobs, recurring),
+      notifications,
+      events: unimplementedEvents('SqliteStorage'),
+      logs: unimplementedLogs('SqliteStorage'),
+    });
     this.path = ctx.path;
     this.ctx = ctx;
     this.notifications = notifications;

@@ -1,6 +1,8 @@
 import { denseTimeline, timelineRange } from '../buckets.js';
 import type {
   JobDetails,
+  JobLogPage,
+  JobLogQuery,
   JobPage,
   ListJobsQuery,
   MonitoringApi,
@@ -13,6 +15,7 @@ import type {
 } from '../contract/index.js';
 import { STATE_NAMES } from '../contract/index.js';
 import { ValidationError } from '../../errors.js';
+import { unimplementedLogs } from '../unimplemented-roles.js';
 import type { SqliteContext } from './context.js';
 import type { SqliteJobStore } from './jobs.js';
 import type { SqliteRecurringStore } from './recurring.js';
@@ -97,6 +100,10 @@ export class SqliteMonitoring implements MonitoringApi {
 
   getJob(id: string): Promise<JobDetails | null> {
     return this.jobs.getJob(id);
+  }
+
+  jobLogs(jobId: string, query: JobLogQuery): Promise<JobLogPage> {
+    return unimplementedLogs('SqliteStorage').jobLogs(jobId, query);
   }
 
   getRecurring(id: string): Promise<RecurringJobRecord | null> {
