@@ -2,13 +2,14 @@ import { resolve } from 'node:path';
 import { ValidationError } from '../../errors.js';
 import { ComposedStorage } from '../composed-storage.js';
 import { SqliteContext } from './context.js';
+import { SqliteJobEvents } from './events.js';
 import { SqliteJobStore } from './jobs.js';
+import { SqliteJobLogs } from './logs.js';
 import { SqliteMaintenance } from './maintenance.js';
 import { SqliteMonitoring } from './monitoring.js';
 import { SqliteNotifications } from './notifications.js';
 import { resolveSqliteOptions, type SqliteStorageOptions } from './options.js';
 import { SqliteRecurringStore } from './recurring.js';
-import { unimplementedEvents, unimplementedLogs } from '../unimplemented-roles.js';
 
 export type { SqliteStorageOptions } from './options.js';
 
@@ -17,8 +18,8 @@ export type { SqliteStorageOptions } from './options.js';
  * the host, through better-sqlite3 (loaded when the file is first used, not when Kiln is imported).
  *
  * One role object per part of the contract — the job store (`jobs.ts`), maintenance
- * (`maintenance.ts`), recurring jobs (`recurring.ts`), monitoring (`monitoring.ts`) and wake-ups
- * (`notifications.ts`) — over one shared `SqliteContext` (`context.ts`: the connection, its
+ * (`maintenance.ts`), recurring jobs (`recurring.ts`), monitoring (`monitoring.ts`), wake-ups
+ * (`notifications.ts`), job events (`events.ts`) and job logs (`logs.ts`) — over one shared `SqliteContext` (`context.ts`: the connection, its
  * prepared statements and transactions, and how concurrency works). `ComposedStorage` hands each
  * call to its role.
  *
@@ -31,6 +32,7 @@ export class SqliteStorage extends ComposedStorage {
   readonly path: string;
   private readonly ctx: SqliteContext;
   private readonly notifications: SqliteNotifications;
+  private readonly events: SqliteJobEvents;
 
   /**
    * @param path The database file, created if missing. Default `./kiln.db`, resolved against the
@@ -47,15 +49,10 @@ export class SqliteStorage extends ComposedStorage {
     const recurring = new SqliteRecurringStore(ctx);
     const notifications = new SqliteNotifications(ctx);
     const maintenance = new SqliteMaintenance(ctx);
-    super({
-      jobs,
-      maintenance,
-      recurring,
-      monitoring: new SqliteMonitoring(ctx, jobs, recurring),
-      notifications,
-      events: unimplementedEvents('SqliteStorage'),
-      logs: unimplementedLogs('SqliteStorage'),
-    });
+    const events = new SqliteJobEvents(ctx);
+    const logs = new SqliteJobLogs(ctx);
+    super({ jobs, maintenance, recurring, monitoring: new SqliteMonitoring(ctx, jobs, recurring, logs), notifications, events, logs });
+    this.events = events;
     this.path = ctx.path;
     this.ctx = ctx;
     this.notifications = notifications;
@@ -67,6 +64,7 @@ export class SqliteStorage extends ComposedStorage {
 
   async close(): Promise<void> {
     this.notifications.close();
+    this.events.close();
     this.ctx.close();
   }
 }

@@ -15,23 +15,25 @@ import type {
 } from '../contract/index.js';
 import { STATE_NAMES } from '../contract/index.js';
 import { ValidationError } from '../../errors.js';
-import { unimplementedLogs } from '../unimplemented-roles.js';
 import type { SqliteContext } from './context.js';
 import type { SqliteJobStore } from './jobs.js';
+import type { SqliteJobLogs } from './logs.js';
 import type { SqliteRecurringStore } from './recurring.js';
 import { JOB_COLUMNS, toJobRecord, toServerRecord, type JobRow } from './rows.js';
 
 /**
  * Monitoring on SQLite: the dashboard's and the CLI's reads. Counts come from the counters every
  * write transaction maintains (`kiln_counts`, `kiln_totals`, `kiln_hours`), so the overview never
- * counts a million rows; only a filtered list (name, search, retries) counts its matches. One job
- * and the recurring definitions are read by the job store and the recurring store, which own them.
+ * counts a million rows; only a filtered list (name, search, retries) counts its matches. One job,
+ * the recurring definitions and a job's log are read by the job store, the recurring store and the
+ * log store, which own them.
  */
 export class SqliteMonitoring implements MonitoringApi {
   constructor(
     private readonly ctx: SqliteContext,
     private readonly jobs: SqliteJobStore,
     private readonly recurring: SqliteRecurringStore,
+    private readonly logs: SqliteJobLogs,
   ) {}
 
   async statistics(): Promise<StorageStatistics> {
@@ -103,7 +105,7 @@ export class SqliteMonitoring implements MonitoringApi {
   }
 
   jobLogs(jobId: string, query: JobLogQuery): Promise<JobLogPage> {
-    return unimplementedLogs('SqliteStorage').jobLogs(jobId, query);
+    return this.logs.jobLogs(jobId, query);
   }
 
   getRecurring(id: string): Promise<RecurringJobRecord | null> {

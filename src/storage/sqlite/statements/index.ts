@@ -1,6 +1,8 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { CounterStatements } from './counters.js';
+import { EventStatements } from './events.js';
 import { JobStatements } from './jobs.js';
+import { LogStatements } from './logs.js';
 import { MaintenanceStatements } from './maintenance.js';
 import { MonitoringStatements } from './monitoring.js';
 import { RecurringStatements } from './recurring.js';
@@ -27,6 +29,8 @@ export class Statements {
   readonly recurring: RecurringStatements;
   readonly monitoring: MonitoringStatements;
   readonly counters: CounterStatements;
+  readonly events: EventStatements;
+  readonly logs: LogStatements;
 
   constructor(db: BetterSqlite3.Database) {
     this.jobs = new JobStatements(db);
@@ -34,5 +38,7 @@ export class Statements {
     this.recurring = new RecurringStatements(db);
     this.monitoring = new MonitoringStatements(db);
     this.counters = new CounterStatements(db);
+    this.events = new EventStatements(db);
+    this.logs = new LogStatements(db);
   }
 }

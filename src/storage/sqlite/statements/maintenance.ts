@@ -2,10 +2,16 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { ServerRecord, StateName } from '../../contract/index.js';
 import type { Statement } from './index.js';
 
-/** Requeuing statements reset a job to `enqueued`; they report the queue for counts and wake-ups. */
-export interface QueueRow {
+/** Requeuing statements reset a job to `enqueued`; they report the job for counts, wake-ups and events. */
+export interface RequeuedRow {
+  id: string;
+  name: string;
   queue: string;
+  attempt: number;
+  state_reason: string | null;
 }
+
+const REQUEUED = 'id, name, queue, attempt, state_reason';
 
 /**
  * The statements of maintenance: due scheduled jobs, expired leases, expired jobs, the server
@@ -14,13 +20,13 @@ export interface QueueRow {
  */
 export class MaintenanceStatements {
   readonly hasDue: Statement<[number], unknown>;
-  readonly enqueueDue: Statement<[string, number, string, number, number], QueueRow>;
+  readonly enqueueDue: Statement<[string, number, string, number, number], RequeuedRow>;
   readonly nextDue: Statement<[], { run_at: number }>;
   readonly hasExpiredLease: Statement<[number], unknown>;
-  readonly releaseExpired: Statement<[number, number, number, number], QueueRow>;
-  readonly requeueHeld: Statement<[string, number, string, string], QueueRow>;
+  readonly releaseExpired: Statement<[number, number, number, number], RequeuedRow>;
+  readonly requeueHeld: Statement<[string, number, string, string], RequeuedRow>;
   readonly hasExpired: Statement<[number], unknown>;
-  readonly deleteExpired: Statement<[number, number], { state: StateName; queue: string }>;
+  readonly deleteExpired: Statement<[number, number], { seq: number; state: StateName; queue: string }>;
 
   /** Binds a `ServerRecord` by name, `queues` as JSON text. */
   readonly upsertServer: Statement<[Omit<ServerRecord, 'queues'> & { queues: string }]>;
@@ -39,7 +45,7 @@ export class MaintenanceStatements {
        SET state = 'enqueued', state_reason = ?, state_data = NULL, state_at = ?, run_at = NULL,
            server_id = NULL, lease_until = NULL, history = history || ?
        WHERE seq IN (SELECT seq FROM kiln_jobs INDEXED BY kiln_jobs_scheduled WHERE state = 'scheduled' AND run_at <= ? ORDER BY run_at, seq LIMIT ?)
-       RETURNING queue`,
+       RETURNING ${REQUEUED}`,
     );
     this.nextDue = db.prepare(
       `SELECT run_at FROM kiln_jobs INDEXED BY kiln_jobs_scheduled WHERE state = 'scheduled' AND run_at IS NOT NULL ORDER BY run_at LIMIT 1`,
@@ -55,14 +61,14 @@ export class MaintenanceStatements {
            server_id = NULL, lease_until = NULL,
            history = history || ',' || json_object('name', 'enqueued', 'reason', ${leaseReason}, 'at', ?)
        WHERE seq IN (SELECT seq FROM kiln_jobs INDEXED BY kiln_jobs_processing WHERE state = 'processing' AND lease_until < ? ORDER BY seq LIMIT ?)
-       RETURNING queue`,
+       RETURNING ${REQUEUED}`,
     );
     this.requeueHeld = db.prepare(
       `UPDATE kiln_jobs
        SET state = 'enqueued', state_reason = ?, state_data = NULL, state_at = ?, run_at = NULL,
            server_id = NULL, lease_until = NULL, history = history || ?
        WHERE seq IN (SELECT seq FROM kiln_jobs INDEXED BY kiln_jobs_processing WHERE state = 'processing' AND server_id = ?)
-       RETURNING queue`,
+       RETURNING ${REQUEUED}`,
     );
     this.hasExpired = db.prepare(
       `SELECT 1 FROM kiln_jobs INDEXED BY kiln_jobs_expire WHERE expire_at IS NOT NULL AND expire_at <= ? LIMIT 1`,
@@ -70,7 +76,7 @@ export class MaintenanceStatements {
     this.deleteExpired = db.prepare(
       `DELETE FROM kiln_jobs
        WHERE seq IN (SELECT seq FROM kiln_jobs INDEXED BY kiln_jobs_expire WHERE expire_at IS NOT NULL AND expire_at <= ? ORDER BY expire_at LIMIT ?)
-       RETURNING state, queue`,
+       RETURNING seq, state, queue`,
     );
 
     this.upsertServer = db.prepare(
