@@ -6,6 +6,9 @@ export {
   ValidationError,
   JobCreationCanceledError,
   DuplicateJobError,
+  JobFailedError,
+  JobNotFoundError,
+  WaitTimeoutError,
   describeError,
   errorMessage,
   type ErrorDescription,
@@ -29,7 +32,9 @@ export type { Duration } from './jobs/duration.js';
 export { hangfireBackoffMs, type RetryOptions } from './jobs/retry-policy.js';
 export type { EnqueueOptions, ScheduleWhen } from './jobs/job-options.js';
 
-export { JobClient, type JobClientOptions, type StateCondition } from './client/job-client.js';
+export { JobClient, type JobClientOptions, type JobWithLogs, type StateCondition } from './client/job-client.js';
+export { JobEvents, type JobEventHandlers } from './client/job-events.js';
+export type { WaitForOptions } from './client/wait-for.js';
 export { RecurringJobs, type RecurringOptions, type RecurringJobInfo } from './client/recurring-jobs.js';
 export type { ContinuationCondition } from './states/continuations.js';
 export { disableConcurrentExecution, LockTimeoutError, type DisableConcurrentExecutionOptions } from './states/disable-concurrent-execution.js';
@@ -52,7 +57,16 @@ export { BackgroundJobServer } from './server/background-job-server.js';
 export type { ServerOptions } from './server/server-options.js';
 
 export type * from './storage/contract/index.js';
-export { STATE_NAMES } from './storage/contract/index.js';
+export {
+  STATE_NAMES,
+  JOB_EVENT_TYPES,
+  JOB_LOG_LEVELS,
+  DEFAULT_JOB_LOG_LINES,
+  MAX_JOB_LOG_PAGE,
+  MAX_JOB_LOG_MESSAGE,
+  MAX_JOB_LOG_FIELDS_BYTES,
+  MAX_EVENT_VALUE_BYTES,
+} from './storage/contract/index.js';
 
 // The two backends that need no server and load no optional package: the in-process store and
 // the embedded default (better-sqlite3, a dependency, is loaded when a database is first opened).

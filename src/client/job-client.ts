@@ -5,8 +5,10 @@ import { parseDuration, timeAfter } from '../jobs/duration.js';
 import type { AnyJobDefinition, JobDefinition } from '../jobs/define-job.js';
 import { checkQueueName } from '../jobs/names.js';
 import { runCreated, runCreating } from './creation-filters.js';
+import { JobEvents } from './job-events.js';
 import { buildJob, prepareJob, type PreparedJob } from './job-factory.js';
 import { RecurringJobs } from './recurring-jobs.js';
+import { checkWaitOptions, waitForJob, type WaitForOptions } from './wait-for.js';
 import { CONTINUATION_CONDITIONS, resolveContinuations, type ContinuationCondition } from '../states/continuations.js';
 import { checkEnqueueOptions, resolveWhen, type EnqueueOptions, type ScheduleWhen } from '../jobs/job-options.js';
 import type { Logger } from '../logger.js';
@@ -14,7 +16,7 @@ import type { JobFilter } from '../states/filters.js';
 import { orderFilters } from '../states/filters.js';
 import { DEFAULT_RETENTION, StateMachine, type Retention } from '../states/state-machine.js';
 import { statesExcept } from '../states/states.js';
-import type { JobDetails, NewJob, StateEntry, StateName, Storage } from '../storage/contract/index.js';
+import type { JobDetails, JobLogPage, JobLogQuery, Json, NewJob, StateEntry, StateName, Storage } from '../storage/contract/index.js';
 import { INTERRUPTIONS_PARAMETER, STATE_NAMES } from '../storage/contract/index.js';
 
 export interface JobClientOptions {
@@ -34,6 +36,11 @@ export interface StateCondition {
   fromState?: StateName;
 }
 
+/** A job as `JobClient.get` returns it: its record, its whole history, and its log. */
+export interface JobWithLogs extends JobDetails {
+  /** The job's kept log lines (at most the server's `jobLogLines`, 1,000 by default), oldest first. */
+  logs: JobLogPage;
+}
 
 /**
  * Turns calls into jobs and state changes: enqueue, schedule, continue, delete, requeue. Every
@@ -45,7 +52,9 @@ export class JobClient {
   private readonly clock: Clock;
   private readonly filters: JobFilter[];
   private readonly states: StateMachine;
+  private readonly logger: Logger;
   private migrated: Promise<void> | undefined;
+  private jobEvents: JobEvents | undefined;
   /** Recurring (cron) jobs: addOrUpdate, remove, trigger, pause, resume, list. */
   readonly recurring: RecurringJobs;
 
@@ -54,7 +63,8 @@ export class JobClient {
     this.storage = options.storage ?? defaultStorage();
     this.clock = options.clock ?? systemClock;
     this.filters = options.filters ?? [];
-    this.states = new StateMachine(this.storage, this.clock, options.logger ?? defaultLogger(), checkRetention(options.retention));
+    this.logger = options.logger ?? defaultLogger();
+    this.states = new StateMachine(this.storage, this.clock, this.logger, checkRetention(options.retention));
     this.recurring = new RecurringJobs(this.storage, this.clock, () => this.ready());
   }
 
@@ -126,11 +136,53 @@ export class JobClient {
     return id;
   }
 
-  /** The job with its whole history, or null. */
-  async get(id: string): Promise<JobDetails | null> {
+  /** The job with its whole history and its log lines, or null. */
+  async get(id: string): Promise<JobWithLogs | null> {
     checkId(id);
     await this.ready();
-    return this.storage.getJob(id);
+    const [job, logs] = await Promise.all([this.storage.getJob(id), this.storage.jobLogs(id, {})]);
+    return job && { ...job, logs };
+  }
+
+  /**
+   * A page of a job's log: lines after `after` (the last `seq` a live view has), at most `limit`
+   * (default and maximum 1,000), oldest first, with how many earliest lines were dropped to keep
+   * the job within its bound.
+   */
+  async logs(id: string, query: JobLogQuery = {}): Promise<JobLogPage> {
+    checkId(id);
+    if (typeof query !== 'object' || query === null) throw new ValidationError('query', 'must be an object');
+    for (const key of ['after', 'limit'] as const) {
+      const v = query[key];
+      if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new ValidationError(`query.${key}`, `must be a whole number >= 0, got ${String(v)}`);
+    }
+    await this.ready();
+    return this.storage.jobLogs(id, query);
+  }
+
+  /**
+   * The lifecycle events of every job, from every process sharing the storage (see `JobEvents`).
+   * Nothing is subscribed until the first `on`.
+   */
+  get events(): JobEvents {
+    return (this.jobEvents ??= new JobEvents(this.storage, this.logger, () => this.ready()));
+  }
+
+  /**
+   * Waits until the job ends: resolves with what it returned (its JSON result) once it succeeds,
+   * rejects with a `JobFailedError` once it fails for good (retries exhausted) or is deleted,
+   * carrying the error. A job that already ended settles at once. Listens to job events, so no
+   * polling is needed (a slow safety re-read catches a lost event). Rejects with a
+   * `JobNotFoundError` for an unknown id, a `WaitTimeoutError` after `options.timeout` (`'30s'`,
+   * ms), or the signal's reason when `options.signal` aborts.
+   *
+   * `R` is what the caller knows the job returns; nothing checks it.
+   */
+  async waitFor<R = Json>(id: string, options: WaitForOptions = {}): Promise<R> {
+    checkId(id);
+    const o = checkWaitOptions(options);
+    await this.ready();
+    return (await waitForJob(this.storage, this.events, id, o, this.logger)) as R;
   }
 
   /**

@@ -16,6 +16,7 @@ import { DelayedScheduler } from './delayed-scheduler.js';
 import { RecurringScheduler } from './recurring-scheduler.js';
 import { ExpirationManager } from './expiration-manager.js';
 import { Heartbeat } from './heartbeat.js';
+import { JobLogWriter } from './job-log-writer.js';
 import type { PeriodicProcess } from './periodic-process.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
 import { Watchdog } from './watchdog.js';
@@ -45,6 +46,7 @@ export class BackgroundJobServer implements AsyncDisposable {
   private readonly filters: JobFilter[];
   private readonly pool: WorkerPool;
   private readonly completer: Completer;
+  private readonly logs: JobLogWriter | undefined;
   private readonly heartbeat: Heartbeat;
   private readonly maintenance: PeriodicProcess[];
   private readonly cancellation: CancellationWatcher;
@@ -68,9 +70,18 @@ export class BackgroundJobServer implements AsyncDisposable {
     this.filters = orderFilters([automaticRetry((ctx) => retryPolicyOf(ctx.job.name))], globalFilters(), this.options.filters);
     const o = this.options;
     const continuations = new ContinuationDispatcher(this.storage, this.states, o.schedulePollingIntervalMs, this.clock, this.logger);
-    this.completer = new Completer(this.states, this.logger, (changes, applied) => {
-      if (changes.some((c, i) => applied[i] && (c.to.name === 'succeeded' || c.to.name === 'deleted'))) continuations.process.wake();
-    }, undefined, this.clock);
+    const logs = o.jobLogLines > 0 ? new JobLogWriter(this.storage, o.jobLogLines, this.logger, this.clock) : undefined;
+    this.logs = logs;
+    this.completer = new Completer(
+      this.states,
+      this.logger,
+      (changes, applied) => {
+        if (changes.some((c, i) => applied[i] && (c.to.name === 'succeeded' || c.to.name === 'deleted'))) continuations.process.wake();
+      },
+      undefined,
+      this.clock,
+      () => logs?.flushPending(),
+    );
     this.pool = new WorkerPool(
       this.storage,
       {
@@ -91,6 +102,7 @@ export class BackgroundJobServer implements AsyncDisposable {
         resolve: (name) => this.resolve(name),
         filters: this.filters,
         maxInterruptions: o.maxInterruptions,
+        logs: this.logs,
         complete: (change, filters) => this.completer.push(change, filters),
       },
       this.clock,
@@ -182,6 +194,7 @@ export class BackgroundJobServer implements AsyncDisposable {
       }
     }
     await this.completer.flush(Date.now() + 5_000);
+    await this.logs?.flush();
     await this.heartbeat.process.stop();
     await this.unsubscribe?.().catch(() => {});
     try {
