@@ -41,11 +41,24 @@ export class JobLogWriter {
     private readonly clock: Clock,
   ) {}
 
-  /** A job's `ctx.logger`: each line goes to `jobLogger` (the server's, with the job's id) and to the job's log. */
+  /**
+   * A job's `ctx.logger`: each line goes to the job's log and to `jobLogger` (the server's, with
+   * the job's id). It never throws, whatever the job logs: details that the server's logger
+   * cannot take (a getter that throws, a cycle its JSON writer refuses) are replaced there by
+   * what went wrong, as the job's log stores what it can of them (`toJobLogLine`).
+   */
   loggerFor(jobId: string, jobLogger: Logger): Logger {
     const tee = (level: JobLogLevel) => (message: string, details?: Record<string, unknown>) => {
-      jobLogger[level](message, details);
       this.write(jobId, level, message, details);
+      try {
+        jobLogger[level](message, details);
+      } catch (e) {
+        try {
+          jobLogger[level](typeof message === 'string' ? message : errorMessage(message), { detailsNotLogged: errorMessage(e) });
+        } catch {
+          // The server's logger itself fails: the line is in the job's log.
+        }
+      }
     };
     return { debug: tee('debug'), info: tee('info'), warn: tee('warn'), error: tee('error') };
   }
