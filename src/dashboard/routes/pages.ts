@@ -1,4 +1,5 @@
 import type { Hono } from 'hono';
+import { errorMessage } from '../../errors.js';
 import { STATE_NAMES, type MonitoringApi, type QueueStatistics, type StateName } from '../../storage/contract/index.js';
 import type { Ctx, DashboardDeps, DashboardEnv } from '../context.js';
 import type { Html } from '../views/html.js';
@@ -85,8 +86,12 @@ export function pageRoutes(app: Hono<DashboardEnv>, d: DashboardDeps): void {
     const id = c.req.param('id');
     const job = id.length > 0 && id.length <= 100 ? await storage.getJob(id) : null;
     if (!job) return render(c, d, { title: 'Job not found', section: 'jobs' }, (page) => jobMissing(page, id), 404);
-    const servers = serverNames(await storage.listServers());
-    return render(c, d, { title: `Job ${job.name}`, section: 'jobs' }, (page) => jobDetails(page, job, servers));
+    const [servers, logs] = await Promise.all([
+      storage.listServers(),
+      // A storage that cannot read the log still shows the job.
+      storage.jobLogs(id, {}).catch((e: unknown) => ({ error: errorMessage(e) })),
+    ]);
+    return render(c, d, { title: `Job ${job.name}`, section: 'jobs' }, (page) => jobDetails(page, job, serverNames(servers), logs));
   });
 
   app.get('/recurring', async (c) => {
