@@ -7,13 +7,7 @@ import { decodeJobEvent } from '../job-event-wire.js';
 import type { SqliteContext } from './context.js';
 import { DataVersionWatcher } from './data-version.js';
 import { FileChannel } from './file-channel.js';
-
-/**
- * How long written events are kept, in ms of host time. Every listening process reads them within
- * `pollIntervalMs` (25 ms by default); one a minute behind has missed so much that re-reading
- * what it waits for is cheaper anyway, and it is told so by a gap.
- */
-const EVENT_RETENTION_MS = 60_000;
+import { EVENT_RETENTION_MS } from './statements/events.js';
 
 /** The most events read in one query; a reader loops until it has caught up. */
 const READ_BATCH = 500;
@@ -43,7 +37,9 @@ export function jobEventsWritten(key: string): void {
  *   subscribed), the instance reads the events after the last number it saw and hands them to its
  *   subscribers. A missing number (pruned before it was read) or an announcement that lapsed
  *   (the process was blocked for longer than the TTL) is reported as a gap.
- * - Pruning: each refresh deletes lapsed announcements and events older than a minute.
+ * - Pruning: each refresh deletes lapsed announcements and events older than `EVENT_RETENTION_MS`;
+ *   so does a writer every 1,024 events, so a busy drain that someone listens to does not grow the
+ *   table between two refreshes.
  */
 export class SqliteJobEvents implements JobEventChannel {
   private readonly listeners: JobEventListeners;

@@ -2,7 +2,7 @@ import { hourBucket } from '../buckets.js';
 import type { JobEvent, StateName, StorageEvent } from '../contract/index.js';
 import { encodeJobEvent } from '../job-event-wire.js';
 import type { CounterStatements } from './statements/counters.js';
-import type { EventStatements } from './statements/events.js';
+import { EVENT_RETENTION_MS, PRUNE_EVERY, type EventStatements } from './statements/events.js';
 
 /**
  * What one write transaction changed besides the rows themselves: per-state-and-queue job counts,
@@ -89,7 +89,10 @@ export class WriteBatch {
     for (const [hour, h] of this.hours) s.bumpHour.run(hour, h.succeeded, h.failed);
     if (this.jobEvents.length > 0) {
       const writtenAt = Date.now();
-      for (const event of this.jobEvents) e.insertEvent.run(writtenAt, encodeJobEvent(event));
+      let last = 0;
+      for (const event of this.jobEvents) last = Number(e.insertEvent.run(writtenAt, encodeJobEvent(event)).lastInsertRowid);
+      const first = last - this.jobEvents.length + 1;
+      if (Math.floor(last / PRUNE_EVERY) !== Math.floor((first - 1) / PRUNE_EVERY)) e.pruneEvents.run(writtenAt - EVENT_RETENTION_MS);
     }
   }
 }

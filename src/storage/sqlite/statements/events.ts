@@ -1,6 +1,16 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Statement } from './index.js';
 
+/**
+ * How long written events are kept, in ms of host time. Every listening process reads them within
+ * `pollIntervalMs` (25 ms by default); one 10 s behind (its event loop blocked) is told of a gap
+ * and reads again what it waits for, which is cheaper than keeping a busy drain's events longer.
+ */
+export const EVENT_RETENTION_MS = 10_000;
+
+/** A writer prunes old events each time the event numbers cross a multiple of this. */
+export const PRUNE_EVERY = 1024;
+
 /** The statements of job events: announcements of listeners, the events table, its pruning. */
 export class EventStatements {
   /** Whether an announcement is live at the given host time: the one read a write makes before it builds events. */
