@@ -61,7 +61,7 @@ export class PostgresStorage extends ComposedStorage {
       monitoring: new PostgresMonitoring(ctx, jobs, recurring),
       notifications,
       events: unimplementedEvents('PostgresStorage'),
-      logs: unimplementedLogs('PostgresStorage'),
+      logs: unimplementedLogs,
     });
     this.schema = ctx.schema;
     this.ctx = ctx;

@@ -69,7 +69,7 @@ export class PostgresMonitoring implements contract.MonitoringApi {
 
   /** Not stored by this backend yet (issue #15). */
   jobLogs(jobId: string, query: contract.JobLogQuery): Promise<contract.JobLogPage> {
-    return unimplementedLogs('PostgresStorage').jobLogs(jobId, query);
+    return unimplementedLogs.jobLogs(jobId, query);
   }
 
   getRecurring(id: string): Promise<contract.RecurringJobRecord | null> {

@@ -61,7 +61,7 @@ export class RedisStorage extends ComposedStorage {
       monitoring,
       notifications,
       events: unimplementedEvents('RedisStorage'),
-      logs: unimplementedLogs('RedisStorage'),
+      logs: unimplementedLogs,
     });
     this.keys = ctx.keys;
     this.ctx = ctx;

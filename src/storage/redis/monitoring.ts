@@ -80,7 +80,7 @@ export class RedisMonitoring implements MonitoringApi {
 
   /** Not stored by this backend yet (issue #15). */
   jobLogs(jobId: string, query: JobLogQuery): Promise<JobLogPage> {
-    return unimplementedLogs('RedisStorage').jobLogs(jobId, query);
+    return unimplementedLogs.jobLogs(jobId, query);
   }
 
   async listServers(): Promise<ServerRecord[]> {
