@@ -152,9 +152,9 @@ export class JobClient {
   async logs(id: string, query: JobLogQuery = {}): Promise<JobLogPage> {
     checkId(id);
     if (typeof query !== 'object' || query === null) throw new ValidationError('query', 'must be an object');
-    for (const key of ['after', 'limit'] as const) {
+    for (const [key, min] of [['after', 0], ['limit', 1]] as const) {
       const v = query[key];
-      if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new ValidationError(`query.${key}`, `must be a whole number >= 0, got ${String(v)}`);
+      if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new ValidationError(`query.${key}`, `must be a whole number >= ${min}, got ${String(v)}`);
     }
     await this.ready();
     return this.storage.jobLogs(id, query);

@@ -92,6 +92,7 @@ export function jobLogSuite(target: StorageTarget): void {
         assert.deepEqual((await client.logs(chatty, { after: total - 5, limit: 1 })).lines.map((l) => l.seq), [total - 4]);
         await assert.rejects(client.logs(chatty, { after: -1 }), (e: unknown) => e instanceof ValidationError && e.field === 'query.after');
         await assert.rejects(client.logs(chatty, { limit: 1.5 }), (e: unknown) => e instanceof ValidationError && e.field === 'query.limit');
+        await assert.rejects(client.logs(chatty, { limit: 0 }), (e: unknown) => e instanceof ValidationError && e.field === 'query.limit');
         assert.equal((await client.logs(chatty)).lastSeq, total, 'bad queries wrote nothing');
       } finally {
         await server.dispose();
