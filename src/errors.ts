@@ -1,6 +1,7 @@
 /**
  * Every error Kiln throws on purpose is a KilnError, so callers can tell them from their own:
- * `ValidationError`, `JobCreationCanceledError`, `DuplicateJobError` and `StorageFullError` below,
+ * `ValidationError`, `JobCreationCanceledError`, `DuplicateJobError`, `StorageFullError`, and
+ * `waitFor`'s `JobFailedError`, `JobNotFoundError` and `WaitTimeoutError` below,
  * `NonRetryableError` (states/automatic-retry.ts), `LockTimeoutError`
  * (states/disable-concurrent-execution.ts), and the reason a running job's `ctx.signal` is
  * aborted with. What passes through unchanged is not Kiln's: errors of the database drivers
@@ -62,6 +63,45 @@ export class StorageFullError extends KilnError {
     options?: { cause?: unknown },
   ) {
     super(`${storage} is full: ${detail}`, options);
+  }
+}
+
+/**
+ * What `JobClient.waitFor` rejects with when the job ended without success: `failed` (its retries
+ * ran out, or it could not be retried) with the error its last attempt recorded, or `deleted`
+ * (by someone, a filter, or its retry policy) with the last failure before that, if any.
+ */
+export class JobFailedError extends KilnError {
+  override name = 'JobFailedError';
+  constructor(
+    readonly jobId: string,
+    /** The state the job ended in. */
+    readonly state: 'failed' | 'deleted',
+    /** The reason of that state, as the job's history has it. */
+    readonly reason: string | null,
+    /** The error of the last failed attempt: absent for a job deleted without failing. */
+    readonly error: ErrorDescription | undefined,
+  ) {
+    super(`job ${jobId} ${state === 'failed' ? 'failed' : 'was deleted'}${reason ? `: ${reason}` : ''}`);
+  }
+}
+
+/** `JobClient.waitFor` was given the id of a job that does not exist (never did, or expired). */
+export class JobNotFoundError extends KilnError {
+  override name = 'JobNotFoundError';
+  constructor(readonly jobId: string) {
+    super(`no job ${jobId}: it never existed, or it expired after its retention`);
+  }
+}
+
+/** `JobClient.waitFor` gave up after its `timeout`; the job goes on. */
+export class WaitTimeoutError extends KilnError {
+  override name = 'WaitTimeoutError';
+  constructor(
+    readonly jobId: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`job ${jobId} did not finish within ${timeoutMs} ms`);
   }
 }
 

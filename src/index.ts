@@ -7,6 +7,9 @@ export {
   JobCreationCanceledError,
   DuplicateJobError,
   StorageFullError,
+  JobFailedError,
+  JobNotFoundError,
+  WaitTimeoutError,
   describeError,
   errorMessage,
   type ErrorDescription,
@@ -30,7 +33,9 @@ export type { Duration } from './jobs/duration.js';
 export { hangfireBackoffMs, type RetryOptions } from './jobs/retry-policy.js';
 export type { EnqueueOptions, ScheduleWhen } from './jobs/job-options.js';
 
-export { JobClient, type JobClientOptions, type StateCondition } from './client/job-client.js';
+export { JobClient, type JobClientOptions, type JobWithLogs, type StateCondition } from './client/job-client.js';
+export { JobEvents, type JobEventHandlers } from './client/job-events.js';
+export type { WaitForOptions } from './client/wait-for.js';
 export { RecurringJobs, type RecurringOptions, type RecurringJobInfo } from './client/recurring-jobs.js';
 export { Queues, type QueueInfo, type QueueLimitOptions } from './client/queues.js';
 export type { ConcurrencyOptions, RateLimitOptions } from './jobs/flow-control.js';
@@ -59,7 +64,21 @@ export { serveHealth, type HealthEndpointOptions, type HealthSource, type Runnin
 export { TRACE_CONTEXT_PARAMETER } from './tracing/tracer.js';
 
 export type * from './storage/contract/index.js';
-export { STATE_NAMES, MIN_PRIORITY, MAX_PRIORITY, DEFAULT_PRIORITY, MAX_LIMIT, MAX_RATE_WINDOW_MS } from './storage/contract/index.js';
+export {
+  STATE_NAMES,
+  MIN_PRIORITY,
+  MAX_PRIORITY,
+  DEFAULT_PRIORITY,
+  MAX_LIMIT,
+  MAX_RATE_WINDOW_MS,
+  JOB_EVENT_TYPES,
+  JOB_LOG_LEVELS,
+  DEFAULT_JOB_LOG_LINES,
+  MAX_JOB_LOG_PAGE,
+  MAX_JOB_LOG_MESSAGE,
+  MAX_JOB_LOG_FIELDS_BYTES,
+  MAX_EVENT_VALUE_BYTES,
+} from './storage/contract/index.js';
 
 // The two backends that need no server and load no optional package: the in-process store and
 // the embedded default (better-sqlite3, a dependency, is loaded when a database is first opened).

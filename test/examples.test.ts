@@ -55,6 +55,16 @@ describe('the examples in examples/ run and print what they promise', () => {
     assert.match(out, /history: enqueued -> processing -> failed -> scheduled -> enqueued -> processing -> succeeded/);
   });
 
+  it('events (every event of a job that fails once and succeeds, waitFor, the job log, a final failure)', async () => {
+    const out = await example('events');
+    assert.match(
+      out,
+      /event: enqueued \(attempt 1\)\nevent: started \(attempt 1\)\nevent: progress \(attempt 1\)\n {2}failed with database busy; retry follows: true\nevent: failed \(attempt 1\)\nevent: retrying \(attempt 2\)\nevent: enqueued \(attempt 2\)\nevent: started \(attempt 2\)\nevent: progress \(attempt 2\)\nevent: succeeded \(attempt 2\)\nresult: \{"imported":1600\}/,
+    );
+    assert.match(out, /log: info importing \{"rows":1600,"attempt":1\} \| warn failed: Error: database busy \| info importing \{"rows":1600,"attempt":2\}/);
+    assert.match(out, /report failed: mailbox ops@example.com is full/);
+  });
+
   it('postgres-transaction (the job exists only if the application commits)', { skip: pgUrl ? false : 'KILN_TEST_PG_URL is not set' }, async () => {
     const out = await example('postgres-transaction');
     assert.match(out, /committed order \d+: job \S+ is enqueued/);

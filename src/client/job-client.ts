@@ -6,9 +6,11 @@ import { parseDuration, timeAfter } from '../jobs/duration.js';
 import type { AnyJobDefinition, JobDefinition } from '../jobs/define-job.js';
 import { checkQueueName } from '../jobs/names.js';
 import { runCreated, runCreating } from './creation-filters.js';
+import { JobEvents } from './job-events.js';
 import { buildJob, prepareJob, type PreparedJob } from './job-factory.js';
 import { Queues } from './queues.js';
 import { RecurringJobs } from './recurring-jobs.js';
+import { checkWaitOptions, waitForJob, type WaitForOptions } from './wait-for.js';
 import { CONTINUATION_CONDITIONS, resolveContinuations, type ContinuationCondition } from '../states/continuations.js';
 import { checkEnqueueOptions, resolveWhen, type EnqueueOptions, type ScheduleWhen } from '../jobs/job-options.js';
 import type { Logger } from '../logger.js';
@@ -16,7 +18,7 @@ import type { JobFilter } from '../states/filters.js';
 import { orderFilters } from '../states/filters.js';
 import { DEFAULT_RETENTION, StateMachine, type Retention } from '../states/state-machine.js';
 import { statesExcept } from '../states/states.js';
-import type { CreatedJob, JobDetails, NewJob, StateEntry, StateName, Storage } from '../storage/contract/index.js';
+import type { CreatedJob, JobDetails, JobLogPage, JobLogQuery, Json, NewJob, StateEntry, StateName, Storage } from '../storage/contract/index.js';
 import { INTERRUPTIONS_PARAMETER, STATE_NAMES } from '../storage/contract/index.js';
 import { produce } from '../tracing/producer.js';
 import { activeTracer } from '../tracing/tracer.js';
@@ -48,6 +50,11 @@ export interface StateCondition {
   fromState?: StateName;
 }
 
+/** A job as `JobClient.get` returns it: its record, its whole history, and its log. */
+export interface JobWithLogs extends JobDetails {
+  /** The job's kept log lines (at most the server's `jobLogLines`, 1,000 by default), oldest first. */
+  logs: JobLogPage;
+}
 
 /**
  * Turns calls into jobs and state changes: enqueue, schedule, continue, delete, requeue. Every
@@ -60,7 +67,9 @@ export class JobClient {
   private readonly filters: JobFilter[];
   private readonly states: StateMachine;
   private readonly tracing: boolean;
+  private readonly logger: Logger;
   private migrated: Promise<void> | undefined;
+  private jobEvents: JobEvents | undefined;
   /** Recurring (cron) jobs: addOrUpdate, remove, trigger, pause, resume, list. */
   readonly recurring: RecurringJobs;
   /** Queues: pause, resume, setLimits, list. */
@@ -74,7 +83,8 @@ export class JobClient {
     this.filters = options.filters ?? [];
     if (options.tracing !== undefined && typeof options.tracing !== 'boolean') throw new ValidationError('tracing', 'must be true or false');
     this.tracing = options.tracing ?? true;
-    this.states = new StateMachine(this.storage, this.clock, options.logger ?? defaultLogger(), checkRetention(options.retention));
+    this.logger = options.logger ?? defaultLogger();
+    this.states = new StateMachine(this.storage, this.clock, this.logger, checkRetention(options.retention));
     this.recurring = new RecurringJobs(this.storage, this.clock, () => this.ready());
     this.queues = new Queues(this.storage, () => this.ready());
   }
@@ -163,11 +173,53 @@ export class JobClient {
     return id;
   }
 
-  /** The job with its whole history, or null. */
-  async get(id: string): Promise<JobDetails | null> {
+  /** The job with its whole history and its log lines, or null. */
+  async get(id: string): Promise<JobWithLogs | null> {
     checkId(id);
     await this.ready();
-    return this.storage.getJob(id);
+    const [job, logs] = await Promise.all([this.storage.getJob(id), this.storage.jobLogs(id, {})]);
+    return job && { ...job, logs };
+  }
+
+  /**
+   * A page of a job's log: lines after `after` (the last `seq` a live view has), at most `limit`
+   * (default and maximum 1,000), oldest first, with how many earliest lines were dropped to keep
+   * the job within its bound.
+   */
+  async logs(id: string, query: JobLogQuery = {}): Promise<JobLogPage> {
+    checkId(id);
+    if (typeof query !== 'object' || query === null) throw new ValidationError('query', 'must be an object');
+    for (const [key, min] of [['after', 0], ['limit', 1]] as const) {
+      const v = query[key];
+      if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new ValidationError(`query.${key}`, `must be a whole number >= ${min}, got ${String(v)}`);
+    }
+    await this.ready();
+    return this.storage.jobLogs(id, query);
+  }
+
+  /**
+   * The lifecycle events of every job, from every process sharing the storage (see `JobEvents`).
+   * Nothing is subscribed until the first `on`.
+   */
+  get events(): JobEvents {
+    return (this.jobEvents ??= new JobEvents(this.storage, this.logger, () => this.ready()));
+  }
+
+  /**
+   * Waits until the job ends: resolves with what it returned (its JSON result) once it succeeds,
+   * rejects with a `JobFailedError` once it fails for good (retries exhausted) or is deleted,
+   * carrying the error. A job that already ended settles at once. Listens to job events, so no
+   * polling is needed (a slow safety re-read catches a lost event). Rejects with a
+   * `JobNotFoundError` for an unknown id, a `WaitTimeoutError` after `options.timeout` (`'30s'`,
+   * ms), or the signal's reason when `options.signal` aborts.
+   *
+   * `R` is what the caller knows the job returns; nothing checks it.
+   */
+  async waitFor<R = Json>(id: string, options: WaitForOptions = {}): Promise<R> {
+    checkId(id);
+    const o = checkWaitOptions(options);
+    await this.ready();
+    return (await waitForJob(this.storage, this.events, id, o, this.logger)) as R;
   }
 
   /**

@@ -20,6 +20,7 @@ import { RecurringScheduler } from './recurring-scheduler.js';
 import { ExpirationManager } from './expiration-manager.js';
 import { Heartbeat } from './heartbeat.js';
 import { DEFAULT_HEALTH_TIMEOUT_MS, checkStorage, type HealthCheckOptions, type ServerHealth, type ServerStatus } from './health.js';
+import { JobLogWriter } from './job-log-writer.js';
 import type { PeriodicProcess } from './periodic-process.js';
 import { observeRuns, type ObservedServer, type RunObserver } from './run-observer.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
@@ -57,6 +58,7 @@ export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
   private readonly filters: JobFilter[];
   private readonly pool: WorkerPool;
   private readonly completer: Completer;
+  private readonly logs: JobLogWriter | undefined;
   private readonly heartbeat: Heartbeat;
   private readonly clockOffset: ClockOffset | undefined;
   private readonly clockSync: ClockSync | undefined;
@@ -89,9 +91,18 @@ export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
     const o = this.options;
     this.observers = [...(o.tracing ? [tracingObserver] : []), ...o.observers];
     const continuations = new ContinuationDispatcher(this.storage, this.states, o.schedulePollingIntervalMs, this.clock, this.logger);
-    this.completer = new Completer(this.states, this.logger, (changes, applied) => {
-      if (changes.some((c, i) => applied[i] && (c.to.name === 'succeeded' || c.to.name === 'deleted'))) continuations.process.wake();
-    }, undefined, this.clock);
+    const logs = o.jobLogLines > 0 ? new JobLogWriter(this.storage, o.jobLogLines, this.logger, this.clock) : undefined;
+    this.logs = logs;
+    this.completer = new Completer(
+      this.states,
+      this.logger,
+      (changes, applied) => {
+        if (changes.some((c, i) => applied[i] && (c.to.name === 'succeeded' || c.to.name === 'deleted'))) continuations.process.wake();
+      },
+      undefined,
+      this.clock,
+      () => logs?.flushPending(),
+    );
     this.pool = new WorkerPool(
       this.storage,
       {
@@ -114,6 +125,7 @@ export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
         resolve: (name) => this.resolve(name),
         filters: this.filters,
         maxInterruptions: o.maxInterruptions,
+        logs: this.logs,
         complete: (change, filters) => this.completer.push(change, filters),
         observe: observeRuns(this.observers, this, this.logger),
       },
@@ -278,6 +290,7 @@ export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
       }
     }
     await this.completer.flush(Date.now() + 5_000);
+    await this.logs?.flush();
     await this.heartbeat.process.stop();
     await this.clockSync?.process.stop();
     await this.unsubscribe?.().catch(() => {});

@@ -84,6 +84,12 @@ export class Completer {
     private readonly onWritten: (changes: TransitionChange[], applied: boolean[]) => void = () => {},
     private readonly maxBatch = 500,
     private readonly clock: Clock = systemClock,
+    /**
+     * Awaited before each batch when it returns a promise: the server writes the job log lines
+     * still buffered, so a job's log is stored before its final state (and its event). Returns
+     * undefined when nothing waits, which costs the batch nothing.
+     */
+    private readonly beforeWrite: () => Promise<void> | undefined = () => undefined,
   ) {}
 
   /**
@@ -183,6 +189,8 @@ export class Completer {
     const batch = this.pending.splice(0, this.maxBatch);
     this.writing.add(batch);
     try {
+      const before = this.beforeWrite();
+      if (before) await before;
       // Usually every change of a batch has the same filters (one job type): one storage call.
       const first = batch[0]!.filters;
       const groups =

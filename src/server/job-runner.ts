@@ -8,6 +8,7 @@ import { orderFilters, type CandidateState, type JobFilter } from '../states/fil
 import type { StateMachine } from '../states/state-machine.js';
 import { INTERRUPTIONS_PARAMETER, type JobRecord, type Json, type StateName, type Storage, type TransitionChange } from '../storage/contract/index.js';
 import type { Clock } from '../clock.js';
+import type { JobLogWriter } from './job-log-writer.js';
 import { RunContext } from './run-context.js';
 import type { ObservedRun } from './run-observer.js';
 import type { RunningJob } from './running-job.js';
@@ -28,6 +29,8 @@ export interface RunnerDeps {
   filters: readonly JobFilter[];
   /** A job whose `interruptions` parameter is above this is failed instead of run (`ServerOptions.maxInterruptions`). */
   maxInterruptions: number;
+  /** Keeps `ctx.logger` lines as job logs; undefined when `ServerOptions.jobLogLines` is 0. */
+  logs: JobLogWriter | undefined;
   /**
    * Where to put the change that ends the run. The server's completer takes it and writes it in
    * a batch later: the slot is free at once, not after a storage round trip.
@@ -98,7 +101,7 @@ async function settle(running: RunningJob, deps: RunnerDeps): Promise<Outcome> {
     return failed(reason, 'Interrupted', new KilnError(reason));
   }
 
-  const context = new RunContext(running, deps.serverId, deps.storage, deps.logger);
+  const context = new RunContext(running, deps.serverId, deps.storage, deps.logger, deps.clock, deps.logs);
   const timer =
     definition.timeoutMs === undefined
       ? undefined

@@ -1,4 +1,5 @@
 import { errorMessage } from '../errors.js';
+import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { Json, Storage } from '../storage/contract/index.js';
 
@@ -22,6 +23,7 @@ export class ProgressReporter {
     private readonly jobId: string,
     private readonly serverId: string,
     private readonly logger: Logger,
+    private readonly clock: Clock,
   ) {}
 
   report(value: Json): void {
@@ -50,7 +52,7 @@ export class ProgressReporter {
     this.pending = undefined;
     this.lastWrite = Date.now();
     try {
-      await this.storage.mergeParameters(this.jobId, this.serverId, { progress: pending.value });
+      await this.storage.mergeParameters(this.jobId, this.serverId, { progress: pending.value }, this.clock.now());
     } catch (e) {
       this.logger.debug('could not store progress', { error: errorMessage(e) });
     }

@@ -1,8 +1,10 @@
+import type { Clock } from '../clock.js';
 import { maxArgsBytes } from '../config.js';
 import { checkSize, toJsonText } from '../jobs/args.js';
 import type { JobContext } from '../jobs/context.js';
 import { childLogger, type Logger } from '../logger.js';
 import type { Json, JobRecord, Storage } from '../storage/contract/index.js';
+import type { JobLogWriter } from './job-log-writer.js';
 import { ProgressReporter } from './progress-reporter.js';
 import type { RunningJob } from './running-job.js';
 
@@ -26,6 +28,9 @@ export class RunContext implements JobContext {
     readonly serverId: string,
     private readonly storage: Storage,
     private readonly serverLogger: Logger,
+    private readonly clock: Clock,
+    /** Where the job's log lines are kept; undefined when the server keeps none. */
+    private readonly logs: JobLogWriter | undefined,
   ) {
     const job: JobRecord = running.job;
     this.jobId = job.id;
@@ -40,8 +45,11 @@ export class RunContext implements JobContext {
     return this.running.signal;
   }
 
+  /** The server's logger with the job's id, whose lines are also kept as the job's log. */
   get logger(): Logger {
-    return (this.jobLogger ??= childLogger(this.serverLogger, { jobId: this.jobId, job: this.name }));
+    if (this.jobLogger) return this.jobLogger;
+    const logger = childLogger(this.serverLogger, { jobId: this.jobId, job: this.name });
+    return (this.jobLogger = this.logs ? this.logs.loggerFor(this.jobId, logger) : logger);
   }
 
   /**
@@ -51,7 +59,7 @@ export class RunContext implements JobContext {
    */
   readonly progress = (value: Json): void => {
     checkSize(toJsonText(value, 'progress'), 'progress', maxArgsBytes());
-    (this.reporter ??= new ProgressReporter(this.storage, this.jobId, this.serverId, this.logger)).report(value);
+    (this.reporter ??= new ProgressReporter(this.storage, this.jobId, this.serverId, this.logger, this.clock)).report(value);
   };
 
   /** Writes the last reported progress, if any, before the job's final state. */

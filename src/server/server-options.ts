@@ -7,7 +7,7 @@ import { checkQueueName } from '../jobs/names.js';
 import type { Logger } from '../logger.js';
 import type { JobFilter } from '../states/filters.js';
 import { DEFAULT_RETENTION } from '../states/state-machine.js';
-import type { Storage } from '../storage/contract/index.js';
+import { DEFAULT_JOB_LOG_LINES, type Storage } from '../storage/contract/index.js';
 import type { RunObserver } from './run-observer.js';
 import {
   ADAPTIVE_PREFETCH_FACTOR,
@@ -103,6 +103,12 @@ export interface ServerOptions {
    * beside it, down forever. 0 fails a job at the first re-run after an interruption.
    */
   maxInterruptions?: number;
+  /**
+   * Lines of `ctx.logger` kept per job as its job log (shown on the dashboard, returned by
+   * `JobClient.get`); older lines are dropped and counted. Default 1,000 (`DEFAULT_JOB_LOG_LINES`);
+   * 0 keeps none (lines still go to the server's logger). At most 100,000.
+   */
+  jobLogLines?: number;
   /** Server filters, after the global ones and before each job's own. */
   filters?: JobFilter[];
   /** How long final jobs are kept: `{ succeeded: '1d', deleted: '1d' }` (defaults, `DEFAULT_RETENTION`, as Hangfire). */
@@ -152,6 +158,7 @@ export interface ResolvedServerOptions {
   shutdownTimeoutMs: number;
   handleSignals: boolean;
   maxInterruptions: number;
+  jobLogLines: number;
   filters: JobFilter[];
   retention: { succeeded: number; deleted: number };
   observers: RunObserver[];
@@ -200,6 +207,10 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   if (!Number.isInteger(maxInterruptions) || maxInterruptions < 0 || maxInterruptions > 1000) {
     throw new ValidationError('maxInterruptions', `must be a whole number from 0 to 1000, got ${String(maxInterruptions)}`);
   }
+  const jobLogLines = o.jobLogLines ?? DEFAULT_JOB_LOG_LINES;
+  if (!Number.isInteger(jobLogLines) || jobLogLines < 0 || jobLogLines > 100_000) {
+    throw new ValidationError('jobLogLines', `must be a whole number from 0 to 100000, got ${String(jobLogLines)}`);
+  }
   const stopTimeoutMs = d(o.stopTimeout, 'stopTimeout', DEFAULT_STOP_TIMEOUT_MS, 0);
   const shutdownTimeoutMs = d(o.shutdownTimeout, 'shutdownTimeout', DEFAULT_SHUTDOWN_TIMEOUT_MS, 0);
   if (stopTimeoutMs > shutdownTimeoutMs) throw new ValidationError('stopTimeout', 'must not be longer than shutdownTimeout');
@@ -223,6 +234,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     shutdownTimeoutMs,
     handleSignals: o.handleSignals ?? false,
     maxInterruptions,
+    jobLogLines,
     filters: o.filters ?? [],
     observers: [...(o.observers ?? [])],
     tracing: o.tracing ?? true,

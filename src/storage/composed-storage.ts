@@ -3,6 +3,12 @@ import type {
   CreateOptions,
   FetchOptions,
   JobDetails,
+  JobEvent,
+  JobEventChannel,
+  JobLogAppend,
+  JobLogPage,
+  JobLogQuery,
+  JobLogStore,
   JobPage,
   JobRecord,
   JobStore,
@@ -43,6 +49,8 @@ export interface StorageRoles {
   notifications: Notifications;
   /** Absent: the backend has no liveness mark nor clock yet (`WITHOUT_LIVENESS`). */
   liveness?: Liveness;
+  events: JobEventChannel;
+  logs: JobLogStore;
 }
 
 /**
@@ -60,8 +68,8 @@ export const WITHOUT_LIVENESS: Liveness = {
  * The thin public class of a backend: a `Storage` made of its role objects, each call handed to
  * the role that owns it, so the backend's class holds only its lifecycle (`migrate`, `close`)
  * and how it builds its roles. Where two roles name one read (`getJob` is in the job store and
- * monitoring, `getRecurring`/`listRecurring` in recurring and monitoring), the job store and the
- * recurring store answer it.
+ * monitoring, `getRecurring`/`listRecurring` in recurring and monitoring, `jobLogs` in the log
+ * store and monitoring), the job store, the recurring store and the log store answer it.
  */
 export abstract class ComposedStorage implements Storage {
   private readonly liveness: Liveness;
@@ -83,8 +91,8 @@ export abstract class ComposedStorage implements Storage {
   renewLeases(serverId: string, ids: string[], leaseMs: number, now: number): Promise<string[]> {
     return this.roles.jobs.renewLeases(serverId, ids, leaseMs, now);
   }
-  mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }): Promise<boolean> {
-    return this.roles.jobs.mergeParameters(id, serverId, parameters);
+  mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }, now: number): Promise<boolean> {
+    return this.roles.jobs.mergeParameters(id, serverId, parameters, now);
   }
   transition(changes: TransitionChange[], now: number): Promise<boolean[]> {
     return this.roles.jobs.transition(changes, now);
@@ -205,5 +213,18 @@ export abstract class ComposedStorage implements Storage {
   }
   storageTime(): Promise<number | null> {
     return this.liveness.storageTime();
+  }
+
+  // Job events.
+  subscribeJobEvents(onEvent: (event: JobEvent) => void, onGap?: () => void): Promise<() => Promise<void>> {
+    return this.roles.events.subscribeJobEvents(onEvent, onGap);
+  }
+
+  // Job logs.
+  appendJobLogs(appends: JobLogAppend[], maxLines: number): Promise<void> {
+    return this.roles.logs.appendJobLogs(appends, maxLines);
+  }
+  jobLogs(jobId: string, query: JobLogQuery): Promise<JobLogPage> {
+    return this.roles.logs.jobLogs(jobId, query);
   }
 }

@@ -93,7 +93,7 @@ describe('dashboard details people read', { skip: withoutChromium }, () => {
     assert.equal((await text('table.jobs td[data-label=Server]')).trim(), 'worker-7.example:4242');
     assert.equal(await page.locator('table.jobs td[data-label=Server] span').first().getAttribute('title'), `Server ${server.id}`);
     await go(`/job/${ids.long}`);
-    assert.equal(await page.locator('dl.kv progress').getAttribute('value'), '37');
+    assert.equal(await page.locator('dl.facts progress').getAttribute('value'), '37');
     assert.match(await text('dl.facts'), /Server\s*worker-7\.example:4242/);
     assert.ok((await text('.history .entry.st-processing dl.kv')).includes('worker-7.example:4242'));
     assert.ok(!(await text('main')).includes(server.id), 'no raw server id in the text');

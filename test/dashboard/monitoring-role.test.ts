@@ -16,6 +16,7 @@ function readsOf(storage: MemoryStorage): MonitoringApi {
     limitUsage: (q) => storage.limitUsage(q),
     listJobs: (q) => storage.listJobs(q),
     getJob: (id) => storage.getJob(id),
+    jobLogs: (id, q) => storage.jobLogs(id, q),
     listServers: () => storage.listServers(),
     getRecurring: (id) => storage.getRecurring(id),
     listRecurring: () => storage.listRecurring(),

@@ -43,6 +43,15 @@ runConformance({
         for (const s of [storage, ...others]) await s.close();
         rmSync(dir, { recursive: true, force: true });
       },
+      // The events table's AUTOINCREMENT high-water mark: every event ever written, pruned or not.
+      async eventsPublished() {
+        const db = new Database(file, { readonly: true });
+        try {
+          return db.prepare<[], number>(`SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'kiln_events'), 0)`).pluck().get() ?? 0;
+        } finally {
+          db.close();
+        }
+      },
     };
   },
 });

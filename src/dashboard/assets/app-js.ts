@@ -1,12 +1,18 @@
+import { JOB_LOG_JS } from './job-log-js.js';
+
 /**
  * The dashboard's only script, served as `assets/app.js` (the Content-Security-Policy allows no
  * inline script). Plain ES5-style JavaScript, no build step. It sets the theme before the page
  * paints, enables bulk buttons when rows are selected, asks before deleting, shows times in the
  * reader's zone, and on the overview polls `api/stats` every 2 s for the counters and the
  * realtime chart (deltas of `succeededTotal`/`failedTotal` per second) and draws the history
- * chart from `api/history` with Chart.js.
+ * chart from `api/history` with Chart.js. On a job page whose job may still change, it polls
+ * `api/job/<id>?after=<last line>` every second: new log lines are appended (built with
+ * `textContent`, never as HTML), the progress bar moves, and once the job leaves the state the page
+ * showed, a link offers the reload that shows its new history.
  *
- * Kept as a string in a TS module so it ships in `dist/` with the compiled code.
+ * Kept as a string in a TS module so it ships in `dist/` with the compiled code; the job page's
+ * part is in `job-log-js.ts`.
  */
 export const APP_JS = String.raw`(function () {
   'use strict';
@@ -226,6 +232,7 @@ export const APP_JS = String.raw`(function () {
     }
   }
 
+${JOB_LOG_JS}
   ready(function () {
     setupTheme();
     setupTimes();
@@ -234,6 +241,8 @@ export const APP_JS = String.raw`(function () {
     for (var i = 0; i < lists.length; i++) setupList(lists[i]);
     var overview = document.querySelector('[data-overview]');
     if (overview) setupOverview(overview);
+    var live = document.querySelector('[data-live-url]');
+    if (live) setupJobLog(live);
   });
 })();
 `;

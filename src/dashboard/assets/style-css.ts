@@ -157,6 +157,14 @@ form.inline { margin: 0; }
 .progress progress::-webkit-progress-value { background: var(--processing); border-radius: 999px; }
 .progress progress::-moz-progress-bar { background: var(--processing); border-radius: 999px; }
 .server.gone { color: var(--muted); }
+.log { list-style: none; margin: 0; padding: .5rem .75rem; background: var(--code-bg); border: 1px solid var(--border); border-radius: var(--radius); max-height: 32rem; overflow: auto; font-family: var(--mono); font-size: .85em; }
+.log:empty { display: none; }
+.log-line { white-space: pre-wrap; word-break: break-word; padding: .05rem 0; }
+.log-line time { color: var(--muted); }
+.log-line .lvl { display: inline-block; min-width: 3.2rem; text-transform: uppercase; font-weight: 600; color: var(--muted); }
+.log-line.lvl-info .lvl { color: var(--enqueued); } .log-line.lvl-warn .lvl { color: var(--processing); } .log-line.lvl-error .lvl { color: var(--failed); }
+.log-line .fields { color: var(--muted); }
+.log-dropped { margin: 0 0 .35rem; }
 .not-found { max-width: 40rem; }
 
 @media (max-width: 760px) {

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { DAY_MS, HOUR_MS } from '../../storage/buckets.js';
-import type { StorageStatistics, TimelinePoint } from '../../storage/contract/index.js';
+import type { Json, JobLogPage, StateName, StorageStatistics, TimelinePoint } from '../../storage/contract/index.js';
 import type { DashboardDeps, DashboardEnv } from '../context.js';
 
 /** `GET api/stats`: the statistics and when they were read; the overview polls it every 2 s. */
@@ -14,13 +14,33 @@ export interface HistoryResponse {
   days: TimelinePoint[];
 }
 
-/** The JSON the overview's script reads. Same authorization as the pages; never cached. */
+/**
+ * `GET api/job/:id?after=N`: what the job page follows while the job may change: its state, its
+ * progress, and its log lines after line `N` (default 0).
+ */
+export interface JobLiveResponse extends JobLogPage {
+  state: StateName;
+  progress: Json | null;
+}
+
+/** The JSON the overview's and the job page's scripts read. Same authorization as the pages; never cached. */
 export function apiRoutes(app: Hono<DashboardEnv>, d: DashboardDeps): void {
   const { storage } = d.options;
 
   app.get('/api/stats', async (c) => {
     const stats = await storage.statistics();
     const body: StatsResponse = { ...stats, at: Date.now() };
+    return c.json(body);
+  });
+
+  app.get('/api/job/:id', async (c) => {
+    const id = c.req.param('id');
+    const after = c.req.query('after') ?? '0';
+    if (!/^\d{1,15}$/.test(after)) return c.json({ error: 'after must be a line number' }, 400);
+    const job = id.length > 0 && id.length <= 100 ? await storage.getJob(id) : null;
+    if (!job) return c.json({ error: 'no such job' }, 404);
+    const logs = await storage.jobLogs(id, { after: Number(after) });
+    const body: JobLiveResponse = { state: job.state, progress: job.parameters['progress'] ?? null, ...logs };
     return c.json(body);
   });
 

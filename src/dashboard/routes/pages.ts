@@ -1,4 +1,5 @@
 import type { Hono } from 'hono';
+import { errorMessage } from '../../errors.js';
 import { STATE_NAMES, type MonitoringApi, type QueueSettings, type QueueStatistics, type StateName } from '../../storage/contract/index.js';
 import { limitsOf } from '../job-limits.js';
 import type { Ctx, DashboardDeps, DashboardEnv } from '../context.js';
@@ -92,8 +93,13 @@ export function pageRoutes(app: Hono<DashboardEnv>, d: DashboardDeps): void {
     const id = c.req.param('id');
     const job = id.length > 0 && id.length <= 100 ? await storage.getJob(id) : null;
     if (!job) return render(c, d, { title: 'Job not found', section: 'jobs' }, (page) => jobMissing(page, id), 404);
-    const [servers, limits] = await Promise.all([storage.listServers(), limitsOf(storage, job)]);
-    return render(c, d, { title: `Job ${job.name}`, section: 'jobs' }, (page) => jobDetails(page, job, serverNames(servers), limits));
+    const [servers, logs, limits] = await Promise.all([
+      storage.listServers(),
+      // A storage that cannot read the log still shows the job.
+      storage.jobLogs(id, {}).catch((e: unknown) => ({ error: errorMessage(e) })),
+      limitsOf(storage, job),
+    ]);
+    return render(c, d, { title: `Job ${job.name}`, section: 'jobs' }, (page) => jobDetails(page, job, serverNames(servers), logs, limits));
   });
 
   app.get('/recurring', async (c) => {

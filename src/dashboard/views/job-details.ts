@@ -1,11 +1,12 @@
 import { html } from 'hono/html';
-import type { JobDetails, LimitUsage, StateName } from '../../storage/contract/index.js';
+import type { JobDetails, JobLogPage, LimitUsage, StateName } from '../../storage/contract/index.js';
 import { href, type PageContext } from '../context.js';
 import { actionFields, progressBar } from './components.js';
 import type { JobLimits } from '../job-limits.js';
 import { duration, jsonText, prettyJson, time } from './format.js';
 import { isFull, limitBadge, limitUse } from './limits.js';
 import type { Html } from './html.js';
+import { jobLog } from './job-log.js';
 import { stateBadge } from './layout.js';
 import { serverLabel, type ServerNames } from './servers.js';
 import { repeatsException, stateData } from './state-data.js';
@@ -28,13 +29,21 @@ function actionsFor(state: StateName): Array<{ op: 'requeue' | 'delete'; label: 
 }
 
 /**
- * One job: arguments, parameters, result, parent, continuations, its whole state history, its
- * priority and limits, and, while it is enqueued, what holds it back (a full limit, a paused queue).
+ * One job: arguments, progress, parameters, result, parent, continuations, its log, its whole
+ * state history, its priority and limits, and, while it is enqueued, what holds it back (a full
+ * limit, a paused queue).
  */
-export function jobDetails(page: PageContext, job: JobDetails, servers: ServerNames, limits: JobLimits = { usage: [], queuePaused: false }): Html {
+export function jobDetails(
+  page: PageContext,
+  job: JobDetails,
+  servers: ServerNames,
+  logs: JobLogPage | { error: string },
+  limits: JobLimits = { usage: [], queuePaused: false },
+): Html {
   const { base, now } = page;
   const link = (id: string) => html`<a href="${href(base, `/job/${encodeURIComponent(id)}`)}" class="mono">${id}</a>`;
-  const params = Object.entries(job.parameters);
+  const params = Object.entries(job.parameters).filter(([k]) => k !== 'progress');
+  const progress = job.parameters['progress'];
   const history = [...job.history].reverse();
   const actions = page.readOnly ? [] : actionsFor(job.state);
   return html`<section class="content job-details">
@@ -59,6 +68,7 @@ export function jobDetails(page: PageContext, job: JobDetails, servers: ServerNa
     <dt>Created</dt><dd>${time(job.createdAt, now)}</dd>
     <dt>In state since</dt><dd>${time(job.stateAt, now)}</dd>
     <dt>Attempt</dt><dd>${job.attempt}</dd>
+    ${progress !== undefined || job.state === 'processing' ? html`<dt>Progress</dt><dd data-live-progress>${progressBar(progress)}</dd>` : ''}
     ${job.runAt !== null && job.state === 'scheduled' ? html`<dt>Due</dt><dd>${time(job.runAt, now)}</dd>` : ''}
     ${job.serverId ? html`<dt>Server</dt><dd>${serverLabel(job.serverId, servers)}</dd>` : ''}
     ${job.expireAt !== null ? html`<dt>Expires</dt><dd>${time(job.expireAt, now)}</dd>` : ''}
@@ -81,12 +91,13 @@ export function jobDetails(page: PageContext, job: JobDetails, servers: ServerNa
   ${job.result !== null ? html`<h2>Result</h2><pre class="code">${prettyJson(job.result)}</pre>` : ''}
   ${params.length > 0
     ? html`<h2>Parameters</h2><dl class="kv">${params.map(
-        ([k, v]) => html`<dt>${k}</dt><dd>${k === 'progress' ? progressBar(v) : html`<code>${jsonText(v, true)}</code>`}</dd>`,
+        ([k, v]) => html`<dt>${k}</dt><dd><code>${jsonText(v, true)}</code></dd>`,
       )}</dl>`
     : ''}
   ${job.continuations.length > 0
     ? html`<h2>Continuations</h2><ul class="plain">${job.continuations.map((id) => html`<li>${link(id)}</li>`)}</ul>`
     : ''}
+  ${jobLog(page, job.id, job.state, logs)}
   <h2>History</h2>
   <ol class="history">
     ${history.map(

@@ -26,6 +26,12 @@ export interface ConformanceStore {
    * the store (memory), and the cases that need one are skipped.
    */
   holdElsewhere?(serverId: string): Promise<RemoteHolder | null>;
+  /**
+   * How many job events the store has published so far, where the backend can tell (a counter,
+   * a sequence): lets the suite prove that nothing is published while nobody listens. Optional;
+   * without it that case checks only what a late listener receives.
+   */
+  eventsPublished?(): Promise<number>;
 }
 
 /** A liveness mark held by another process, which a test can pause, slow down or kill. */
@@ -101,4 +107,23 @@ export function busiestWindow(times: readonly number[], ms: number): number {
     most = Math.max(most, i - j + 1);
   }
   return most;
+}
+
+/**
+ * Resolves once `check` returns true, checking again each time `changed` is called (a listener
+ * heard something); fails after `ms`. The timer also keeps the event loop alive while the only
+ * other thing pending is a backend's `unref()`ed poll.
+ */
+export function until(what: string, check: () => boolean, ms = 10_000): { promise: Promise<void>; changed: () => void } {
+  let changed: () => void = () => {};
+  const promise = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    changed = () => {
+      if (!check()) return;
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+  changed();
+  return { promise, changed };
 }

@@ -69,7 +69,7 @@ export function hostileTextCases(target: ConformanceTarget): void {
         const claimed = await storage.fetch({ queues: ['default'], max: 2, serverId: server, leaseMs: 1000, now: T0 });
         assert.equal(claimed.length, 2);
         assert.deepEqual(await storage.renewLeases(server, [plain.id, keyed.id], 1000, T0 + 10), []);
-        assert.equal(await storage.mergeParameters(plain.id, server, { progress: { note: NUL } }), true);
+        assert.equal(await storage.mergeParameters(plain.id, server, { progress: { note: NUL } }, T0 + 10), true);
         const applied = await storage.transition(
           [
             {

@@ -1,4 +1,5 @@
 import { concurrencyLimitCases } from './concurrency-limits.js';
+import { eventCases } from './events.js';
 import { fetchCases } from './fetch.js';
 import type { ConformanceTarget } from './harness.js';
 import { hostileTextCases } from './hostile-text.js';
@@ -8,6 +9,7 @@ import { leaseCases } from './leases.js';
 import { lifecycleCases } from './lifecycle.js';
 import { livenessCases } from './liveness.js';
 import { limitUsageCases } from './limit-usage.js';
+import { logCases } from './logs.js';
 import { monitoringCases } from './monitoring.js';
 import { priorityCases } from './priority.js';
 import { queueControlCases } from './queue-control.js';
@@ -41,4 +43,6 @@ export function runConformance(target: ConformanceTarget): void {
   rateLimitCases(target);
   uniqueModeCases(target);
   limitUsageCases(target);
+  eventCases(target);
+  logCases(target);
 }

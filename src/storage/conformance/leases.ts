@@ -23,13 +23,13 @@ export function leaseCases(target: ConformanceTarget): void {
       withStore(target, async ({ storage }) => {
         const a = newJob({ parameters: { keep: 1 } });
         await storage.createJobs([a], { now: T0 });
-        assert.equal(await storage.mergeParameters(a.id, 'S', { progress: 10 }), false, 'not processing yet');
+        assert.equal(await storage.mergeParameters(a.id, 'S', { progress: 10 }, T0), false, 'not processing yet');
         await storage.fetch({ queues: ['default'], max: 1, serverId: 'S', leaseMs: 1000, now: T0 });
-        assert.equal(await storage.mergeParameters(a.id, 'T', { progress: 10 }), false, 'another server');
-        assert.equal(await storage.mergeParameters(a.id, 'S', { progress: 50, phase: { step: 'b' } }), true);
-        assert.equal(await storage.mergeParameters(a.id, 'S', { progress: 75 }), true);
+        assert.equal(await storage.mergeParameters(a.id, 'T', { progress: 10 }, T0), false, 'another server');
+        assert.equal(await storage.mergeParameters(a.id, 'S', { progress: 50, phase: { step: 'b' } }, T0), true);
+        assert.equal(await storage.mergeParameters(a.id, 'S', { progress: 75 }, T0), true);
         assert.deepEqual((await storage.getJob(a.id))?.parameters, { keep: 1, progress: 75, phase: { step: 'b' } });
-        assert.equal(await storage.mergeParameters('missing', 'S', { progress: 1 }), false);
+        assert.equal(await storage.mergeParameters('missing', 'S', { progress: 1 }, T0), false);
       }));
 
     it('requeues jobs whose lease expired, with the reason in history', () =>

@@ -11,8 +11,10 @@
  * A feature that needs a new storage operation adds it to one role here, one conformance file,
  * and one role file per backend.
  */
+import type { JobEventChannel } from './events.js';
 import type { JobStore } from './jobs.js';
 import type { Liveness } from './liveness.js';
+import type { JobLogStore } from './logs.js';
 import type { Maintenance } from './maintenance.js';
 import type { MonitoringApi } from './monitoring.js';
 import type { Notifications } from './notifications.js';
@@ -27,6 +29,8 @@ export type * from './monitoring.js';
 export type * from './notifications.js';
 export type * from './liveness.js';
 export type * from './queues.js';
+export * from './events.js';
+export * from './logs.js';
 
 /** What every backend has besides its roles: schema set-up and closing. */
 export interface StorageLifecycle {
@@ -44,4 +48,6 @@ export interface Storage
     QueueControl,
     MonitoringApi,
     Notifications,
-    Liveness {}
+    Liveness,
+    JobEventChannel,
+    JobLogStore {}

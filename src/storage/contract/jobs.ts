@@ -153,6 +153,10 @@ export interface TransitionChange {
 /**
  * The job store: creating jobs, claiming them, moving them between states, their leases and
  * parameters, and reading one job or its continuations. The hot path of every server.
+ *
+ * Its writes publish the job events of the changes they make, in the same atomic write, while
+ * someone listens (see `events.ts` for which write publishes which event, and the rule that
+ * nothing is published, built or checked beyond one read while nobody does).
  */
 export interface JobStore {
   createJobs(jobs: NewJob[], options: CreateOptions): Promise<CreatedJob[]>;
@@ -166,9 +170,10 @@ export interface JobStore {
   renewLeases(serverId: string, ids: string[], leaseMs: number, now: number): Promise<string[]>;
   /**
    * Merges parameters into a job this server is running (`ctx.progress()` reports); false, and
-   * nothing written, when the job is no longer processing under `serverId`.
+   * nothing written, when the job is no longer processing under `serverId`. When `parameters`
+   * holds `progress`, the write publishes a `progress` event at `now` (see `events.ts`).
    */
-  mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }): Promise<boolean>;
+  mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }, now: number): Promise<boolean>;
   /** Applies each change if its expectation holds; reports per change whether it applied. */
   transition(changes: TransitionChange[], now: number): Promise<boolean[]>;
   getJob(id: string): Promise<JobDetails | null>;

@@ -12,7 +12,8 @@ export interface ServerRecord {
 /**
  * Maintenance: what the server's background processes do besides running jobs. Moving due
  * scheduled jobs, recovering expired leases, deleting expired jobs, keeping the server registry,
- * and named locks.
+ * and named locks. The jobs that `enqueueDue`, `releaseExpiredLeases`, `removeServer` and
+ * `removeDeadServers` put in a queue publish their `enqueued` events (see `events.ts`).
  */
 export interface Maintenance {
   /** Moves due scheduled jobs to their queues; returns how many moved. */
@@ -24,7 +25,7 @@ export interface Maintenance {
    * (see `INTERRUPTIONS_PARAMETER`); returns how many.
    */
   releaseExpiredLeases(now: number, limit: number): Promise<number>;
-  /** Deletes jobs whose `expireAt` has passed, with their history; returns how many. */
+  /** Deletes jobs whose `expireAt` has passed, with their history and their log; returns how many. */
   deleteExpired(now: number, limit: number): Promise<number>;
 
   announceServer(server: ServerRecord): Promise<void>;

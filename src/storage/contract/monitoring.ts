@@ -1,4 +1,5 @@
 import type { ServerRecord } from './maintenance.js';
+import type { JobLogPage, JobLogQuery } from './logs.js';
 import type { JobDetails, JobRecord, StateName } from './model.js';
 import type { QueueSettings } from './queues.js';
 import type { RecurringJobRecord } from './recurring.js';
@@ -122,6 +123,8 @@ export interface MonitoringApi {
   limitUsage(query: LimitUsageQuery): Promise<LimitUsagePage>;
   listJobs(query: ListJobsQuery): Promise<JobPage>;
   getJob(id: string): Promise<JobDetails | null>;
+  /** A page of a job's log lines (see `logs.ts`); the job log store answers it. */
+  jobLogs(jobId: string, query: JobLogQuery): Promise<JobLogPage>;
   listServers(): Promise<ServerRecord[]>;
   getRecurring(id: string): Promise<RecurringJobRecord | null>;
   listRecurring(): Promise<RecurringJobRecord[]>;

@@ -16,6 +16,7 @@ import { KilnError } from '../../errors.js';
 import { ACTIVE_STATES } from '../buckets.js';
 import { refuseTransaction } from '../no-transactions.js';
 import { MemoryClaim } from './limits.js';
+import { changeEvents, enqueuedEvent, progressEvent, startedEvent } from '../job-events.js';
 import { clone, toRecord, type MemoryJob, type MemoryState } from './state.js';
 
 /** The job store in memory: creating, claiming and moving jobs, their leases and parameters. */
@@ -45,7 +46,10 @@ export class MemoryJobs implements JobStore {
         if (mode === 'debounce') for (const j of this.withKey(job.uniqueKey)) if (j.state === 'processing') j.uniqueReleased = true;
       }
       this.insert(job);
-      if (job.state.name === 'enqueued') queues.add(job.queue);
+      if (job.state.name === 'enqueued') {
+        queues.add(job.queue);
+        if (this.s.listening) this.s.publish([enqueuedEvent({ ...job, attempt: 1 }, job.state.reason, job.state.at)]);
+      }
       out.push({ id: job.id, created: true });
     }
     for (const queue of queues) this.s.emit({ type: 'enqueued', queue });
@@ -106,6 +110,8 @@ export class MemoryJobs implements JobStore {
       rateLimit: job.rateLimit ? { ...job.rateLimit } : null,
       seq: this.s.nextSeq(),
       history: [clone(job.state)],
+      logs: [],
+      logSeq: 0,
     });
   }
 
@@ -129,6 +135,7 @@ export class MemoryJobs implements JobStore {
         j.serverId = o.serverId;
         j.leaseUntil = o.now + o.leaseMs;
         claimed.push(toRecord(j));
+        if (this.s.listening) this.s.publish([startedEvent(j, o.serverId, o.now)]);
       }
     }
     return claimed;
@@ -144,10 +151,11 @@ export class MemoryJobs implements JobStore {
     return lost;
   }
 
-  async mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }): Promise<boolean> {
+  async mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }, now: number): Promise<boolean> {
     const j = this.s.jobs.get(id);
     if (!j || j.state !== 'processing' || j.serverId !== serverId) return false;
     Object.assign(j.parameters, clone(parameters));
+    if (this.s.listening && 'progress' in parameters) this.s.publish([progressEvent(j, parameters['progress']!, now)]);
     return true;
   }
 
@@ -160,6 +168,7 @@ export class MemoryJobs implements JobStore {
     if (!j || !c.expectStates.includes(j.state)) return false;
     if (c.expectServerId !== undefined && (j.state !== 'processing' || j.serverId !== c.expectServerId)) return false;
     const wasProcessing = j.state === 'processing';
+    const events = this.s.listening ? changeEvents(c, j) : [];
     for (const s of c.passedThrough ?? []) {
       j.history.push(clone(s));
       this.s.count(s.name, s.at);
@@ -179,6 +188,7 @@ export class MemoryJobs implements JobStore {
     // Someone else's hand moved a running job: its worker must abort the job's signal.
     if (wasProcessing && c.expectServerId === undefined) this.s.emit({ type: 'aborted', jobId: j.id });
     if (c.to.name === 'enqueued') this.s.emit({ type: 'enqueued', queue: j.queue });
+    this.s.publish(events);
     return true;
   }
 

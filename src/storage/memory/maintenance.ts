@@ -1,4 +1,5 @@
 import { INTERRUPTIONS_PARAMETER, type Maintenance, type ServerRecord } from '../contract/index.js';
+import { enqueuedEvent } from '../job-events.js';
 import { clone, type MemoryJob, type MemoryState } from './state.js';
 
 /** The largest interruption count kept: hand-written absurd counts stay bounded (as in every backend). */
@@ -93,9 +94,10 @@ export class MemoryMaintenance implements Maintenance {
     this.requeue(j, `${reason} (interruption ${count})`, now);
   }
 
-  /** Puts a job back in its queue (recovery and due scheduled jobs) and wakes its workers. */
+  /** Puts a job back in its queue (recovery and due scheduled jobs), wakes its workers and tells listeners. */
   private requeue(j: MemoryJob, reason: string, now: number): void {
     this.s.enter(j, { name: 'enqueued', reason, at: now });
+    if (this.s.listening) this.s.publish([enqueuedEvent(j, reason, now)]);
     j.serverId = null;
     j.leaseUntil = null;
     j.runAt = null;

@@ -1,5 +1,7 @@
 import type {
   JobDetails,
+  JobLogPage,
+  JobLogQuery,
   JobPage,
   LimitUsagePage,
   LimitUsageQuery,
@@ -19,6 +21,7 @@ import { denseTimeline, timelineRange } from '../buckets.js';
 import type { MemoryJobs } from './jobs.js';
 import { binary } from '../limit-usage.js';
 import { limitUsage } from './limits.js';
+import type { MemoryJobLogs } from './logs.js';
 import type { MemoryRecurring } from './recurring.js';
 import { clone, toRecord, type MemoryState } from './state.js';
 
@@ -28,6 +31,7 @@ export class MemoryMonitoring implements MonitoringApi {
     private readonly s: MemoryState,
     private readonly jobs: MemoryJobs,
     private readonly recurring: MemoryRecurring,
+    private readonly logs: MemoryJobLogs,
   ) {}
 
   async statistics(): Promise<StorageStatistics> {
@@ -86,6 +90,10 @@ export class MemoryMonitoring implements MonitoringApi {
 
   getJob(id: string): Promise<JobDetails | null> {
     return this.jobs.getJob(id);
+  }
+
+  jobLogs(jobId: string, query: JobLogQuery): Promise<JobLogPage> {
+    return this.logs.jobLogs(jobId, query);
   }
 
   async listServers(): Promise<ServerRecord[]> {

@@ -1,7 +1,19 @@
 import { EventEmitter } from 'node:events';
-import type { JobRecord, QueueSettings, RecurringJobRecord, ServerRecord, StateEntry, StateName, StorageEvent } from '../contract/index.js';
+import type {
+  JobEvent,
+  JobRecord,
+  QueueSettings,
+  RecurringJobRecord,
+  ServerRecord,
+  StateEntry,
+  StateName,
+  StorageEvent,
+  StoredJobLogLine,
+} from '../contract/index.js';
 import { MAX_RATE_WINDOW_MS } from '../contract/index.js';
+import { consoleLogger } from '../../logger.js';
 import { hourBucket } from '../buckets.js';
+import { JobEventListeners } from '../job-event-listeners.js';
 
 /** A job as the memory backend keeps it: the record, its insertion order and its history. */
 export interface MemoryJob extends JobRecord {
@@ -11,6 +23,9 @@ export interface MemoryJob extends JobRecord {
   uniqueUntil: number | null;
   /** A debounced call took the key from this job while it ran: it never holds its key again. */
   uniqueReleased: boolean;
+  /** The kept lines of the job's log (see `MemoryJobLogs`), and the number of its newest line. */
+  logs: StoredJobLogLine[];
+  logSeq: number;
 }
 
 /** Values leave and enter the store as copies, so callers never share objects with it. */
@@ -35,6 +50,8 @@ export class MemoryState {
   readonly hours = new Map<number, { succeeded: number; failed: number }>();
   readonly totals = { succeeded: 0, failed: 0 };
   readonly events = new EventEmitter().setMaxListeners(0);
+  /** Job-event subscribers: every write asks `listening` before it builds an event. */
+  readonly jobListeners = new JobEventListeners(consoleLogger());
   private seq = 0;
 
   nextSeq(): number {
@@ -44,6 +61,16 @@ export class MemoryState {
   /** Publishes a wake-up on the next tick, as a notification from a database would arrive. */
   emit(event: StorageEvent): void {
     queueMicrotask(() => this.events.emit('event', event));
+  }
+
+  /** Whether anyone listens to job events: the one question a write asks before building any. */
+  get listening(): boolean {
+    return this.jobListeners.size > 0;
+  }
+
+  /** Publishes job events on the next tick, in order, as a notification from a database would arrive. */
+  publish(events: readonly JobEvent[]): void {
+    for (const event of events) queueMicrotask(() => this.jobListeners.deliver(event));
   }
 
   /** Moves a job into a state and appends it to the history. */

@@ -9,6 +9,7 @@ import { PostgresNotifications } from './notifications.js';
 import { checkConnection, resolveOptions, type PostgresConnection, type PostgresStorageOptions } from './options.js';
 import { PostgresRecurringStore } from './recurring.js';
 import { splitConnection } from '../url.js';
+import { unimplementedEvents, unimplementedLogs } from '../unimplemented-roles.js';
 
 export { MIGRATIONS, type Migration } from './migrations/index.js';
 export { migrate, migrateSchema, type SqlClient } from './migrations/runner.js';
@@ -61,6 +62,8 @@ export class PostgresStorage extends ComposedStorage {
       queues: new PendingQueueControl('PostgresStorage'),
       monitoring: new PostgresMonitoring(ctx, jobs, recurring),
       notifications,
+      events: unimplementedEvents('PostgresStorage'),
+      logs: unimplementedLogs,
     });
     this.schema = ctx.schema;
     this.ctx = ctx;

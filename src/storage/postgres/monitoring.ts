@@ -2,6 +2,7 @@ import { denseTimeline, timelineRange } from '../buckets.js';
 import { PendingQueueControl } from '../flow-control-pending.js';
 import type * as contract from '../contract/index.js';
 import { STATE_NAMES } from '../contract/index.js';
+import { unimplementedLogs } from '../unimplemented-roles.js';
 import type { PostgresContext, Statement } from './context.js';
 import type { PostgresJobStore } from './jobs.js';
 import type { PostgresRecurringStore } from './recurring.js';
@@ -88,6 +89,11 @@ export class PostgresMonitoring implements contract.MonitoringApi {
 
   getJob(id: string): Promise<contract.JobDetails | null> {
     return this.jobs.getJob(id);
+  }
+
+  /** Not stored by this backend yet (issue #15). */
+  jobLogs(jobId: string, query: contract.JobLogQuery): Promise<contract.JobLogPage> {
+    return unimplementedLogs.jobLogs(jobId, query);
   }
 
   getRecurring(id: string): Promise<contract.RecurringJobRecord | null> {

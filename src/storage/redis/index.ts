@@ -10,6 +10,7 @@ import { RedisNotifications } from './notifications.js';
 import { resolveRedisOptions, type RedisStorageOptions } from './options.js';
 import { splitConnection } from '../url.js';
 import { RedisRecurringStore } from './recurring.js';
+import { unimplementedEvents, unimplementedLogs } from '../unimplemented-roles.js';
 
 export type { RedisClient, RedisConnection } from './connection.js';
 export { KILN_REDIS_DEFAULTS, DEFAULT_REDIS_URL } from './connection.js';
@@ -55,7 +56,16 @@ export class RedisStorage extends ComposedStorage {
     const monitoring = new RedisMonitoring(ctx, jobs, recurring);
     const notifications = new RedisNotifications(ctx);
     const queues = new PendingQueueControl('RedisStorage');
-    super({ jobs, maintenance: new RedisMaintenance(ctx), recurring, queues, monitoring, notifications });
+    super({
+      jobs,
+      maintenance: new RedisMaintenance(ctx),
+      recurring,
+      queues,
+      monitoring,
+      notifications,
+      events: unimplementedEvents('RedisStorage'),
+      logs: unimplementedLogs,
+    });
     this.keys = ctx.keys;
     this.ctx = ctx;
     this.monitoring = monitoring;

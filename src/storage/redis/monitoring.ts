@@ -1,13 +1,14 @@
 import { HOUR_MS, denseTimeline, timelineRange } from '../buckets.js';
 import { PendingQueueControl } from '../flow-control-pending.js';
 import { STATE_NAMES } from '../contract/index.js';
-import type { JobDetails, JobPage, ListJobsQuery, MonitoringApi, QueueHead, QueueStatistics, RecurringJobRecord } from '../contract/index.js';
+import type { JobDetails, JobLogPage, JobLogQuery, JobPage, ListJobsQuery, MonitoringApi, QueueHead, QueueStatistics, RecurringJobRecord } from '../contract/index.js';
 import type { ServerRecord, StateName, StorageStatistics, TimelinePoint } from '../contract/index.js';
 import { decodeJob } from './codec.js';
 import type { RedisContext } from './context.js';
 import type { RedisJobStore } from './jobs.js';
 import type { RedisRecurringStore } from './recurring.js';
 import { SCRIPTS } from './scripts.js';
+import { unimplementedLogs } from '../unimplemented-roles.js';
 
 /**
  * Filtered `listJobs` (by name, search, or queue outside the enqueued state) examine at most this
@@ -92,6 +93,11 @@ export class RedisMonitoring implements MonitoringApi {
 
   getJob(id: string): Promise<JobDetails | null> {
     return this.jobs.getJob(id);
+  }
+
+  /** Not stored by this backend yet (issue #15). */
+  jobLogs(jobId: string, query: JobLogQuery): Promise<JobLogPage> {
+    return unimplementedLogs.jobLogs(jobId, query);
   }
 
   async listServers(): Promise<ServerRecord[]> {

@@ -3,6 +3,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { KilnError, StorageFullError, errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { openConnection } from './connection.js';
+import { jobEventsWritten } from './events.js';
 import { broadcast } from './notifications.js';
 import type { ResolvedSqliteOptions } from './options.js';
 import { migrate } from './schema.js';
@@ -66,24 +67,26 @@ export class SqliteContext {
   }
 
   /**
-   * Runs `work` in one `BEGIN IMMEDIATE` transaction, writes its counters just before commit, and
-   * after the commit sends its wake-ups to every instance on this file in this process. If `work`
-   * throws, everything rolls back and nothing is sent; a full disk is a `StorageFullError`.
+   * Runs `work` in one `BEGIN IMMEDIATE` transaction, writes its counters and job events just
+   * before commit, and after the commit sends its wake-ups to every instance on this file in this
+   * process and tells its job-event readers to read. If `work` throws, everything rolls back and
+   * nothing is sent; a full disk is a `StorageFullError`.
    */
   write<T>(work: (s: Statements, batch: WriteBatch) => T): T {
     const { s, tx, key } = this.open();
-    const batch = new WriteBatch();
+    const batch = new WriteBatch(() => s.events.listening.get(Date.now()) !== undefined);
     let result: T;
     try {
       result = tx.immediate(() => {
         const r = work(s, batch);
-        batch.flush(s.counters);
+        batch.flush(s.counters, s.events);
         return r;
       }) as T;
     } catch (error) {
       throw this.full(error);
     }
     broadcast(key, batch.events);
+    if (batch.publishedJobEvents) jobEventsWritten(key);
     return result;
   }
 

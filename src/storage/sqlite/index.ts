@@ -2,8 +2,10 @@ import { resolve } from 'node:path';
 import { ValidationError } from '../../errors.js';
 import { ComposedStorage } from '../composed-storage.js';
 import { SqliteContext } from './context.js';
+import { SqliteJobEvents } from './events.js';
 import { SqliteJobStore } from './jobs.js';
 import { SqliteLiveness } from './liveness.js';
+import { SqliteJobLogs } from './logs.js';
 import { SqliteMaintenance } from './maintenance.js';
 import { SqliteMonitoring } from './monitoring.js';
 import { SqliteNotifications } from './notifications.js';
@@ -19,9 +21,10 @@ export type { SqliteStorageOptions } from './options.js';
  *
  * One role object per part of the contract — the job store (`jobs.ts`, its claim in `claim.ts`),
  * maintenance (`maintenance.ts`), recurring jobs (`recurring.ts`), queue control (`queues.ts`),
- * monitoring (`monitoring.ts`), wake-ups (`notifications.ts`) and liveness (`liveness.ts`) — over
- * one shared `SqliteContext` (`context.ts`: the connection, its prepared statements and
- * transactions, and how concurrency works). `ComposedStorage` hands each call to its role.
+ * monitoring (`monitoring.ts`), wake-ups (`notifications.ts`), job events (`events.ts`), job logs
+ * (`logs.ts`) and liveness (`liveness.ts`) — over one shared `SqliteContext` (`context.ts`: the
+ * connection, its prepared statements and transactions, and how concurrency works).
+ * `ComposedStorage` hands each call to its role.
  *
  * The file is opened, configured and migrated on first use (or by `migrate()`), so every method
  * works even when called first. `close()` stops the wake-up poll and closes the connection; any
@@ -32,6 +35,7 @@ export class SqliteStorage extends ComposedStorage {
   readonly path: string;
   private readonly ctx: SqliteContext;
   private readonly notifications: SqliteNotifications;
+  private readonly events: SqliteJobEvents;
 
   /**
    * @param path The database file, created if missing. Default `./kiln.db`, resolved against the
@@ -49,15 +53,20 @@ export class SqliteStorage extends ComposedStorage {
     const notifications = new SqliteNotifications(ctx);
     const maintenance = new SqliteMaintenance(ctx);
     const queues = new SqliteQueues(ctx);
+    const events = new SqliteJobEvents(ctx);
+    const logs = new SqliteJobLogs(ctx);
     super({
       jobs,
       maintenance,
       recurring,
       queues,
-      monitoring: new SqliteMonitoring(ctx, jobs, recurring),
+      monitoring: new SqliteMonitoring(ctx, jobs, recurring, logs),
       notifications,
       liveness: new SqliteLiveness(ctx),
+      events,
+      logs,
     });
+    this.events = events;
     this.path = ctx.path;
     this.ctx = ctx;
     this.notifications = notifications;
@@ -69,6 +78,7 @@ export class SqliteStorage extends ComposedStorage {
 
   async close(): Promise<void> {
     this.notifications.close();
+    this.events.close();
     this.ctx.close();
   }
 }

@@ -12,6 +12,7 @@ import type {
 } from '../contract/index.js';
 import { KilnError } from '../../errors.js';
 import { refuseTransaction } from '../no-transactions.js';
+import { changeEvents, enqueuedEvent, progressEvent, startedEvent } from '../job-events.js';
 import type { SqliteContext } from './context.js';
 import { SqliteClaim } from './claim.js';
 import { limitColumns, parseHistory, stateDataText, toJobRecord, type JobRow } from './rows.js';
@@ -55,6 +56,7 @@ export class SqliteJobStore implements JobStore {
         rows.push(...claim.queue(queue, room));
       }
       claim.finish();
+      if (batch.publishing) for (const r of rows) batch.publish(startedEvent(r, o.serverId, o.now));
       return rows.map(toJobRecord);
     });
   }
@@ -67,11 +69,12 @@ export class SqliteJobStore implements JobStore {
     });
   }
 
-  async mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }): Promise<boolean> {
-    return this.ctx.write((s) => {
+  async mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }, now: number): Promise<boolean> {
+    return this.ctx.write((s, batch) => {
       const row = s.jobs.heldParameters.get(id, serverId);
       if (!row) return false;
       s.jobs.setParameters.run(JSON.stringify({ ...(JSON.parse(row.parameters) as object), ...parameters }), id);
+      if ('progress' in parameters && batch.publishing) batch.publish(progressEvent(row, parameters['progress']!, now));
       return true;
     });
   }
@@ -151,7 +154,10 @@ export function insertJobs(s: JobStatements, batch: WriteBatch, jobs: NewJob[], 
       throw error;
     }
     batch.count(job.state.name, job.queue, 1);
-    if (job.state.name === 'enqueued') batch.enqueued(job.queue);
+    if (job.state.name === 'enqueued') {
+      batch.enqueued(job.queue);
+      if (batch.publishing) batch.publish(enqueuedEvent({ ...job, attempt: 1 }, job.state.reason, job.state.at));
+    }
     out.push({ id: job.id, created: true });
   }
   return out;
@@ -191,6 +197,7 @@ function applyChange(s: JobStatements, batch: WriteBatch, c: TransitionChange, n
   const row = s.changeRow.get(c.id);
   if (!row || !c.expectStates.includes(row.state)) return false;
   if (c.expectServerId !== undefined && (row.state !== 'processing' || row.server_id !== c.expectServerId)) return false;
+  if (batch.publishing) batch.publish(...changeEvents(c, row));
   let history = '';
   for (const entry of c.passedThrough ?? []) history += `,${JSON.stringify(entry)}`;
   history += `,${JSON.stringify(c.to)}`;

@@ -1,6 +1,7 @@
-import type { Maintenance, ServerRecord } from '../contract/index.js';
+import type { Maintenance, ServerRecord, StateName } from '../contract/index.js';
 import type { SqliteContext } from './context.js';
-import type { MaintenanceStatements } from './statements/maintenance.js';
+import { enqueuedEvent } from '../job-events.js';
+import type { MaintenanceStatements, RequeuedRow } from './statements/maintenance.js';
 import type { WriteBatch } from './write-batch.js';
 
 /**
@@ -19,7 +20,7 @@ export class SqliteMaintenance implements Maintenance {
       const reason = 'Scheduled time reached';
       const entry = `,${JSON.stringify({ name: 'enqueued', reason, at: now })}`;
       const rows = s.maintenance.enqueueDue.all(reason, now, entry, now, limit);
-      for (const r of rows) batch.requeued('scheduled', r.queue);
+      requeued(batch, 'scheduled', rows, now);
       return rows.length;
     });
   }
@@ -33,18 +34,21 @@ export class SqliteMaintenance implements Maintenance {
     if (this.ctx.open().s.maintenance.hasExpiredLease.get(now) === undefined) return 0;
     return this.ctx.write((s, batch) => {
       const rows = s.maintenance.releaseExpired.all(now, now, now, limit);
-      for (const r of rows) batch.requeued('processing', r.queue);
+      requeued(batch, 'processing', rows, now);
       return rows.length;
     });
   }
 
-  /** Deletes expired jobs, longest expired first (`expire_at` order, which its index gives for free). */
+  /** Deletes expired jobs with their logs, longest expired first (`expire_at` order, which its index gives for free). */
   async deleteExpired(now: number, limit: number): Promise<number> {
     if (!(limit > 0)) return 0;
     if (this.ctx.open().s.maintenance.hasExpired.get(now) === undefined) return 0;
     return this.ctx.write((s, batch) => {
       const rows = s.maintenance.deleteExpired.all(now, limit);
-      for (const r of rows) batch.count(r.state, r.queue, -1);
+      for (const r of rows) {
+        batch.count(r.state, r.queue, -1);
+        s.logs.deleteLog.run(r.seq);
+      }
       return rows.length;
     });
   }
@@ -94,5 +98,11 @@ const stoppedReason = (serverId: string): string => `Server ${serverId} stopped 
  * (`liveness.ts`).
  */
 export function requeueHeldBy(s: MaintenanceStatements, batch: WriteBatch, serverId: string, now: number, reason: string): void {
-  for (const r of s.requeueHeld.all(now, now, serverId, { reason })) batch.requeued('processing', r.queue);
+  requeued(batch, 'processing', s.requeueHeld.all(now, now, serverId, { reason }), now);
+}
+
+/** Jobs a maintenance statement put back in their queue: counted, their queues woken, their `enqueued` events published. */
+function requeued(batch: WriteBatch, from: StateName, rows: RequeuedRow[], now: number): void {
+  for (const r of rows) batch.requeued(from, r.queue);
+  if (batch.publishing) for (const r of rows) batch.publish(enqueuedEvent(r, r.state_reason, now));
 }

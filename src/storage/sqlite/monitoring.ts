@@ -1,6 +1,8 @@
 import { denseTimeline, timelineRange } from '../buckets.js';
 import type {
   JobDetails,
+  JobLogPage,
+  JobLogQuery,
   JobPage,
   LimitUsage,
   LimitUsagePage,
@@ -20,6 +22,7 @@ import { STATE_NAMES } from '../contract/index.js';
 import { ValidationError } from '../../errors.js';
 import type { SqliteContext } from './context.js';
 import type { SqliteJobStore } from './jobs.js';
+import type { SqliteJobLogs } from './logs.js';
 import type { SqliteRecurringStore } from './recurring.js';
 import { pageLimitUsage } from '../limit-usage.js';
 import { toQueueSettings } from './queues.js';
@@ -29,8 +32,9 @@ import { RATE_KEY, RATE_QUEUE } from './statements/queues.js';
 /**
  * Monitoring on SQLite: the dashboard's and the CLI's reads. Counts come from the counters every
  * write transaction maintains (`kiln_counts`, `kiln_totals`, `kiln_hours`), so the overview never
- * counts a million rows; only a filtered list (name, search, retries) counts its matches. One job
- * and the recurring definitions are read by the job store and the recurring store, which own them.
+ * counts a million rows; only a filtered list (name, search, retries) counts its matches. One job,
+ * the recurring definitions and a job's log are read by the job store, the recurring store and the
+ * log store, which own them.
  */
 export class SqliteMonitoring implements MonitoringApi {
 
@@ -38,6 +42,7 @@ export class SqliteMonitoring implements MonitoringApi {
     private readonly ctx: SqliteContext,
     private readonly jobs: SqliteJobStore,
     private readonly recurring: SqliteRecurringStore,
+    private readonly logs: SqliteJobLogs,
   ) {}
 
   async statistics(): Promise<StorageStatistics> {
@@ -156,6 +161,10 @@ export class SqliteMonitoring implements MonitoringApi {
 
   getJob(id: string): Promise<JobDetails | null> {
     return this.jobs.getJob(id);
+  }
+
+  jobLogs(jobId: string, query: JobLogQuery): Promise<JobLogPage> {
+    return this.logs.jobLogs(jobId, query);
   }
 
   getRecurring(id: string): Promise<RecurringJobRecord | null> {

@@ -1,7 +1,7 @@
 import type { Notifications, StorageEvent } from '../contract/index.js';
-import { errorMessage } from '../../errors.js';
-import type { Logger } from '../../logger.js';
 import type { SqliteContext } from './context.js';
+import { DataVersionWatcher } from './data-version.js';
+import { FileChannel } from './file-channel.js';
 
 /**
  * Wake-ups for SQLite, which has no notifications of its own. Two paths:
@@ -12,8 +12,7 @@ import type { SqliteContext } from './context.js';
  *    instance on the channel, which hands them to its subscribers on a microtask — as precise and
  *    as fast as the in-memory backend.
  * 2. From other processes: a subscribed storage polls `PRAGMA data_version` on its own connection
- *    (see `DataVersionWatcher`). The value changes when another connection commits, and never for
- *    the connection's own commits, so a change means "someone else wrote". The storage then sends
+ *    (see `DataVersionWatcher`): a change means "someone else wrote". The storage then sends
  *    `{ type: 'enqueued', queue: '*' }`: every worker fetches. Another process's `aborted` events
  *    are not seen this way; the engine's cancellation watcher polls for those.
  *
@@ -23,7 +22,6 @@ import type { SqliteContext } from './context.js';
  */
 export class SqliteNotifications implements Notifications {
   private readonly listeners = new Set<(event: StorageEvent) => void>();
-  private readonly sink: EventSink = { deliver: (events) => this.deliver(events) };
   private leaveChannel: (() => void) | undefined;
   private watcher: DataVersionWatcher | undefined;
 
@@ -36,7 +34,7 @@ export class SqliteNotifications implements Notifications {
    */
   async subscribe(listener: (event: StorageEvent) => void): Promise<() => Promise<void>> {
     const { db, key } = this.ctx.open();
-    this.leaveChannel ??= joinChannel(key, this.sink);
+    this.leaveChannel ??= wakeUps.join(key, (events) => this.deliver(events));
     if (!this.watcher) {
       const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
       this.watcher = new DataVersionWatcher(
@@ -44,6 +42,7 @@ export class SqliteNotifications implements Notifications {
         this.ctx.options.pollIntervalMs,
         () => this.deliver([{ type: 'enqueued', queue: '*' }]),
         this.ctx.logger,
+        'wake-up',
       );
     }
     this.listeners.add(listener);
@@ -74,80 +73,10 @@ export class SqliteNotifications implements Notifications {
   }
 }
 
-/** An instance on a file's in-process channel. */
-interface EventSink {
-  deliver(events: readonly StorageEvent[]): void;
-}
-
-const channels = new Map<string, Set<EventSink>>();
-
-/** Adds `sink` to the channel of `key` (a resolved file path); returns how to leave it. */
-function joinChannel(key: string, sink: EventSink): () => void {
-  let sinks = channels.get(key);
-  if (!sinks) {
-    sinks = new Set();
-    channels.set(key, sinks);
-  }
-  sinks.add(sink);
-  return () => {
-    const current = channels.get(key);
-    if (!current) return;
-    current.delete(sink);
-    if (current.size === 0) channels.delete(key);
-  };
-}
+/** Wake-ups committed in this process, to every subscribed instance on the same file. */
+const wakeUps = new FileChannel<readonly StorageEvent[]>();
 
 /** Hands `events` to every subscribed instance in this process using the database file `key`. */
 export function broadcast(key: string, events: readonly StorageEvent[]): void {
-  if (events.length === 0) return;
-  const sinks = channels.get(key);
-  if (!sinks) return;
-  for (const sink of sinks) sink.deliver(events);
-}
-
-/**
- * Polls a connection's `PRAGMA data_version` every `intervalMs` while started, and calls
- * `onChange` when it moved. The timer is `unref()`ed: it never keeps a process alive.
- */
-class DataVersionWatcher {
-  private timer: NodeJS.Timeout | undefined;
-  private last = 0;
-  private failing = false;
-
-  constructor(
-    private readonly read: () => number,
-    private readonly intervalMs: number,
-    private readonly onChange: () => void,
-    private readonly logger: Logger,
-  ) {}
-
-  start(): void {
-    if (this.timer) return;
-    this.last = this.read();
-    this.timer = setInterval(() => this.tick(), this.intervalMs);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  private tick(): void {
-    let current: number;
-    try {
-      current = this.read();
-    } catch (error) {
-      // The file is briefly unreadable: try again next tick, and say so once per run of failures.
-      if (!this.failing) this.logger.warn('SQLite wake-up poll failed; retrying', { error: errorMessage(error) });
-      this.failing = true;
-      return;
-    }
-    if (this.failing) this.logger.info('SQLite wake-up poll restored');
-    this.failing = false;
-    if (current !== this.last) {
-      this.last = current;
-      this.onChange();
-    }
-  }
+  if (events.length > 0) wakeUps.send(key, events);
 }

@@ -24,6 +24,12 @@ import type { Logger } from '../../logger.js';
  *   event loop doing so: better-sqlite3 is synchronous).
  * - `kiln_totals` and `kiln_hours` hold lifetime and hourly succeeded/failed counters.
  * - `kiln_liveness` holds each running server's liveness mark: the process holding it.
+ * - Job events (`events.ts`): `kiln_event_listeners` holds one row per listening instance, with
+ *   the host time its announcement lapses; `kiln_events` holds the events of recent writes, made
+ *   while some announcement was live, numbered by an `AUTOINCREMENT` key (never reused, even once
+ *   every row is pruned, so a reader's "last seen" stays valid) and pruned by `written_at`.
+ * - Job logs (`logs.ts`): `kiln_job_logs` holds each job's kept lines, keyed by the job's `seq` and
+ *   the line's number; the primary key is the only index a log needs (append, page, trim, delete).
  *
  * Flow control (migration 2), as the contract's `FetchOptions` needs it:
  * - `priority` orders a queue: `kiln_jobs_enqueued` is (queue, limited, priority DESC, seq), so
@@ -171,6 +177,30 @@ export const MIGRATIONS: readonly string[] = [
     start_ticks INTEGER NOT NULL,
     boot_id     TEXT    NOT NULL,
     pid_ns      TEXT    NOT NULL
+  ) WITHOUT ROWID;
+  `,
+  // 4: job events and job logs (issue #15).
+  `
+  CREATE TABLE kiln_event_listeners (
+    id    TEXT    PRIMARY KEY,
+    until INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE kiln_events (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    written_at INTEGER NOT NULL,
+    payload    TEXT    NOT NULL
+  );
+  CREATE INDEX kiln_events_written ON kiln_events (written_at);
+
+  CREATE TABLE kiln_job_logs (
+    job_seq INTEGER NOT NULL,
+    seq     INTEGER NOT NULL,
+    at      INTEGER NOT NULL,
+    level   TEXT    NOT NULL,
+    message TEXT    NOT NULL,
+    fields  TEXT,
+    PRIMARY KEY (job_seq, seq)
   ) WITHOUT ROWID;
   `,
 ];

@@ -1,13 +1,20 @@
 import { hourBucket } from '../buckets.js';
-import type { StateName, StorageEvent } from '../contract/index.js';
+import type { JobEvent, StateName, StorageEvent } from '../contract/index.js';
+import { encodeJobEvent } from '../job-event-wire.js';
 import type { CounterStatements } from './statements/counters.js';
+import { EVENT_RETENTION_MS, PRUNE_EVERY, type EventStatements } from './statements/events.js';
 
 /**
  * What one write transaction changed besides the rows themselves: per-state-and-queue job counts,
- * succeeded/failed counters, and the wake-ups to send once it commits.
+ * succeeded/failed counters, the job events it publishes, and the wake-ups to send once it commits.
  *
  * Deltas are summed in memory while the transaction runs and written by `flush()` just before it
  * commits, so a batch of 100 claims costs two counter upserts, not two hundred.
+ *
+ * Job events: the first change that could publish one asks `publishing`, which reads once per
+ * transaction whether a listener's announcement is live (`listening`, a read of a tiny table under
+ * the write lock the transaction already holds, so no listener can announce itself meanwhile).
+ * When none is, no event is built; otherwise `publish` collects them and `flush` inserts them.
  */
 export class WriteBatch {
   private readonly counts = new Map<string, { state: StateName; queue: string; delta: number }>();
@@ -16,6 +23,26 @@ export class WriteBatch {
   private failed = 0;
   readonly events: StorageEvent[] = [];
   private readonly enqueuedQueues = new Set<string>();
+  private readonly jobEvents: JobEvent[] = [];
+  private listeners: boolean | undefined;
+
+  /** @param listening Whether some listener's announcement is live; asked at most once. */
+  constructor(private readonly listening: () => boolean) {}
+
+  /** Whether this transaction publishes job events: someone listens. */
+  get publishing(): boolean {
+    return (this.listeners ??= this.listening());
+  }
+
+  /** Job events of a change, in order; call only when `publishing`. */
+  publish(...events: JobEvent[]): void {
+    for (const e of events) this.jobEvents.push(e);
+  }
+
+  /** Whether the transaction wrote job events (the in-process readers are told after commit). */
+  get publishedJobEvents(): boolean {
+    return this.jobEvents.length > 0;
+  }
 
   /** `n` jobs entered (positive) or left (negative) `state` in `queue`. */
   count(state: StateName, queue: string, n: number): void {
@@ -54,11 +81,18 @@ export class WriteBatch {
     this.events.push({ type: 'aborted', jobId });
   }
 
-  /** Writes the summed deltas; call inside the transaction, after the last change. */
-  flush(s: CounterStatements): void {
+  /** Writes the summed deltas and the job events; call inside the transaction, after the last change. */
+  flush(s: CounterStatements, e: EventStatements): void {
     for (const c of this.counts.values()) if (c.delta !== 0) s.bumpCount.run(c.state, c.queue, c.delta);
     if (this.succeeded) s.bumpTotal.run('succeeded', this.succeeded);
     if (this.failed) s.bumpTotal.run('failed', this.failed);
     for (const [hour, h] of this.hours) s.bumpHour.run(hour, h.succeeded, h.failed);
+    if (this.jobEvents.length > 0) {
+      const writtenAt = Date.now();
+      let last = 0;
+      for (const event of this.jobEvents) last = Number(e.insertEvent.run(writtenAt, encodeJobEvent(event)).lastInsertRowid);
+      const first = last - this.jobEvents.length + 1;
+      if (Math.floor(last / PRUNE_EVERY) !== Math.floor((first - 1) / PRUNE_EVERY)) e.pruneEvents.run(writtenAt - EVENT_RETENTION_MS);
+    }
   }
 }

@@ -1,7 +1,9 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { CounterStatements } from './counters.js';
+import { EventStatements } from './events.js';
 import { JobStatements } from './jobs.js';
 import { LivenessStatements } from './liveness.js';
+import { LogStatements } from './logs.js';
 import { MaintenanceStatements } from './maintenance.js';
 import { MonitoringStatements } from './monitoring.js';
 import { QueueStatements } from './queues.js';
@@ -31,6 +33,8 @@ export class Statements {
   readonly monitoring: MonitoringStatements;
   readonly counters: CounterStatements;
   readonly liveness: LivenessStatements;
+  readonly events: EventStatements;
+  readonly logs: LogStatements;
 
   constructor(db: BetterSqlite3.Database) {
     this.jobs = new JobStatements(db);
@@ -40,5 +44,7 @@ export class Statements {
     this.monitoring = new MonitoringStatements(db);
     this.counters = new CounterStatements(db);
     this.liveness = new LivenessStatements(db);
+    this.events = new EventStatements(db);
+    this.logs = new LogStatements(db);
   }
 }

@@ -29,6 +29,9 @@ export const SEP = '\u001f';
 /** The row shape a transition reads before it decides. */
 export interface ChangeRow {
   seq: number;
+  id: string;
+  name: string;
+  attempt: number;
   state: StateName;
   queue: string;
   server_id: string | null;
@@ -92,7 +95,7 @@ export class JobStatements {
   >;
   readonly processingWithKey: Statement<[string], number>;
   readonly renewLease: Statement<[number, string, string]>;
-  readonly heldParameters: Statement<[string, string], { parameters: string }>;
+  readonly heldParameters: Statement<[string, string], { id: string; name: string; queue: string; attempt: number; parameters: string }>;
   readonly setParameters: Statement<[string, string]>;
   readonly changeRow: Statement<[string], ChangeRow>;
   readonly applyChange: Statement<
@@ -195,9 +198,13 @@ export class JobStatements {
       )
       .pluck();
     this.renewLease = db.prepare(`UPDATE kiln_jobs SET lease_until = ? WHERE id = ? AND state = 'processing' AND server_id = ?`);
-    this.heldParameters = db.prepare(`SELECT parameters FROM kiln_jobs WHERE id = ? AND state = 'processing' AND server_id = ?`);
+    this.heldParameters = db.prepare(
+      `SELECT id, name, queue, attempt, parameters FROM kiln_jobs WHERE id = ? AND state = 'processing' AND server_id = ?`,
+    );
     this.setParameters = db.prepare(`UPDATE kiln_jobs SET parameters = ? WHERE id = ?`);
-    this.changeRow = db.prepare(`SELECT seq, state, queue, server_id, lease_until, parameters FROM kiln_jobs WHERE id = ?`);
+    this.changeRow = db.prepare(
+      `SELECT seq, id, name, attempt, state, queue, server_id, lease_until, parameters FROM kiln_jobs WHERE id = ?`,
+    );
     this.applyChange = db.prepare(
       `UPDATE kiln_jobs
        SET state = ?, state_reason = ?, state_data = ?, state_at = ?, queue = ?, run_at = ?, expire_at = ?,

@@ -2,9 +2,13 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { INTERRUPTIONS_PARAMETER, type ServerRecord, type StateName } from '../../contract/index.js';
 import type { Statement } from './index.js';
 
-/** Requeuing statements reset a job to `enqueued`; they report the queue for counts and wake-ups. */
-export interface QueueRow {
+/** Requeuing statements reset a job to `enqueued`; they report the job for counts, wake-ups and events. */
+export interface RequeuedRow {
+  id: string;
+  name: string;
   queue: string;
+  attempt: number;
+  state_reason: string | null;
 }
 
 /** The `interruptions` parameter as a JSON path. */
@@ -30,6 +34,8 @@ function interruptedSet(reason: string): string {
            history = history || ',' || json_object('name', 'enqueued', 'reason', ${counted}, 'at', ?)`;
 }
 
+const REQUEUED = 'id, name, queue, attempt, state_reason';
+
 /**
  * The statements of maintenance: due scheduled jobs, expired leases, expired jobs, the server
  * registry and named locks. Each periodic call has a cheap `has...` probe, so an idle server
@@ -37,15 +43,15 @@ function interruptedSet(reason: string): string {
  */
 export class MaintenanceStatements {
   readonly hasDue: Statement<[number], unknown>;
-  readonly enqueueDue: Statement<[string, number, string, number, number], QueueRow>;
+  readonly enqueueDue: Statement<[string, number, string, number, number], RequeuedRow>;
   readonly nextDue: Statement<[], { run_at: number }>;
   readonly hasExpiredLease: Statement<[number], unknown>;
   /** now (state time), now (history time), now (lease end before), limit. */
-  readonly releaseExpired: Statement<[number, number, number, number], QueueRow>;
+  readonly releaseExpired: Statement<[number, number, number, number], RequeuedRow>;
   /** now (state time), now (history time), server id, { reason }. */
-  readonly requeueHeld: Statement<[number, number, string, { reason: string }], QueueRow>;
+  readonly requeueHeld: Statement<[number, number, string, { reason: string }], RequeuedRow>;
   readonly hasExpired: Statement<[number], unknown>;
-  readonly deleteExpired: Statement<[number, number], { state: StateName; queue: string }>;
+  readonly deleteExpired: Statement<[number, number], { seq: number; state: StateName; queue: string }>;
 
   /** Binds a `ServerRecord` by name, `queues` as JSON text. */
   readonly upsertServer: Statement<[Omit<ServerRecord, 'queues'> & { queues: string }]>;
@@ -64,7 +70,7 @@ export class MaintenanceStatements {
        SET state = 'enqueued', state_reason = ?, state_data = NULL, state_at = ?, run_at = NULL,
            server_id = NULL, lease_until = NULL, history = history || ?
        WHERE seq IN (SELECT seq FROM kiln_jobs INDEXED BY kiln_jobs_scheduled WHERE state = 'scheduled' AND run_at <= ? ORDER BY run_at, seq LIMIT ?)
-       RETURNING queue`,
+       RETURNING ${REQUEUED}`,
     );
     this.nextDue = db.prepare(
       `SELECT run_at FROM kiln_jobs INDEXED BY kiln_jobs_scheduled WHERE state = 'scheduled' AND run_at IS NOT NULL ORDER BY run_at LIMIT 1`,
@@ -76,12 +82,12 @@ export class MaintenanceStatements {
     this.releaseExpired = db.prepare(
       `UPDATE kiln_jobs SET ${interruptedSet(`'Lease of server ' || coalesce(server_id, 'null') || ' expired'`)}
        WHERE seq IN (SELECT seq FROM kiln_jobs INDEXED BY kiln_jobs_processing WHERE state = 'processing' AND lease_until < ? ORDER BY seq LIMIT ?)
-       RETURNING queue`,
+       RETURNING ${REQUEUED}`,
     );
     this.requeueHeld = db.prepare(
       `UPDATE kiln_jobs SET ${interruptedSet('@reason')}
        WHERE seq IN (SELECT seq FROM kiln_jobs INDEXED BY kiln_jobs_processing WHERE state = 'processing' AND server_id = ?)
-       RETURNING queue`,
+       RETURNING ${REQUEUED}`,
     );
     this.hasExpired = db.prepare(
       `SELECT 1 FROM kiln_jobs INDEXED BY kiln_jobs_expire WHERE expire_at IS NOT NULL AND expire_at <= ? LIMIT 1`,
@@ -89,7 +95,7 @@ export class MaintenanceStatements {
     this.deleteExpired = db.prepare(
       `DELETE FROM kiln_jobs
        WHERE seq IN (SELECT seq FROM kiln_jobs INDEXED BY kiln_jobs_expire WHERE expire_at IS NOT NULL AND expire_at <= ? ORDER BY expire_at LIMIT ?)
-       RETURNING state, queue`,
+       RETURNING seq, state, queue`,
     );
 
     this.upsertServer = db.prepare(
