@@ -15,9 +15,9 @@ import { ContinuationDispatcher } from './continuation-dispatcher.js';
 import { DelayedScheduler } from './delayed-scheduler.js';
 import { RecurringScheduler } from './recurring-scheduler.js';
 import { ExpirationManager } from './expiration-manager.js';
-import { Heartbeat } from './heartbeat.js';
 import type { PeriodicProcess } from './periodic-process.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
+import { HeartbeatThread } from './threads/heartbeat-thread.js';
 import { Watchdog } from './watchdog.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -45,7 +45,7 @@ export class BackgroundJobServer implements AsyncDisposable {
   private readonly filters: JobFilter[];
   private readonly pool: WorkerPool;
   private readonly completer: Completer;
-  private readonly heartbeat: Heartbeat;
+  private readonly heartbeat: HeartbeatThread;
   private readonly maintenance: PeriodicProcess[];
   private readonly cancellation: CancellationWatcher;
   private readonly jobsByName: Map<string, AnyJobDefinition> | undefined;
@@ -97,17 +97,19 @@ export class BackgroundJobServer implements AsyncDisposable {
       this.logger,
       // Backpressure: while the storage lags behind on writing completions, fetch no more.
       () => this.completer.backlog(),
+      (jobs) => this.heartbeat.claimed(jobs),
     );
-    this.heartbeat = new Heartbeat(
-      this.storage,
-      () => this.record(),
-      () => [...this.pool.heldIds(), ...this.completer.pendingIds()],
-      o.leaseTimeoutMs,
-      o.heartbeatIntervalMs,
-      this.clock,
-      (lost) => lost.forEach((id) => this.pool.abort(id, 'taken-away', 'The job lease was lost')),
-      this.logger,
-    );
+    this.heartbeat = new HeartbeatThread({
+      storage: this.storage,
+      record: () => this.record(),
+      heldIds: () => [...this.pool.heldIds(), ...this.completer.pendingIds()],
+      leaseTimeoutMs: o.leaseTimeoutMs,
+      heartbeatIntervalMs: o.heartbeatIntervalMs,
+      clock: this.clock,
+      onLost: (lost) => lost.forEach((id) => this.pool.abort(id, 'taken-away', 'The job lease was lost')),
+      logger: this.logger,
+      useThread: o.heartbeatThread,
+    });
     this.maintenance = [
       new DelayedScheduler(this.storage, o.schedulePollingIntervalMs, this.clock, this.logger).process,
       new RecurringScheduler(this.storage, o.schedulePollingIntervalMs, this.clock, this.logger).process,
@@ -133,7 +135,7 @@ export class BackgroundJobServer implements AsyncDisposable {
       throw e;
     }
     this.pool.start();
-    this.heartbeat.process.start();
+    this.heartbeat.start();
     for (const p of this.maintenance) p.start();
     if (this.options.handleSignals) this.installSignalHandlers();
     this.status = 'running';
@@ -182,7 +184,7 @@ export class BackgroundJobServer implements AsyncDisposable {
       }
     }
     await this.completer.flush(Date.now() + 5_000);
-    await this.heartbeat.process.stop();
+    await this.heartbeat.stop();
     await this.unsubscribe?.().catch(() => {});
     try {
       await this.storage.removeServer(this.id, this.clock.now());

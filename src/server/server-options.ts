@@ -49,6 +49,15 @@ export interface ServerOptions {
   leaseTimeout?: Duration;
   /** How often the server says it is alive and renews its jobs' leases. Default 5 s (`DEFAULT_HEARTBEAT_INTERVAL_MS`). */
   heartbeatInterval?: Duration;
+  /**
+   * Run the heartbeat and lease renewal in a worker thread with its own storage connection, so a
+   * job that blocks the event loop (a CPU-bound loop, a long synchronous parse) keeps its lease
+   * and its server stays alive. Default true; it takes effect when the storage can describe how
+   * to open it again (`Storage.describe()`: SQLite, and Postgres and Redis built from a URL or
+   * plain options), otherwise the heartbeat runs on the main thread. A job's `timeout` cannot
+   * interrupt a blocked event loop either way: give such jobs `isolation` (docs/jobs.md).
+   */
+  heartbeatThread?: boolean;
   /** A server silent this long is declared dead and its jobs requeued. Default 30 s (`DEFAULT_SERVER_TIMEOUT_MS`). */
   serverTimeout?: Duration;
   /** How often dead servers and expired leases are looked for. Default 5 s (`DEFAULT_SERVER_CHECK_INTERVAL_MS`). */
@@ -104,6 +113,7 @@ export interface ResolvedServerOptions {
   queues: string[];
   leaseTimeoutMs: number;
   heartbeatIntervalMs: number;
+  heartbeatThread: boolean;
   serverTimeoutMs: number;
   serverCheckIntervalMs: number;
   pollIntervalMs: number;
@@ -149,6 +159,9 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   if (heartbeatIntervalMs >= leaseTimeoutMs) throw new ValidationError('heartbeatInterval', `must be shorter than leaseTimeout (${leaseTimeoutMs} ms), or leases expire while jobs run`);
   const serverTimeoutMs = d(o.serverTimeout, 'serverTimeout', DEFAULT_SERVER_TIMEOUT_MS, 100);
   if (heartbeatIntervalMs >= serverTimeoutMs) throw new ValidationError('serverTimeout', `must be longer than heartbeatInterval (${heartbeatIntervalMs} ms)`);
+  if (o.heartbeatThread !== undefined && typeof o.heartbeatThread !== 'boolean') {
+    throw new ValidationError('heartbeatThread', `must be true or false, got ${String(o.heartbeatThread)}`);
+  }
   const maxInterruptions = o.maxInterruptions ?? 3;
   if (!Number.isInteger(maxInterruptions) || maxInterruptions < 0 || maxInterruptions > 1000) {
     throw new ValidationError('maxInterruptions', `must be a whole number from 0 to 1000, got ${String(maxInterruptions)}`);
@@ -164,6 +177,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     queues: [...queues],
     leaseTimeoutMs,
     heartbeatIntervalMs,
+    heartbeatThread: o.heartbeatThread ?? true,
     serverTimeoutMs,
     serverCheckIntervalMs: d(o.serverCheckInterval, 'serverCheckInterval', DEFAULT_SERVER_CHECK_INTERVAL_MS, 10),
     pollIntervalMs: d(o.pollInterval, 'pollInterval', DEFAULT_POLL_INTERVAL_MS, 1),

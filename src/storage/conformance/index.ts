@@ -1,3 +1,4 @@
+import { describeCases } from './describe.js';
 import { fetchCases } from './fetch.js';
 import type { ConformanceTarget } from './harness.js';
 import { jobCases } from './jobs.js';
@@ -22,4 +23,5 @@ export function runConformance(target: ConformanceTarget): void {
   lifecycleCases(target);
   recurringCases(target);
   monitoringCases(target);
+  describeCases(target);
 }
