@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../clock.js';
 import { defaultLogger, defaultStorage, globalFilters } from '../config.js';
 import { KilnError, errorMessage } from '../errors.js';
+import type { JobContext } from '../jobs/context.js';
 import { registeredJob, type AnyJobDefinition } from '../jobs/define-job.js';
 import { childLogger, type Logger } from '../logger.js';
 import { automaticRetry } from '../states/automatic-retry.js';
@@ -17,6 +18,8 @@ import { RecurringScheduler } from './recurring-scheduler.js';
 import { ExpirationManager } from './expiration-manager.js';
 import type { PeriodicProcess } from './periodic-process.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
+import { IsolatedPool } from './isolation/isolated-pool.js';
+import { inIsolatedRuntime } from './isolation/isolated-runtime-flag.js';
 import { HeartbeatThread } from './threads/heartbeat-thread.js';
 import { Watchdog } from './watchdog.js';
 import { WorkerPool } from './worker-pool.js';
@@ -49,6 +52,9 @@ export class BackgroundJobServer implements AsyncDisposable {
   private readonly maintenance: PeriodicProcess[];
   private readonly cancellation: CancellationWatcher;
   private readonly jobsByName: Map<string, AnyJobDefinition> | undefined;
+  private readonly isolated: IsolatedPool;
+  /** Each isolated job's definition as the runner sees it: its `run` sends the attempt to the pool. */
+  private readonly isolatedDefinitions = new WeakMap<AnyJobDefinition, AnyJobDefinition>();
   private readonly name: string;
   private status: Status = 'new';
   private startedAt = 0;
@@ -63,6 +69,7 @@ export class BackgroundJobServer implements AsyncDisposable {
     this.name = options.name ?? `${hostname()}:${process.pid}`;
     this.logger = childLogger(options.logger ?? defaultLogger(), { server: this.name });
     this.states = new StateMachine(this.storage, this.clock, this.logger, this.options.retention);
+    this.isolated = new IsolatedPool(this.options.isolation);
     this.jobsByName = this.options.jobs ? new Map(this.options.jobs.map((j) => [j.name, j])) : undefined;
     const retryPolicyOf = (name: string) => this.resolve(name)?.retry;
     this.filters = orderFilters([automaticRetry((ctx) => retryPolicyOf(ctx.job.name))], globalFilters(), this.options.filters);
@@ -123,6 +130,11 @@ export class BackgroundJobServer implements AsyncDisposable {
   /** Starts every process. Resolves once the server is announced and fetching. */
   async start(): Promise<void> {
     if (this.status !== 'new') throw new KilnError(`server cannot start: it is ${this.status}`);
+    if (inIsolatedRuntime()) {
+      throw new KilnError(
+        "a server cannot start inside an isolated job's worker thread or process: the job's module starts one when imported; keep isolated jobs in a module without side effects",
+      );
+    }
     this.status = 'starting';
     try {
       await this.storage.migrate();
@@ -183,6 +195,7 @@ export class BackgroundJobServer implements AsyncDisposable {
         this.logger.warn(`${this.pool.size} job(s) still running after shutdownTimeout; they are requeued`);
       }
     }
+    await this.isolated.close();
     await this.completer.flush(Date.now() + 5_000);
     await this.heartbeat.stop();
     await this.unsubscribe?.().catch(() => {});
@@ -202,7 +215,16 @@ export class BackgroundJobServer implements AsyncDisposable {
   }
 
   private resolve(name: string): AnyJobDefinition | undefined {
-    return this.jobsByName ? this.jobsByName.get(name) : registeredJob(name);
+    const definition = this.jobsByName ? this.jobsByName.get(name) : registeredJob(name);
+    if (definition?.isolation === undefined) return definition;
+    let isolated = this.isolatedDefinitions.get(definition);
+    if (!isolated) {
+      const pool = this.isolated;
+      // The pool times the attempt itself, from when it starts in its executor.
+      isolated = Object.freeze({ ...definition, timeoutMs: undefined, run: (args: never, ctx: JobContext) => pool.run(definition, args, ctx) });
+      this.isolatedDefinitions.set(definition, isolated);
+    }
+    return isolated;
   }
 
   private record(): ServerRecord {

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import type { JobFilter } from '../states/filters.js';
 import { DEFAULT_RETENTION } from '../states/state-machine.js';
 import type { Storage } from '../storage/contract/index.js';
+import type { IsolationSettings } from './isolation/isolated-pool.js';
 import {
   ADAPTIVE_PREFETCH_FACTOR,
   DEFAULT_EXPIRATION_CHECK_INTERVAL_MS,
@@ -89,6 +90,14 @@ export interface ServerOptions {
    * beside it, down forever. 0 fails a job at the first re-run after an interruption.
    */
   maxInterruptions?: number;
+  /**
+   * The pools of isolated jobs (`defineJob({ isolation: 'worker' | 'process', module })`):
+   * `poolSize`, the most worker threads and the most child processes alive at once (default
+   * `workerCount`; a job beyond that waits for one, holding its slot), and `memoryLimitMb`, each
+   * one's heap limit in MiB (default: Node's own; a job that needs more fails with "out of
+   * memory" and is retried). Started on first use, reused, ended by `dispose()`.
+   */
+  isolation?: { poolSize?: number; memoryLimitMb?: number };
   /** Server filters, after the global ones and before each job's own. */
   filters?: JobFilter[];
   /** How long final jobs are kept: `{ succeeded: '1d', deleted: '1d' }` (defaults, `DEFAULT_RETENTION`, as Hangfire). */
@@ -125,6 +134,7 @@ export interface ResolvedServerOptions {
   maxInterruptions: number;
   filters: JobFilter[];
   retention: { succeeded: number; deleted: number };
+  isolation: IsolationSettings;
 }
 
 export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
@@ -166,6 +176,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   if (!Number.isInteger(maxInterruptions) || maxInterruptions < 0 || maxInterruptions > 1000) {
     throw new ValidationError('maxInterruptions', `must be a whole number from 0 to 1000, got ${String(maxInterruptions)}`);
   }
+  const isolation = resolveIsolation(o.isolation, workerCount);
   const stopTimeoutMs = d(o.stopTimeout, 'stopTimeout', DEFAULT_STOP_TIMEOUT_MS, 0);
   const shutdownTimeoutMs = d(o.shutdownTimeout, 'shutdownTimeout', DEFAULT_SHUTDOWN_TIMEOUT_MS, 0);
   if (stopTimeoutMs > shutdownTimeoutMs) throw new ValidationError('stopTimeout', 'must not be longer than shutdownTimeout');
@@ -188,9 +199,25 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     handleSignals: o.handleSignals ?? false,
     maxInterruptions,
     filters: o.filters ?? [],
+    isolation,
     retention: {
       succeeded: d(o.retention?.succeeded, 'retention.succeeded', DEFAULT_RETENTION.succeeded, 0, MAX_DURATION_MS),
       deleted: d(o.retention?.deleted, 'retention.deleted', DEFAULT_RETENTION.deleted, 0, MAX_DURATION_MS),
     },
   };
+}
+
+function resolveIsolation(o: ServerOptions['isolation'], workerCount: number): IsolationSettings {
+  if (o === undefined) return { poolSize: workerCount, memoryLimitMb: undefined };
+  if (typeof o !== 'object' || o === null) throw new ValidationError('isolation', 'must be an object: { poolSize?, memoryLimitMb? }');
+  const poolSize = o.poolSize ?? workerCount;
+  if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 10_000) {
+    throw new ValidationError('isolation.poolSize', `must be a whole number from 1 to 10000, got ${String(poolSize)}`);
+  }
+  const memoryLimitMb = o.memoryLimitMb;
+  // Below 16 MiB V8 cannot even start a context.
+  if (memoryLimitMb !== undefined && (!Number.isInteger(memoryLimitMb) || memoryLimitMb < 16 || memoryLimitMb > 1_048_576)) {
+    throw new ValidationError('isolation.memoryLimitMb', `must be a whole number of MiB from 16 to 1048576, got ${String(memoryLimitMb)}`);
+  }
+  return { poolSize, memoryLimitMb };
 }
