@@ -23,7 +23,8 @@ export class ProcessExecutor extends Executor {
 
   constructor(private readonly memoryLimitMb: number | undefined) {
     super();
-    const execArgv = [...process.execArgv];
+    // A debugger's port is the server's own: a child asking for it too would fail to start.
+    const execArgv = process.execArgv.filter((a) => !/^--(inspect|debug)(-brk|-port|-wait)?(=|$)/.test(a));
     if (memoryLimitMb !== undefined) execArgv.push(`--max-old-space-size=${memoryLimitMb}`);
     this.child = fork(fileURLToPath(siblingModule(import.meta.url, 'runtime')), [], {
       execArgv,
