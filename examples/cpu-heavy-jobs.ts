@@ -33,7 +33,7 @@ export const runaway = defineJob({
   module: import.meta.url,
   timeout: '1s',
   retry: { attempts: 0 },
-  run: () => {
+  run: (_: null) => {
     for (;;) {
       // a bug: an endless loop that no AbortSignal could interrupt
     }
