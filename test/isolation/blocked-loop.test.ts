@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { BackgroundJobServer, JobClient, SqliteStorage, silentLogger } from '../../src/index.js';
 import { PostgresStorage } from '../../src/storage/postgres/index.js';
-import { blockLoop, quick } from '../fixtures/blocking-jobs.js';
+import { WATCHED_SERVER, blockLoop, blockingJobs, quick } from '../fixtures/blocking-jobs.js';
 import { storageTargets } from '../fixtures/storage-targets.js';
 import { waitFor } from '../support/wait.js';
 
@@ -44,17 +44,7 @@ for (const target of storageTargets('sqlite', 'postgres')) {
         const others = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => client.schedule(quick, n, { at })));
         await waitFor('the busy job to start on the child server', async () => (await storage.getJob(busy))?.state === 'processing');
 
-        watcher = new BackgroundJobServer({
-          storage,
-          jobs: [blockLoop, quick],
-          workerCount: 4,
-          leaseTimeout: 2_000,
-          heartbeatInterval: 300,
-          serverTimeout: 2_000,
-          serverCheckInterval: 100,
-          pollInterval: 50,
-          logger: silentLogger,
-        });
+        watcher = new BackgroundJobServer({ ...WATCHED_SERVER, storage, jobs: blockingJobs, logger: silentLogger });
         await watcher.start();
         await waitFor('every job to succeed', async () => {
           const states = await Promise.all([busy, ...others].map(async (id) => (await storage.getJob(id))?.state));

@@ -10,47 +10,28 @@ import type { FromExecutor, IsolatedContextData } from './protocol.js';
  * aborts here: when the job must stop (timeout, deletion, shutdown), the server ends the whole
  * thread or process instead.
  */
-export class IsolatedContext implements JobContext {
-  readonly jobId: string;
-  readonly name: string;
-  readonly queue: string;
-  readonly attempt: number;
-  readonly parameters: Readonly<Record<string, Json>>;
-  readonly parentResult: Json | undefined;
-  readonly serverId: string;
-  readonly signal: AbortSignal = new AbortController().signal;
-  readonly logger: Logger;
-
-  constructor(
-    data: IsolatedContextData,
-    private readonly maxProgressBytes: number,
-    private readonly send: (message: FromExecutor) => void,
-  ) {
-    this.jobId = data.jobId;
-    this.name = data.name;
-    this.queue = data.queue;
-    this.attempt = data.attempt;
-    this.parameters = data.parameters;
-    this.parentResult = data.parentResult;
-    this.serverId = data.serverId;
-    const line =
-      (level: 'debug' | 'info' | 'warn' | 'error') =>
-      (message: string, details?: Record<string, unknown>): void => {
-        const text = typeof message === 'string' ? message : String(message);
-        try {
-          send({ type: 'log', level, message: text, ...(details === undefined ? {} : { details }) });
-        } catch {
-          // Details that cannot be copied to the server (functions, sockets): the line without them.
-          send({ type: 'log', level, message: `${text} (details not copyable)` });
-        }
-      };
-    this.logger = { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
-  }
-
-  /** Checked here, where the job called it, as on the server: plain JSON within `maxArgsBytes`. */
-  readonly progress = (value: Json): void => {
-    const text = toJsonText(value, 'progress');
-    checkSize(text, 'progress', this.maxProgressBytes);
-    this.send({ type: 'progress', value: JSON.parse(text) as Json });
+export function isolatedContext(data: IsolatedContextData, maxProgressBytes: number, send: (message: FromExecutor) => void): JobContext {
+  const line =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (message: string, details?: Record<string, unknown>): void => {
+      const text = typeof message === 'string' ? message : String(message);
+      try {
+        send({ type: 'log', level, message: text, ...(details === undefined ? {} : { details }) });
+      } catch {
+        // Details that cannot be copied to the server (functions, sockets): the line without them.
+        send({ type: 'log', level, message: `${text} (details not copyable)` });
+      }
+    };
+  const logger: Logger = { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
+  return {
+    ...data,
+    signal: new AbortController().signal,
+    logger,
+    /** Checked here, where the job called it, as on the server: plain JSON within `maxArgsBytes`. */
+    progress(value: Json): void {
+      const text = toJsonText(value, 'progress');
+      checkSize(text, 'progress', maxProgressBytes);
+      send({ type: 'progress', value: JSON.parse(text) as Json });
+    },
   };
 }

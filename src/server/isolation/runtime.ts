@@ -11,7 +11,7 @@ import type { JobContext } from '../../jobs/context.js';
 import { isJobDefinition, registeredJob, type AnyJobDefinition } from '../../jobs/define-job.js';
 import { NonRetryableError } from '../../states/automatic-retry.js';
 import { importModule } from '../threads/bootstrap.js';
-import { IsolatedContext } from './isolated-context.js';
+import { isolatedContext } from './isolated-context.js';
 import { markIsolatedRuntime } from './isolated-runtime-flag.js';
 import { thrown, type FromExecutor, type RunRequest } from './protocol.js';
 
@@ -61,7 +61,7 @@ async function definitionOf(request: RunRequest): Promise<AnyJobDefinition> {
 async function run(request: RunRequest): Promise<void> {
   try {
     const definition = await definitionOf(request);
-    const ctx = new IsolatedContext(request.context, request.maxProgressBytes, send);
+    const ctx = isolatedContext(request.context, request.maxProgressBytes, send);
     send({ type: 'started' });
     const value = await (definition.run as (a: unknown, c: JobContext) => unknown)(request.args, ctx);
     const r = resultText(value);
