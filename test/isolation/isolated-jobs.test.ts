@@ -6,6 +6,8 @@
  * deleting a running isolated job kills its process.
  */
 import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +66,16 @@ async function settled(ids: string[], timeoutMs = 120_000): Promise<JobDetails[]
     );
   } catch (e) {
     throw new Error(`${(e as Error).message}: ${last.map((j) => `${j.name} ${j.state}: ${reasons(j)}`).join('\n')}`);
+  }
+}
+
+/** Whether no process has this id any more. */
+function gone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 
@@ -150,14 +162,7 @@ describe('isolated jobs', () => {
       const pid = await waitFor('the job to report its process', async () => ((await storage.getJob(id))?.parameters['progress'] as { pid?: number } | undefined)?.pid, 120_000);
       assert.notEqual(pid, process.pid);
       assert.equal(await client.delete(id), true);
-      await waitFor('its process to be gone', () => {
-        try {
-          process.kill(pid, 0);
-          return false;
-        } catch (e) {
-          return (e as NodeJS.ErrnoException).code === 'ESRCH';
-        }
-      });
+      await waitFor('its process to be gone', () => gone(pid));
       const job = (await storage.getJob(id))!;
       assert.equal(job.state, 'deleted', reasons(job));
       const next = await client.enqueue(inProcesses.double, 5);
@@ -165,6 +170,23 @@ describe('isolated jobs', () => {
       assert.equal(JSON.parse(done!.result!).doubled, 10);
     } finally {
       await s.dispose();
+    }
+  });
+
+  it("a server killed with SIGKILL takes its isolated job's spinning process with it", async () => {
+    const child = fork(join(import.meta.dirname, '../fixtures/isolated-server.ts'), [storage.path], {
+      execArgv: process.execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    try {
+      await new Promise<void>((resolve) => child.once('message', () => resolve()));
+      const id = await client.enqueue(spinInProcess, null);
+      const pid = await waitFor('the job to report its process', async () => ((await storage.getJob(id))?.parameters['progress'] as { pid?: number } | undefined)?.pid, 120_000);
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      await waitFor('the orphaned job process to be gone', () => gone(pid));
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
   });
 });

@@ -4,7 +4,7 @@
  * progress, log lines and end. A child process reports its own uncaught errors before it exits;
  * a worker thread's reach the server as the Worker's `error` event.
  */
-import { isMainThread, parentPort } from 'node:worker_threads';
+import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import { KilnError, errorMessage } from '../../errors.js';
 import { resultText } from '../../jobs/args.js';
 import type { JobContext } from '../../jobs/context.js';
@@ -16,6 +16,12 @@ import { markIsolatedRuntime } from './isolated-runtime-flag.js';
 import { thrown, type FromExecutor, type RunRequest } from './protocol.js';
 
 markIsolatedRuntime();
+
+/** Checks every second that the server (the parent) is still this process's parent. */
+const ORPHAN_GUARD = `
+const { workerData } = require('node:worker_threads');
+setInterval(() => { if (process.ppid !== workerData.ppid) process.kill(process.pid, 'SIGKILL'); }, 1000);
+`;
 
 const send: (message: FromExecutor) => void = isMainThread
   ? (message) => void process.send!(message)
@@ -30,8 +36,11 @@ if (isMainThread) {
   process.on('uncaughtException', (error) => {
     process.send!({ type: 'crash', thrown: thrown(error) } satisfies FromExecutor, () => process.exit(70));
   });
-  // The server going away (the channel closes) ends this process.
+  // The server going away (the channel closes) ends this process...
   process.on('disconnect', () => process.exit(0));
+  // ...unless a job keeps this thread too busy to hear it: a thread of its own then sees this
+  // process change parents (the server was killed) and kills it.
+  new Worker(ORPHAN_GUARD, { eval: true, execArgv: [], workerData: { ppid: process.ppid } }).unref();
 }
 
 const modules = new Map<string, Promise<Record<string, unknown>>>();
