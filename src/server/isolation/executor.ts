@@ -60,31 +60,30 @@ export abstract class Executor {
    */
   async run(request: RunRequest, ctx: JobContext, timeoutMs: number | undefined): Promise<unknown> {
     const { signal } = ctx;
-    await this.started;
-    if (signal.aborted) throw signal.reason;
+    await this.startedOrAborted(signal);
     return new Promise((resolve, reject) => {
-      const stop = (error: unknown): void => {
-        this.current = undefined;
-        this.end();
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (): void => {
+        signal.removeEventListener('abort', onAbort);
         clearTimeout(timer);
+        this.current = undefined;
+      };
+      /** Ends the job hard: its thread or process goes with it. */
+      const stop = (error: unknown): void => {
+        finish();
+        this.end();
         reject(error);
       };
       const onAbort = (): void => stop(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
-      let timer: NodeJS.Timeout | undefined;
       const started = (): void => {
         if (timeoutMs === undefined || timer !== undefined) return;
-        timer = setTimeout(() => {
-          signal.removeEventListener('abort', onAbort);
-          stop(new IsolatedJobTimeoutError(`the attempt ran past its timeout (${timeoutMs} ms); its ${this.noun} was ended`));
-        }, timeoutMs);
+        timer = setTimeout(() => stop(new IsolatedJobTimeoutError(`the attempt ran past its timeout (${timeoutMs} ms); its ${this.noun} was ended`)), timeoutMs);
       };
       const settle =
         <T>(fn: (v: T) => void) =>
         (v: T): void => {
-          signal.removeEventListener('abort', onAbort);
-          clearTimeout(timer);
-          this.current = undefined;
+          finish();
           fn(v);
         };
       this.current = { ctx, started, resolve: settle(resolve), reject: settle(reject) };
@@ -94,6 +93,20 @@ export abstract class Executor {
         this.current.reject(new KilnError(`the job's arguments cannot be sent to its ${this.noun}: ${errorMessage(e)}`));
       }
     });
+  }
+
+  /**
+   * Resolves once the thread or process is ready; rejects if it died starting, or with the
+   * signal's reason if the job is aborted meanwhile (the executor, still starting, is kept).
+   */
+  private startedOrAborted(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    let onAbort: () => void = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    return Promise.race([this.started, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
   }
 
   /** Ends the thread or process now (SIGKILL, `terminate()`), whatever it is doing. */
