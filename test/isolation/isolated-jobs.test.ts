@@ -13,12 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BackgroundJobServer, JobClient, SqliteStorage, defineJob, silentLogger, type JobDetails, type Logger } from '../../src/index.js';
-import { inProcesses, inThreads, spinInProcess, spinThenSucceed } from '../fixtures/isolated-jobs.js';
+import { failsInThread, inProcesses, inThreads, spinInProcess, spinThenSucceed } from '../fixtures/isolated-jobs.js';
 import { recordingLogger } from '../support/recording-logger.js';
 import { waitFor } from '../support/wait.js';
 
 const quick = defineJob({ name: 'iso-neighbour', run: (n: number) => n + 1 });
-const allJobs = [spinThenSucceed, spinInProcess, quick, ...Object.values(inThreads), ...Object.values(inProcesses)];
+const allJobs = [spinThenSucceed, spinInProcess, quick, failsInThread, ...Object.values(inThreads), ...Object.values(inProcesses)];
 
 let dir: string;
 let storage: SqliteStorage;
@@ -144,6 +144,18 @@ describe('isolated jobs', () => {
       for (const id of normal.slice(0, 4)) {
         assert.ok(logger.lines.some((l) => l.startsWith('doubling ') && l.includes(`"jobId":"${id}"`)), `the job's log line reached the server's logger, with its id`);
       }
+      // Ordinary failures in a thread are recorded as on the server's own thread.
+      const [thrownString, nonRetryable, bigint] = await Promise.all(
+        (['string', 'non-retryable', 'bigint'] as const).map((how) => client.enqueue(failsInThread, how)),
+      );
+      const ended = await waitFor('the failing jobs to end their attempt', async () => {
+        const jobs = await Promise.all([thrownString!, nonRetryable!, bigint!].map(async (id) => (await storage.getJob(id))!));
+        return jobs.every((j) => j.state === 'scheduled' || j.state === 'failed') ? jobs : undefined;
+      }, 120_000);
+      assert.deepEqual(ended.map((j) => j.state), ['scheduled', 'failed', 'scheduled'], 'a NonRetryableError is not retried');
+      assert.equal(ended[0]!.history.at(-1)?.reason, 'Retry attempt 1 of 1: Threw a non-Error string: a plain string');
+      assert.equal(ended[1]!.history.at(-1)?.reason, 'NonRetryableError: no point in trying again');
+      assert.match(ended[2]!.history.at(-1)?.reason ?? '', /^Retry attempt 1 of 1: ResultNotJson: The job's result cannot be stored: result\.total: a BigInt is not JSON/);
       // The server still runs jobs of every kind.
       const again = await client.enqueue(inProcesses.double, 21);
       const [last] = await settled([again]);

@@ -67,6 +67,7 @@ export class IsolatedPool {
         serverId: ctx.serverId,
       },
       maxProgressBytes: maxArgsBytes(),
+      reportStart: definition.timeoutMs !== undefined,
     };
     try {
       return await executor.run(request, ctx, definition.timeoutMs);

@@ -26,6 +26,8 @@ export interface RunRequest {
   context: IsolatedContextData;
   /** The largest progress value, in bytes of JSON (`maxArgsBytes` of the server's process). */
   maxProgressBytes: number;
+  /** Send `started` when `run` is called (the job has a timeout to start); one message less otherwise. */
+  reportStart: boolean;
 }
 
 /** What an executor sends back: `ready` once, then for each run any progress and logs and one end. */

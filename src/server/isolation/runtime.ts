@@ -71,7 +71,7 @@ async function run(request: RunRequest): Promise<void> {
   try {
     const definition = await definitionOf(request);
     const ctx = isolatedContext(request.context, request.maxProgressBytes, send);
-    send({ type: 'started' });
+    if (request.reportStart) send({ type: 'started' });
     const value = await (definition.run as (a: unknown, c: JobContext) => unknown)(request.args, ctx);
     const r = resultText(value);
     send(r.problem === undefined ? { type: 'done', result: r.text } : { type: 'failed', thrown: { kind: 'result', message: `The job's result cannot be stored: ${r.problem}` } });
