@@ -165,7 +165,7 @@ describe('isolated jobs', () => {
     }
   });
 
-  it('deleting a running isolated job kills its process, and the server goes on', async () => {
+  it('deleting a running isolated job kills its process, the server goes on, and its shutdown kills the next one past stopTimeout', async () => {
     const s = server();
     await s.start();
     try {
@@ -180,6 +180,16 @@ describe('isolated jobs', () => {
       const next = await client.enqueue(inProcesses.double, 5);
       const [done] = await settled([next]);
       assert.equal(JSON.parse(done!.result!).doubled, 10);
+
+      // Shutdown: past stopTimeout (100 ms) the spinning job's process is killed, the job requeued.
+      const last = await client.enqueue(spinInProcess, null);
+      const lastPid = await waitFor('the next job to report its process', async () => ((await storage.getJob(last))?.parameters['progress'] as { pid?: number } | undefined)?.pid, 120_000);
+      await s.dispose();
+      assert.ok(gone(lastPid), 'the process is gone once dispose() resolves');
+      const requeued = (await storage.getJob(last))!;
+      assert.equal(requeued.state, 'enqueued', reasons(requeued));
+      assert.equal(requeued.history.at(-1)?.reason, 'Server shutting down: interrupted and requeued');
+      await client.delete(last);
     } finally {
       await s.dispose();
     }

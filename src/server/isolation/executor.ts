@@ -38,12 +38,16 @@ export abstract class Executor {
   abstract readonly kind: JobIsolation;
   /** False once the thread or process has ended or is being ended: it takes no more jobs. */
   alive = true;
+  /** Resolves when the thread or process has ended. */
+  readonly exited: Promise<void>;
+  protected markExited!: () => void;
   private current: Current | undefined;
   private readonly started: Promise<void>;
   private startedOk!: () => void;
   private startFailed!: (e: unknown) => void;
 
   constructor() {
+    this.exited = new Promise<void>((resolve) => (this.markExited = resolve));
     this.started = new Promise<void>((resolve, reject) => {
       this.startedOk = resolve;
       this.startFailed = reject;

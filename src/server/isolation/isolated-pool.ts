@@ -16,6 +16,9 @@ export interface IsolationSettings {
   memoryLimitMb: number | undefined;
 }
 
+/** How long `close()` waits for ended threads and processes to be gone. */
+const CLOSE_WAIT_MS = 5_000;
+
 interface Waiter {
   resolve(executor: Executor): void;
   reject(error: unknown): void;
@@ -40,6 +43,8 @@ class Kind {
  */
 export class IsolatedPool {
   private readonly kinds = new Map<JobIsolation, Kind>();
+  /** Executors ended but maybe not gone yet: `close()` waits for them. */
+  private readonly ending = new Set<Executor>();
   private closed = false;
 
   constructor(private readonly settings: IsolationSettings) {}
@@ -76,15 +81,31 @@ export class IsolatedPool {
     }
   }
 
-  /** Ends every executor now. Jobs still running in them fail as crashed; the server has aborted them first. */
+  /**
+   * Ends every executor now and resolves when they are gone (or after `CLOSE_WAIT_MS`). Jobs still
+   * running in them fail as crashed; the server has aborted them first.
+   */
   async close(): Promise<void> {
     this.closed = true;
     for (const kind of this.kinds.values()) {
       for (const w of kind.waiting.splice(0)) w.reject(new KilnError('the server is shutting down'));
-      for (const executor of kind.all) executor.end();
+      for (const executor of kind.all) this.retire(executor);
       kind.all.clear();
       kind.idle.length = 0;
     }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([...this.ending].map((e) => e.exited)),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /** Ends an executor, remembering it until it is gone. */
+  private retire(executor: Executor): void {
+    executor.end();
+    this.ending.add(executor);
+    void executor.exited.then(() => this.ending.delete(executor));
   }
 
   private kind(isolation: JobIsolation): Kind {
@@ -121,7 +142,7 @@ export class IsolatedPool {
   private release(kind: Kind, executor: Executor): void {
     if (!executor.alive || this.closed) {
       kind.all.delete(executor);
-      executor.end();
+      this.retire(executor);
     }
     if (this.closed) return;
     const waiter = kind.waiting.shift();
@@ -138,6 +159,7 @@ export class IsolatedPool {
       if (!e.alive) {
         kind.idle.splice(i, 1);
         kind.all.delete(e);
+        this.retire(e);
       }
     }
   }

@@ -37,8 +37,15 @@ export class ProcessExecutor extends Executor {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL);
     });
     this.child.on('message', (m: FromExecutor) => this.onMessage(m));
-    this.child.on('error', (e) => this.crashed(`it could not be started or reached: ${e.message}`));
-    this.child.on('exit', (code, signal) => this.crashed(this.exitReason(code, signal)));
+    this.child.on('error', (e) => {
+      this.crashed(`it could not be started or reached: ${e.message}`);
+      // A process that never started emits no 'exit'.
+      if (this.child.pid === undefined) this.markExited();
+    });
+    this.child.on('exit', (code, signal) => {
+      this.crashed(this.exitReason(code, signal));
+      this.markExited();
+    });
     // Never keeps the server's process alive: the server ends it.
     this.child.unref();
     this.child.channel?.unref();

@@ -31,7 +31,10 @@ export class ThreadExecutor extends Executor {
           : `an uncaught ${d.type}: ${d.message}`;
       this.crashed(this.error);
     });
-    this.worker.on('exit', (code) => this.crashed(this.error ?? `it exited with code ${code} (process.exit?) before the job ended`));
+    this.worker.on('exit', (code) => {
+      this.crashed(this.error ?? `it exited with code ${code} (process.exit?) before the job ended`);
+      this.markExited();
+    });
   }
 
   protected post(request: RunRequest): void {
