@@ -26,6 +26,7 @@ export {
   type AnyJobDefinition,
   type JobOptions,
   type JobOptionsWithSchema,
+  type JobIsolation,
   type ArgsOf,
 } from './jobs/define-job.js';
 export type { JobContext } from './jobs/context.js';

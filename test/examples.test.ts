@@ -65,6 +65,13 @@ describe('the examples in examples/ run and print what they promise', () => {
     assert.match(out, /report failed: mailbox ops@example.com is full/);
   });
 
+  it('cpu-heavy (isolated jobs in worker threads; a runaway one ended at its timeout)', async () => {
+    const out = await example('cpu-heavy');
+    assert.match(out, /count-primes succeeded: 78498 \(progress 100\)\ncount-primes succeeded: 148933 \(progress 100\)/);
+    assert.match(out, /runaway failed: TimeoutError: the attempt ran past its timeout \(1000 ms\); its worker thread was ended/);
+    assert.match(out, /longest pause of the server's event loop meanwhile: \d+ ms/);
+  });
+
   it('postgres-transaction (the job exists only if the application commits)', { skip: pgUrl ? false : 'KILN_TEST_PG_URL is not set' }, async () => {
     const out = await example('postgres-transaction');
     assert.match(out, /committed order \d+: job \S+ is enqueued/);

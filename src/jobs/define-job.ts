@@ -1,4 +1,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { existsSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { KilnError, ValidationError } from '../errors.js';
 import type { JobFilter } from '../states/filters.js';
 import type { JobContext } from './context.js';
@@ -49,8 +52,30 @@ export interface JobOptions<TArgs, TResult> {
    * enforced by the storage at claim time. See `RateLimitOptions`.
    */
   rateLimit?: RateLimitOptions<TArgs>;
+  /**
+   * Where each attempt runs. Default: on the server's event loop, beside the other jobs.
+   * `'worker'`: in a worker thread; `'process'`: in a child process; both taken from a pool the
+   * server keeps (`ServerOptions.isolation`). An isolated attempt that times out, is deleted
+   * while it runs, or outlives the shutdown's `stopTimeout` is ended hard (the thread is
+   * terminated, the process killed with SIGKILL), and one whose thread or process dies
+   * (`process.exit`, an uncaught error, out of memory) fails with that reason and is retried by
+   * its retry policy: the server is never taken down. For CPU-bound jobs and code that may crash.
+   * Needs `module`. See docs/jobs.md.
+   */
+  isolation?: JobIsolation;
+  /**
+   * With `isolation`: the module the worker or child process imports to find this job, as a
+   * `file:` URL or an absolute path; usually `import.meta.url` of the module that defines it.
+   * It must export the definition (any export name) and have no other side effects on import
+   * (no server started there). TypeScript modules need the process to run with
+   * `node --import tsx` (workers and children inherit it), or to be built first.
+   */
+  module?: string | URL;
   run(args: TArgs, ctx: JobContext): TResult | Promise<TResult>;
 }
+
+/** Where an isolated job runs: a worker thread or a child process (see `JobOptions.isolation`). */
+export type JobIsolation = 'worker' | 'process';
 
 /** Options with a Standard Schema (zod, valibot, arktype, ...) for the arguments. */
 export interface JobOptionsWithSchema<S extends StandardSchemaV1, TResult>
@@ -80,6 +105,10 @@ export interface JobDefinition<TArgs = unknown, TResult = unknown> {
   /** Its concurrency limit: its own `concurrency`, or `{ limit: 1 }` from a `disableConcurrentExecution` filter. */
   readonly concurrency: DefinedConcurrency | undefined;
   readonly rateLimit: DefinedRateLimit | undefined;
+  /** Where each attempt runs: undefined for the server's event loop. */
+  readonly isolation: JobIsolation | undefined;
+  /** With `isolation`: the `file:` URL of the module that exports this definition. */
+  readonly module: string | undefined;
   readonly run: (args: never, ctx: JobContext) => TResult | Promise<TResult>;
   /** Type-only marker carrying the argument type. */
   readonly __args?: TArgs;
@@ -119,6 +148,14 @@ export function defineJob(
   }
   if (options.filters !== undefined && !Array.isArray(options.filters)) throw new ValidationError('filters', 'must be an array');
   const filters = Object.freeze([...(options.filters ?? [])]);
+  const isolation = options.isolation;
+  if (isolation !== undefined && isolation !== 'worker' && isolation !== 'process') {
+    throw new ValidationError('isolation', `must be 'worker' or 'process', got ${JSON.stringify(isolation) ?? String(isolation)}`);
+  }
+  const moduleHref = isolation === undefined ? undefined : moduleUrl(options.module, name);
+  if (isolation === undefined && options.module !== undefined) {
+    throw new ValidationError('module', `only applies with isolation: 'worker' or 'process' (job '${name}')`);
+  }
   const definition: AnyJobDefinition = Object.freeze({
     name,
     queue,
@@ -129,6 +166,8 @@ export function defineJob(
     priority: options.priority === undefined ? DEFAULT_PRIORITY : checkPriority(options.priority, 'priority'),
     concurrency: definedConcurrency(options.concurrency, filters),
     rateLimit: checkRateLimit(options.rateLimit),
+    isolation,
+    module: moduleHref,
     run: options.run as (args: never, ctx: JobContext) => unknown,
   });
   const existing = registry.get(name);
@@ -150,6 +189,26 @@ function definedConcurrency(value: unknown, filters: readonly JobFilter[]): Defi
   if (!exclusive) return own;
   if (own) throw new ValidationError('concurrency', 'is set and a disableConcurrentExecution filter limits concurrency too; keep one');
   return Object.freeze({ limit: 1, key: exclusive.key as ((args: never) => unknown) | undefined });
+}
+
+/** The `file:` URL of an isolated job's module: given as a URL or an absolute path, and existing. */
+function moduleUrl(module: unknown, name: string): string {
+  const usage = `is required with isolation: the module that exports job '${name}', e.g. import.meta.url`;
+  let url: URL;
+  if (module instanceof URL) url = module;
+  else if (typeof module === 'string' && module.startsWith('file:')) {
+    try {
+      url = new URL(module);
+    } catch {
+      throw new ValidationError('module', `is not a valid file: URL: ${module}`);
+    }
+  } else if (typeof module === 'string' && isAbsolute(module)) url = pathToFileURL(module);
+  else if (module === undefined) throw new ValidationError('module', usage);
+  else throw new ValidationError('module', `must be a file: URL or an absolute path (${usage}), got ${JSON.stringify(module) ?? typeof module}`);
+  if (url.protocol !== 'file:') throw new ValidationError('module', `must be a file: URL, got ${url.protocol}`);
+  const path = fileURLToPath(url);
+  if (!existsSync(path)) throw new ValidationError('module', `${path} does not exist`);
+  return url.href;
 }
 
 /** The job registered under `name`, if any. */

@@ -4,6 +4,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { correctedClock, sharedOffset, type ClockOffset } from '../clock-offset.js';
 import { defaultLogger, defaultStorage, globalFilters } from '../config.js';
 import { KilnError, ValidationError, errorMessage } from '../errors.js';
+import type { JobContext } from '../jobs/context.js';
 import { registeredJob, registeredJobs, type AnyJobDefinition } from '../jobs/define-job.js';
 import { childLogger, type Logger } from '../logger.js';
 import { automaticRetry } from '../states/automatic-retry.js';
@@ -18,12 +19,14 @@ import { ContinuationDispatcher } from './continuation-dispatcher.js';
 import { DelayedScheduler } from './delayed-scheduler.js';
 import { RecurringScheduler } from './recurring-scheduler.js';
 import { ExpirationManager } from './expiration-manager.js';
-import { Heartbeat } from './heartbeat.js';
 import { DEFAULT_HEALTH_TIMEOUT_MS, checkStorage, type HealthCheckOptions, type ServerHealth, type ServerStatus } from './health.js';
 import { JobLogWriter } from './job-log-writer.js';
 import type { PeriodicProcess } from './periodic-process.js';
 import { observeRuns, type ObservedServer, type RunObserver } from './run-observer.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
+import { IsolatedPool } from './isolation/isolated-pool.js';
+import { inIsolatedRuntime } from './isolation/isolated-runtime-flag.js';
+import { HeartbeatThread } from './threads/heartbeat-thread.js';
 import { Watchdog } from './watchdog.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -59,7 +62,7 @@ export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
   private readonly pool: WorkerPool;
   private readonly completer: Completer;
   private readonly logs: JobLogWriter | undefined;
-  private readonly heartbeat: Heartbeat;
+  private readonly heartbeat: HeartbeatThread;
   private readonly clockOffset: ClockOffset | undefined;
   private readonly clockSync: ClockSync | undefined;
   private readonly maintenance: PeriodicProcess[];
@@ -67,6 +70,9 @@ export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
   private readonly jobsByName: Map<string, AnyJobDefinition> | undefined;
   /** Metrics, tracing and the application's observers: told of the server's start and stop. */
   private readonly observers: RunObserver[];
+  private readonly isolated: IsolatedPool;
+  /** Each isolated job's definition as the runner sees it: its `run` sends the attempt to the pool. */
+  private readonly isolatedDefinitions = new WeakMap<AnyJobDefinition, AnyJobDefinition>();
   private stage: ServerStatus = 'new';
   private startedAt = 0;
   /** This server's liveness mark, from `start()` on; null when the storage has none. */
@@ -85,6 +91,7 @@ export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
     this.clock = this.clockOffset ? correctedClock(base, this.clockOffset) : base;
     this.clockSync = this.clockOffset && new ClockSync(this.storage, base, this.clockOffset, this.options.heartbeatIntervalMs, this.logger);
     this.states = new StateMachine(this.storage, this.clock, this.logger, this.options.retention);
+    this.isolated = new IsolatedPool(this.options.isolation);
     this.jobsByName = this.options.jobs ? new Map(this.options.jobs.map((j) => [j.name, j])) : undefined;
     const retryPolicyOf = (name: string) => this.resolve(name)?.retry;
     this.filters = orderFilters([automaticRetry((ctx) => retryPolicyOf(ctx.job.name))], globalFilters(), this.options.filters);
@@ -133,17 +140,19 @@ export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
       this.logger,
       // Backpressure: while the storage lags behind on writing completions, fetch no more.
       () => this.completer.backlog(),
+      (jobs) => this.heartbeat.claimed(jobs),
     );
-    this.heartbeat = new Heartbeat(
-      this.storage,
-      () => this.record(),
-      () => [...this.pool.heldIds(), ...this.completer.pendingIds()],
-      o.leaseTimeoutMs,
-      o.heartbeatIntervalMs,
-      this.clock,
-      (lost) => lost.forEach((id) => this.pool.abort(id, 'taken-away', 'The job lease was lost')),
-      this.logger,
-    );
+    this.heartbeat = new HeartbeatThread({
+      storage: this.storage,
+      record: () => this.record(),
+      heldIds: () => [...this.pool.heldIds(), ...this.completer.pendingIds()],
+      leaseTimeoutMs: o.leaseTimeoutMs,
+      heartbeatIntervalMs: o.heartbeatIntervalMs,
+      clock: this.clock,
+      onLost: (lost) => lost.forEach((id) => this.pool.abort(id, 'taken-away', 'The job lease was lost')),
+      logger: this.logger,
+      useThread: o.heartbeatThread,
+    });
     const watchdog = new Watchdog(
       this.storage,
       { serverId: this.id, serverTimeoutMs: o.serverTimeoutMs, serverCheckIntervalMs: o.serverCheckIntervalMs, livenessCheckIntervalMs: o.livenessCheckIntervalMs },
@@ -165,6 +174,11 @@ export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
   /** Starts every process. Resolves once the server is announced and fetching. */
   async start(): Promise<void> {
     if (this.stage !== 'new') throw new KilnError(`server cannot start: it is ${this.stage}`);
+    if (inIsolatedRuntime()) {
+      throw new KilnError(
+        "a server cannot start inside an isolated job's worker thread or process: the job's module starts one when imported; keep isolated jobs in a module without side effects",
+      );
+    }
     this.stage = 'starting';
     try {
       await this.storage.migrate();
@@ -182,7 +196,7 @@ export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
       throw e;
     }
     this.pool.start();
-    this.heartbeat.process.start();
+    this.heartbeat.start();
     this.clockSync?.start();
     for (const p of this.maintenance) p.start();
     if (this.options.handleSignals) this.installSignalHandlers();
@@ -289,9 +303,10 @@ export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
         this.logger.warn(`${this.pool.size} job(s) still running after shutdownTimeout; they are requeued`);
       }
     }
+    await this.isolated.close();
     await this.completer.flush(Date.now() + 5_000);
     await this.logs?.flush();
-    await this.heartbeat.process.stop();
+    await this.heartbeat.stop();
     await this.clockSync?.process.stop();
     await this.unsubscribe?.().catch(() => {});
     try {
@@ -326,7 +341,16 @@ export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
   }
 
   private resolve(name: string): AnyJobDefinition | undefined {
-    return this.jobsByName ? this.jobsByName.get(name) : registeredJob(name);
+    const definition = this.jobsByName ? this.jobsByName.get(name) : registeredJob(name);
+    if (definition?.isolation === undefined) return definition;
+    let isolated = this.isolatedDefinitions.get(definition);
+    if (!isolated) {
+      const pool = this.isolated;
+      // The pool times the attempt itself, from when it starts in its executor.
+      isolated = Object.freeze({ ...definition, timeoutMs: undefined, run: (args: never, ctx: JobContext) => pool.run(definition, args, ctx) });
+      this.isolatedDefinitions.set(definition, isolated);
+    }
+    return isolated;
   }
 
   private record(): ServerRecord {

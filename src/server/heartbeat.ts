@@ -9,6 +9,9 @@ import { PeriodicProcess } from './periodic-process.js';
  * A job whose lease is no longer held — deleted or requeued by someone, or recovered by another
  * server — is reported to `onLost`, which aborts its signal. If the server record was removed
  * (declared dead after a long pause), it is announced again.
+ *
+ * The server runs it in a worker thread of its own when it can (`HeartbeatThread`), so that a job
+ * blocking the main event loop does not stop it; on the main thread otherwise.
  */
 export class Heartbeat {
   readonly process: PeriodicProcess;
@@ -18,12 +21,15 @@ export class Heartbeat {
   constructor(
     storage: Storage,
     record: () => ServerRecord,
-    heldIds: () => string[],
+    /** The jobs to renew: asked after the server's own heartbeat, every tick. */
+    heldIds: () => string[] | Promise<string[]>,
     leaseTimeoutMs: number,
     heartbeatIntervalMs: number,
     clock: Clock,
     onLost: (ids: string[]) => void,
     logger: Logger,
+    /** Told of each beat that reached the storage (the heartbeat thread reports it to the server). */
+    onBeat: (at: number) => void = () => {},
   ) {
     this.process = new PeriodicProcess(
       'heartbeat',
@@ -35,12 +41,13 @@ export class Heartbeat {
           logger.warn('this server was declared dead by another one; announcing it again');
           await storage.announceServer({ ...server, heartbeatAt: now });
         }
-        const ids = heldIds();
+        const ids = await heldIds();
         if (ids.length > 0) {
           const lost = await storage.renewLeases(server.id, ids, leaseTimeoutMs, clock.now());
           if (lost.length > 0) onLost(lost);
         }
         this.lastBeatAt = now;
+        onBeat(now);
       },
       logger,
     );

@@ -9,6 +9,7 @@ import type { JobFilter } from '../states/filters.js';
 import { DEFAULT_RETENTION } from '../states/state-machine.js';
 import { DEFAULT_JOB_LOG_LINES, type Storage } from '../storage/contract/index.js';
 import type { RunObserver } from './run-observer.js';
+import type { IsolationSettings } from './isolation/isolated-pool.js';
 import {
   ADAPTIVE_PREFETCH_FACTOR,
   DEFAULT_EXPIRATION_CHECK_INTERVAL_MS,
@@ -58,6 +59,15 @@ export interface ServerOptions {
   leaseTimeout?: Duration;
   /** How often the server says it is alive and renews its jobs' leases. Default 5 s (`DEFAULT_HEARTBEAT_INTERVAL_MS`). */
   heartbeatInterval?: Duration;
+  /**
+   * Run the heartbeat and lease renewal in a worker thread with its own storage connection, so a
+   * job that blocks the event loop (a CPU-bound loop, a long synchronous parse) keeps its lease
+   * and its server stays alive. Default true; it takes effect when the storage can describe how
+   * to open it again (`Storage.describe()`: SQLite, and Postgres and Redis built from a URL or
+   * plain options), otherwise the heartbeat runs on the main thread. A job's `timeout` cannot
+   * interrupt a blocked event loop either way: give such jobs `isolation` (docs/jobs.md).
+   */
+  heartbeatThread?: boolean;
   /** A server silent this long is declared dead and its jobs requeued. Default 30 s (`DEFAULT_SERVER_TIMEOUT_MS`). */
   serverTimeout?: Duration;
   /** How often servers silent past `serverTimeout` and expired leases are looked for. Default 5 s (`DEFAULT_SERVER_CHECK_INTERVAL_MS`). */
@@ -109,6 +119,14 @@ export interface ServerOptions {
    * 0 keeps none (lines still go to the server's logger). At most 100,000.
    */
   jobLogLines?: number;
+  /**
+   * The pools of isolated jobs (`defineJob({ isolation: 'worker' | 'process', module })`):
+   * `poolSize`, the most worker threads and the most child processes alive at once (default
+   * `workerCount`; a job beyond that waits for one, holding its slot), and `memoryLimitMb`, each
+   * one's heap limit in MiB (default: Node's own; a job that needs more fails with "out of
+   * memory" and is retried). Started on first use, reused, ended by `dispose()`.
+   */
+  isolation?: { poolSize?: number; memoryLimitMb?: number };
   /** Server filters, after the global ones and before each job's own. */
   filters?: JobFilter[];
   /** How long final jobs are kept: `{ succeeded: '1d', deleted: '1d' }` (defaults, `DEFAULT_RETENTION`, as Hangfire). */
@@ -147,6 +165,7 @@ export interface ResolvedServerOptions {
   queueWeights: number[] | undefined;
   leaseTimeoutMs: number;
   heartbeatIntervalMs: number;
+  heartbeatThread: boolean;
   serverTimeoutMs: number;
   serverCheckIntervalMs: number;
   livenessCheckIntervalMs: number;
@@ -163,6 +182,7 @@ export interface ResolvedServerOptions {
   retention: { succeeded: number; deleted: number };
   observers: RunObserver[];
   tracing: boolean;
+  isolation: IsolationSettings;
 }
 
 export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
@@ -203,6 +223,9 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   if (heartbeatIntervalMs >= leaseTimeoutMs) throw new ValidationError('heartbeatInterval', `must be shorter than leaseTimeout (${leaseTimeoutMs} ms), or leases expire while jobs run`);
   const serverTimeoutMs = d(o.serverTimeout, 'serverTimeout', DEFAULT_SERVER_TIMEOUT_MS, 100);
   if (heartbeatIntervalMs >= serverTimeoutMs) throw new ValidationError('serverTimeout', `must be longer than heartbeatInterval (${heartbeatIntervalMs} ms)`);
+  if (o.heartbeatThread !== undefined && typeof o.heartbeatThread !== 'boolean') {
+    throw new ValidationError('heartbeatThread', `must be true or false, got ${String(o.heartbeatThread)}`);
+  }
   const maxInterruptions = o.maxInterruptions ?? 3;
   if (!Number.isInteger(maxInterruptions) || maxInterruptions < 0 || maxInterruptions > 1000) {
     throw new ValidationError('maxInterruptions', `must be a whole number from 0 to 1000, got ${String(maxInterruptions)}`);
@@ -211,6 +234,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   if (!Number.isInteger(jobLogLines) || jobLogLines < 0 || jobLogLines > 100_000) {
     throw new ValidationError('jobLogLines', `must be a whole number from 0 to 100000, got ${String(jobLogLines)}`);
   }
+  const isolation = resolveIsolation(o.isolation, workerCount);
   const stopTimeoutMs = d(o.stopTimeout, 'stopTimeout', DEFAULT_STOP_TIMEOUT_MS, 0);
   const shutdownTimeoutMs = d(o.shutdownTimeout, 'shutdownTimeout', DEFAULT_SHUTDOWN_TIMEOUT_MS, 0);
   if (stopTimeoutMs > shutdownTimeoutMs) throw new ValidationError('stopTimeout', 'must not be longer than shutdownTimeout');
@@ -223,6 +247,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     queueWeights,
     leaseTimeoutMs,
     heartbeatIntervalMs,
+    heartbeatThread: o.heartbeatThread ?? true,
     serverTimeoutMs,
     serverCheckIntervalMs: d(o.serverCheckInterval, 'serverCheckInterval', DEFAULT_SERVER_CHECK_INTERVAL_MS, 10),
     livenessCheckIntervalMs: d(o.livenessCheckInterval, 'livenessCheckInterval', DEFAULT_LIVENESS_CHECK_INTERVAL_MS, 10),
@@ -238,6 +263,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     filters: o.filters ?? [],
     observers: [...(o.observers ?? [])],
     tracing: o.tracing ?? true,
+    isolation,
     retention: {
       succeeded: d(o.retention?.succeeded, 'retention.succeeded', DEFAULT_RETENTION.succeeded, 0, MAX_DURATION_MS),
       deleted: d(o.retention?.deleted, 'retention.deleted', DEFAULT_RETENTION.deleted, 0, MAX_DURATION_MS),
@@ -249,7 +275,8 @@ function flag(value: boolean | undefined, field: string, fallback: boolean): boo
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw new ValidationError(field, `must be true or false, got ${JSON.stringify(value)}`);
   return value;
-  }
+}
+
 /** The `queues` option: names in order, or `{ name, weight }` entries (all one kind). */
 function resolveQueues(value: unknown): { queues: string[]; queueWeights: number[] | undefined } {
   if (!Array.isArray(value) || value.length === 0) {
@@ -275,4 +302,19 @@ function resolveQueues(value: unknown): { queues: string[]; queueWeights: number
   });
   if (new Set(queues).size !== queues.length) throw new ValidationError('queues', 'must not name a queue twice');
   return { queues, queueWeights: weighted ? weights : undefined };
+}
+
+function resolveIsolation(o: ServerOptions['isolation'], workerCount: number): IsolationSettings {
+  if (o === undefined) return { poolSize: workerCount, memoryLimitMb: undefined };
+  if (typeof o !== 'object' || o === null) throw new ValidationError('isolation', 'must be an object: { poolSize?, memoryLimitMb? }');
+  const poolSize = o.poolSize ?? workerCount;
+  if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 10_000) {
+    throw new ValidationError('isolation.poolSize', `must be a whole number from 1 to 10000, got ${String(poolSize)}`);
+  }
+  const memoryLimitMb = o.memoryLimitMb;
+  // Below 16 MiB V8 cannot even start a context.
+  if (memoryLimitMb !== undefined && (!Number.isInteger(memoryLimitMb) || memoryLimitMb < 16 || memoryLimitMb > 1_048_576)) {
+    throw new ValidationError('isolation.memoryLimitMb', `must be a whole number of MiB from 16 to 1048576, got ${String(memoryLimitMb)}`);
+  }
+  return { poolSize, memoryLimitMb };
 }

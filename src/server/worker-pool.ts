@@ -69,6 +69,8 @@ export class WorkerPool {
     private readonly logger: Logger,
     /** Awaited before each fetch: resolves when the pool may claim more work. */
     private readonly backpressure: () => Promise<void> = () => Promise.resolve(),
+    /** Told of every batch claimed, before any of it runs (the heartbeat thread renews them from then on). */
+    private readonly onClaimed: (jobs: JobRecord[]) => void = () => {},
   ) {
     this.prefetch = options.prefetch;
     this.fetchBackoff = new LoggedBackoff('fetching jobs', logger);
@@ -254,6 +256,7 @@ export class WorkerPool {
         now: this.clock.now(),
       });
       this.fetchBackoff.succeed();
+      this.onClaimed(jobs);
       return jobs;
     } catch (e) {
       await this.pause(this.fetchBackoff.fail(e));

@@ -1,5 +1,6 @@
 import { concurrencyLimitCases } from './concurrency-limits.js';
 import { eventCases } from './events.js';
+import { describeCases } from './describe.js';
 import { fetchCases } from './fetch.js';
 import type { ConformanceTarget } from './harness.js';
 import { hostileTextCases } from './hostile-text.js';
@@ -45,4 +46,5 @@ export function runConformance(target: ConformanceTarget): void {
   limitUsageCases(target);
   eventCases(target);
   logCases(target);
+  describeCases(target);
 }

@@ -20,6 +20,7 @@ import type { MonitoringApi } from './monitoring.js';
 import type { Notifications } from './notifications.js';
 import type { QueueControl } from './queues.js';
 import type { RecurringStore } from './recurring.js';
+import type { Json } from './model.js';
 
 export * from './model.js';
 export type * from './jobs.js';
@@ -32,11 +33,35 @@ export type * from './queues.js';
 export * from './events.js';
 export * from './logs.js';
 
-/** What every backend has besides its roles: schema set-up and closing. */
+/**
+ * How to open another connection to a storage in a worker thread or a child process, where the
+ * storage object itself cannot go: `new (await import(module))[export](...args)`, with the
+ * opener's `logger` added to the last argument (the backend's options object). Plain JSON, so it
+ * crosses a `postMessage` or a command line.
+ */
+export interface StorageDescriptor {
+  /** The `file:` URL of the module that exports the storage class. */
+  module: string;
+  /** The name of that export. */
+  export: string;
+  /** The constructor's arguments; the last is the options object the opener adds `logger` to. */
+  args: Json[];
+}
+
+/** What every backend has besides its roles: schema set-up, closing, and describing itself. */
 export interface StorageLifecycle {
   /** Creates the schema or scripts if needed. Called by the engine before first use; idempotent. */
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * How to open another connection to this same store from another thread or process (see
+   * `StorageDescriptor`), or undefined when that cannot be said in JSON: a store that lives in
+   * this process only (memory), or one built from something that cannot be copied (an
+   * application's own `pg.Pool` or ioredis client, a config holding functions or buffers).
+   * The server's heartbeat runs in a worker thread of its own through it; without it, on the
+   * main thread. Optional: a storage that lacks it is treated as undefined.
+   */
+  describe?(): StorageDescriptor | undefined;
 }
 
 /** The whole contract: what a `BackgroundJobServer` and a `JobClient` need. */

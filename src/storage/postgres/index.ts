@@ -1,5 +1,7 @@
+import type { StorageDescriptor } from '../contract/index.js';
 import { ComposedStorage } from '../composed-storage.js';
 import { PendingQueueControl } from '../flow-control-pending.js';
+import { describeStorage } from '../descriptor.js';
 import { PostgresContext, withConnection } from './context.js';
 import { PostgresJobStore } from './jobs.js';
 import { PostgresMaintenance } from './maintenance.js';
@@ -41,6 +43,7 @@ export class PostgresStorage extends ComposedStorage {
   readonly schema: string;
   private readonly ctx: PostgresContext;
   private readonly notifications: PostgresNotifications;
+  private readonly description: StorageDescriptor | undefined;
   private closed = false;
 
   /**
@@ -68,6 +71,28 @@ export class PostgresStorage extends ComposedStorage {
     this.schema = ctx.schema;
     this.ctx = ctx;
     this.notifications = notifications;
+    const connectionArg = fromUrl.connection;
+    this.description =
+      typeof connectionArg === 'object' && 'pool' in connectionArg
+        ? undefined
+        : describeStorage(import.meta.url, 'PostgresStorage', [
+            connectionArg,
+            {
+              schema: settings.schema,
+              poolSize: Math.min(2, settings.poolSize),
+              listenerMinBackoffMs: settings.listenerBackoff.initialMs,
+              listenerMaxBackoffMs: settings.listenerBackoff.maxMs,
+            },
+          ]);
+  }
+
+  /**
+   * The same database and schema with a pool of at most 2 connections (another process's
+   * storage, for the heartbeat thread: it runs one statement at a time); undefined for a storage
+   * given an application's own `{ pool }`, or a config that is not plain JSON (functions, buffers).
+   */
+  describe(): StorageDescriptor | undefined {
+    return this.description;
   }
 
   async migrate(): Promise<void> {

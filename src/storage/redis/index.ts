@@ -1,5 +1,7 @@
+import type { StorageDescriptor } from '../contract/index.js';
 import { ComposedStorage } from '../composed-storage.js';
 import { PendingQueueControl } from '../flow-control-pending.js';
+import { describeStorage } from '../descriptor.js';
 import { DEFAULT_REDIS_URL, type RedisConnection } from './connection.js';
 import { RedisContext } from './context.js';
 import { RedisJobStore } from './jobs.js';
@@ -7,7 +9,7 @@ import type { KeyLayout } from './keys.js';
 import { RedisMaintenance } from './maintenance.js';
 import { RedisMonitoring } from './monitoring.js';
 import { RedisNotifications } from './notifications.js';
-import { resolveRedisOptions, type RedisStorageOptions } from './options.js';
+import { DEFAULT_REDIS_PREFIX, resolveRedisOptions, type RedisStorageOptions } from './options.js';
 import { splitConnection } from '../url.js';
 import { RedisRecurringStore } from './recurring.js';
 import { unimplementedEvents, unimplementedLogs } from '../unimplemented-roles.js';
@@ -40,6 +42,7 @@ export class RedisStorage extends ComposedStorage {
   private readonly ctx: RedisContext;
   private readonly monitoring: RedisMonitoring;
   private readonly notifications: RedisNotifications;
+  private readonly description: StorageDescriptor | undefined;
 
   /**
    * @param connection a `redis://` / `rediss://` URL, ioredis options, or an existing ioredis
@@ -70,6 +73,16 @@ export class RedisStorage extends ComposedStorage {
     this.ctx = ctx;
     this.monitoring = monitoring;
     this.notifications = notifications;
+    const prefix = options.prefix ?? fromUrl.value ?? DEFAULT_REDIS_PREFIX;
+    this.description = ctx.connection.owned ? describeStorage(import.meta.url, 'RedisStorage', [fromUrl.connection as unknown, { prefix }]) : undefined;
+  }
+
+  /**
+   * The same server and key prefix, for a storage built from a URL or plain ioredis options;
+   * undefined for one given an existing client, or options holding functions (`retryStrategy`).
+   */
+  describe(): StorageDescriptor | undefined {
+    return this.description;
   }
 
   /**

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { ValidationError } from '../../errors.js';
+import type { StorageDescriptor } from '../contract/index.js';
 import { ComposedStorage } from '../composed-storage.js';
+import { describeStorage } from '../descriptor.js';
 import { SqliteContext } from './context.js';
 import { SqliteJobEvents } from './events.js';
 import { SqliteJobStore } from './jobs.js';
@@ -36,6 +38,7 @@ export class SqliteStorage extends ComposedStorage {
   private readonly ctx: SqliteContext;
   private readonly notifications: SqliteNotifications;
   private readonly events: SqliteJobEvents;
+  private readonly description: StorageDescriptor | undefined;
 
   /**
    * @param path The database file, created if missing. Default `./kiln.db`, resolved against the
@@ -47,7 +50,8 @@ export class SqliteStorage extends ComposedStorage {
     if (typeof path !== 'string' || path === ':memory:' || path === '') {
       throw new ValidationError('path', 'SqliteStorage needs a file path; use MemoryStorage for a store in memory');
     }
-    const ctx = new SqliteContext(resolve(path), resolveSqliteOptions(options));
+    const settings = resolveSqliteOptions(options);
+    const ctx = new SqliteContext(resolve(path), settings);
     const jobs = new SqliteJobStore(ctx);
     const recurring = new SqliteRecurringStore(ctx);
     const notifications = new SqliteNotifications(ctx);
@@ -70,6 +74,13 @@ export class SqliteStorage extends ComposedStorage {
     this.path = ctx.path;
     this.ctx = ctx;
     this.notifications = notifications;
+    const { logger: _logger, ...plain } = settings;
+    this.description = describeStorage(import.meta.url, 'SqliteStorage', [ctx.path, plain]);
+  }
+
+  /** The same file with the same settings: another connection to it. */
+  describe(): StorageDescriptor | undefined {
+    return this.description;
   }
 
   async migrate(): Promise<void> {
