@@ -1,68 +1,40 @@
 /**
- * A server process keeps draining while Postgres restarts under it (`pg_ctlcluster restart`, fast
- * mode: every connection is terminated, then the database is down for a moment). It must not
- * crash, must back off and reconnect, and every job must run exactly once.
+ * A server process keeps draining while Postgres restarts under it (`pg_ctl restart -m fast`:
+ * every connection is terminated, then the database is down for a moment). It must not crash,
+ * must back off and reconnect, and every job must run exactly once.
  *
- * Serial (`*.serial.test.ts`): it restarts the shared Postgres, so it runs alone after the other
- * tests. It leaves Postgres running even when it fails.
+ * The Postgres it restarts is a private cluster of its own (test/support/private-servers.ts), so
+ * it runs beside the other tests and never touches the shared server.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { JobClient, silentLogger } from '../../src/index.js';
 import { fleetWork } from '../fixtures/fleet-jobs.js';
 import { openPostgresStore } from '../fixtures/postgres-store.js';
-import { serviceUrl } from '../support/services.js';
+import { PrivatePostgres, privateServersSkip } from '../support/private-servers.js';
 import { waitFor } from '../support/wait.js';
 import { CHUNK, exactlyOnce, readRuns, startFleetServer, statisticsOrNothing, type FleetServer } from './fleet.js';
 
-const run = promisify(execFile);
-const url = serviceUrl('KILN_TEST_PG_URL');
 const JOBS = 3_000;
 const JOB_MS = 20;
 
-/** The single cluster version under /etc/postgresql, or why this machine cannot restart Postgres. */
-function clusterVersion(): string | { skip: string } {
-  try {
-    const versions = readdirSync('/etc/postgresql');
-    if (versions.length !== 1) return { skip: `expected one Postgres version in /etc/postgresql, found ${versions.join(', ') || 'none'}` };
-    return versions[0]!;
-  } catch {
-    return { skip: 'no /etc/postgresql: Postgres is not a local pg_ctlcluster cluster here' };
-  }
-}
-
-async function pgIsReady(): Promise<boolean> {
-  const u = new URL(url!);
-  try {
-    await run('pg_isready', ['-h', u.hostname || '127.0.0.1', '-p', u.port || '5432', '-t', '2']);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function pgCtl(version: string, action: 'restart' | 'start'): Promise<void> {
-  await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', action], { timeout: 60_000 });
-}
-
-const version = url ? clusterVersion() : { skip: 'KILN_TEST_PG_URL is not set' };
-const skip = typeof version === 'string' ? false : version.skip;
+const skip = privateServersSkip('postgres');
 
 describe('postgres restart under a running server', { skip }, () => {
   it('the server backs off, reconnects and finishes every job exactly once', async (t) => {
-    const store = await openPostgresStore(url!);
+    const cluster = await PrivatePostgres.start();
+    const url = cluster.url;
+    const store = await openPostgresStore(url);
     const dir = mkdtempSync(join(tmpdir(), 'kiln-pg-restart-'));
     let server: FleetServer | undefined;
     try {
       server = startFleetServer({
         backend: 'postgres',
-        url: url!,
+        url,
         namespace: store.schema,
         name: `${store.schema}_restart`,
         runsFile: join(dir, 'runs.txt'),
@@ -85,8 +57,7 @@ describe('postgres restart under a running server', { skip }, () => {
       await waitFor('the drain to be under way', () => s.ran >= 100, 60_000);
       const ranBefore = s.ran;
       const restartBegan = Date.now();
-      await pgCtl(version as string, 'restart');
-      await waitFor('Postgres to accept connections again', pgIsReady, 60_000);
+      await cluster.restart();
       const restartedAt = Date.now();
       const ranDuringRestart = s.ran;
       assert.ok(ranDuringRestart < JOBS, `the restart happened mid-drain (ran ${ranDuringRestart} of ${JOBS})`);
@@ -139,12 +110,8 @@ describe('postgres restart under a running server', { skip }, () => {
       );
     } finally {
       server?.kill();
-      // Whatever happened, leave Postgres running for everyone else.
-      if (!(await pgIsReady())) {
-        await pgCtl(version as string, 'start').catch(() => {});
-        await waitFor('Postgres to be back', pgIsReady, 60_000);
-      }
-      await store.destroy();
+      await store.destroy().catch(() => {});
+      await cluster.destroy();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -3,8 +3,11 @@
  * and subscriber connections, three times mid-drain). It must not crash, must reconnect, and
  * every job must run exactly once.
  *
- * Serial (`*.serial.test.ts`): it kills connections on the shared Redis. It kills only the
- * connections named after this test's server process, so nothing else is touched.
+ * The Redis is a private redis-server of its own (test/support/private-servers.ts), so nothing
+ * the other tests use is touched. The server's connections are found by their name in CLIENT
+ * LIST, however many it holds (command, subscriber, the heartbeat thread's, the liveness mark's):
+ * the test waits until they include a subscriber and a command connection, kills them all, and
+ * waits for both kinds to come back.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -16,30 +19,30 @@ import { Redis } from 'ioredis';
 import { JobClient, silentLogger } from '../../src/index.js';
 import { RedisStorage } from '../../src/storage/redis/index.js';
 import { fleetWork } from '../fixtures/fleet-jobs.js';
-import { clientIdsNamed, deleteKeys } from '../fixtures/redis-helpers.js';
-import { serviceUrl } from '../support/services.js';
+import { PrivateRedis, privateServersSkip } from '../support/private-servers.js';
 import { waitFor } from '../support/wait.js';
 import { CHUNK, exactlyOnce, readRuns, startFleetServer, statisticsOrNothing, type FleetServer } from './fleet.js';
 
-const url = serviceUrl('KILN_TEST_REDIS_URL');
 const JOBS = 3_000;
 const JOB_MS = 10;
 const KILLS = 3;
 
-describe('redis connections killed under a running server', { skip: url ? false : 'KILN_TEST_REDIS_URL is not set' }, () => {
+describe('redis connections killed under a running server', { skip: privateServersSkip('redis') }, () => {
   it('the server reconnects and finishes every job exactly once', async (t) => {
+    const redis = await PrivateRedis.start();
+    const url = redis.url;
     const tag = randomBytes(6).toString('hex');
     const prefix = `kiln-t-${tag}:`;
     const name = `kiln-reconnect-${tag}`;
-    const storage = new RedisStorage(url!, { prefix, logger: silentLogger });
-    const admin = new Redis(url!);
+    const storage = new RedisStorage(url, { prefix, logger: silentLogger });
+    const admin = new Redis(url);
     const dir = mkdtempSync(join(tmpdir(), 'kiln-redis-reconnect-'));
     let server: FleetServer | undefined;
     try {
       await storage.migrate();
       server = startFleetServer({
         backend: 'redis',
-        url: url!,
+        url: url,
         namespace: prefix,
         name,
         runsFile: join(dir, 'runs.txt'),
@@ -64,10 +67,10 @@ describe('redis connections killed under a running server', { skip: url ? false 
       for (let k = 1; k <= KILLS; k++) {
         await waitFor(`the drain to reach kill point ${k}`, () => s.exit || s.ran >= (k * JOBS) / (KILLS + 2), 60_000);
         assert.equal(s.exit, undefined, `the server process is alive:\n${s.logs.join('\n')}`);
-        // Both its connections are up (the subscriber may still be reconnecting from the last kill).
+        // Its connections are up, a subscriber among them (it may still be reconnecting from the last kill).
         const victims = await waitFor('its command and subscriber connections', async () => {
-          const found = await clientIdsNamed(admin, name);
-          return found.length === 2 ? found : undefined;
+          const found = await connectionsNamed(admin, name);
+          return found.command > 0 && found.subscriber > 0 ? found.ids : undefined;
         }, 30_000);
         const ran = s.ran;
         const killedAt = Date.now();
@@ -84,7 +87,10 @@ describe('redis connections killed under a running server', { skip: url ? false 
       await waitFor('every completion written', async () => (await statisticsOrNothing(storage))?.states.succeeded === JOBS, 60_000);
 
       // New connections replaced the killed ones, with the same name.
-      await waitFor('it to be connected again: command and subscriber', async () => (await clientIdsNamed(admin, name)).length === 2, 30_000);
+      await waitFor('it to be connected again: command and subscriber', async () => {
+        const found = await connectionsNamed(admin, name);
+        return found.command > 0 && found.subscriber > 0;
+      }, 30_000);
       const count = await s.stop();
       const stats = await storage.statistics();
       assert.equal(stats.states.succeeded, JOBS);
@@ -110,10 +116,20 @@ describe('redis connections killed under a running server', { skip: url ? false 
       );
     } finally {
       server?.kill();
-      await storage.close();
-      await deleteKeys(url!, storage.keys.pattern);
-      await admin.quit();
+      await storage.close().catch(() => {});
+      admin.disconnect();
+      await redis.destroy();
       rmSync(dir, { recursive: true, force: true });
     }
   });
 });
+
+/** The ids of the connections named `name` (CLIENT LIST), and how many are subscribers and command connections. */
+async function connectionsNamed(admin: Redis, name: string): Promise<{ ids: string[]; command: number; subscriber: number }> {
+  const lines = String(await admin.client('LIST'))
+    .split('\n')
+    .filter((line) => line.split(' ').includes(`name=${name}`));
+  const field = (line: string, key: string) => new RegExp(`(?:^| )${key}=(\\S*)`).exec(line)?.[1] ?? '';
+  const subscriber = lines.filter((l) => Number(field(l, 'sub')) + Number(field(l, 'psub')) > 0 || field(l, 'flags').includes('P')).length;
+  return { ids: lines.map((l) => field(l, 'id')).filter((id) => id !== ''), command: lines.length - subscriber, subscriber };
+}
