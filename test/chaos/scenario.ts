@@ -1,0 +1,256 @@
+/**
+ * One chaos scenario: server processes (`test/fixtures/chaos-server.ts`) drain normal
+ * `fleet-work` jobs beside hostile ones (`chaos-jobs.ts`: a `process.exit` in an isolated
+ * thread, a busy loop past the lease, a job that never settles) while one fault strikes
+ * mid-drain. What it measures:
+ *
+ * - lost: normal jobs not `succeeded` once everything settled (must be 0);
+ * - duplicate completions: `succeeded` entries beyond one in a job's history (must be 0);
+ * - re-runs: executions beyond one (at least once allows them after a SIGKILL or an expired lease);
+ * - recovery: from the moment the fault was lifted until every normal job in flight when it
+ *   struck (or in flight during it) had finished;
+ * - survived: every server the fault did not kill is still running and stops gracefully.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JobClient, silentLogger, type JobDetails, type Storage } from '../../src/index.js';
+import { HOSTILE_END, chaosExit, chaosHang, chaosSpin } from '../fixtures/chaos-jobs.js';
+import { fleetWork } from '../fixtures/fleet-jobs.js';
+import { CHUNK, readRuns, startFleetServer, statisticsOrNothing, type FleetServer } from '../fleet/fleet.js';
+import type { ChaosBackend, FaultName } from './backends.js';
+
+export interface ScenarioOptions {
+  /** Normal jobs enqueued. */
+  jobs: number;
+  /** How long each normal job runs. */
+  jobMs: number;
+  /** Server processes. */
+  servers: number;
+  /** Worker slots per server. */
+  workers: number;
+  /** Lease, heartbeat and server/liveness check intervals of the servers. */
+  leaseMs: number;
+  heartbeatMs: number;
+  checkMs: number;
+  /** How long `chaos-spin` blocks its server's event loop (past `leaseMs`). */
+  spinMs: number;
+  /** Of each of chaos-exit and chaos-hang: how many at the start and again when the fault strikes. */
+  hostileEach: number;
+  /** The fault strikes once this share of the normal jobs ran (and the spinning job is done). */
+  faultAt: number;
+  /** How long a held lock is held (sqlite-lock). */
+  holdMs: number;
+  /** Give up waiting for everything to settle after this long. */
+  settleMs: number;
+}
+
+export const TEST_SCENARIO: ScenarioOptions = {
+  jobs: 800,
+  jobMs: 30,
+  servers: 2,
+  workers: 10,
+  leaseMs: 2_000,
+  heartbeatMs: 250,
+  checkMs: 500,
+  spinMs: 2_500,
+  hostileEach: 1,
+  faultAt: 0.3,
+  holdMs: 3_000,
+  settleMs: 45_000,
+};
+
+export interface ChaosResult {
+  backend: string;
+  fault: FaultName;
+  /** Jobs enqueued: normal and hostile. */
+  enqueued: number;
+  /** Normal jobs that succeeded. */
+  completed: number;
+  lost: number;
+  duplicateCompletions: number;
+  reruns: number;
+  /** Seconds from the fault lifted to every job in flight at the fault finished. */
+  recoverySeconds: number;
+  /** Every server the fault did not kill still ran and stopped gracefully. */
+  survived: boolean;
+  /** What went wrong besides the counts (hostile jobs in the wrong end state, timeouts); empty when all is well. */
+  problems: string[];
+  seconds: number;
+}
+
+const FINAL = new Set(['succeeded', 'failed', 'deleted']);
+
+async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return true;
+    } catch {
+      // the storage is down for a moment: not yet
+    }
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function jobs(storage: Storage, ids: readonly string[]): Promise<Array<JobDetails | null>> {
+  const out: Array<JobDetails | null> = [];
+  for (let i = 0; i < ids.length; i += 50) out.push(...(await Promise.all(ids.slice(i, i + 50).map((id) => storage.getJob(id)))));
+  return out;
+}
+
+async function inFlight(storage: Storage): Promise<string[]> {
+  const page = await storage.listJobs({ state: 'processing', offset: 0, limit: 1_000 });
+  return page.jobs.map((j) => j.id);
+}
+
+/** Runs `fault` on a fresh store of `backend` and measures what it did. */
+export async function runScenario(backend: ChaosBackend, fault: FaultName, o: ScenarioOptions): Promise<ChaosResult> {
+  const began = Date.now();
+  const store = await backend.open();
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-chaos-runs-'));
+  const servers: FleetServer[] = [];
+  const problems: string[] = [];
+  const tag = `${backend.name}-${fault}`;
+  const phase = (what: string) => process.env['CHAOS_DEBUG'] && console.log(`# ${tag} ${what} at ${((Date.now() - began) / 1000).toFixed(1)} s`);
+  try {
+    for (let k = 0; k < o.servers; k++) {
+      servers.push(
+        startFleetServer({
+          backend: backend.name,
+          fixture: 'chaos-server.ts',
+          url: store.url,
+          namespace: '-',
+          name: `chaos-${tag}-${k}`,
+          runsFile: join(dir, `runs-${k}.txt`),
+          workers: o.workers,
+          leaseMs: o.leaseMs,
+          heartbeatMs: o.heartbeatMs,
+          checkMs: o.checkMs,
+        }),
+      );
+    }
+    await Promise.all(servers.map((s) => s.started));
+    phase('servers started');
+
+    const client = new JobClient({ storage: store.storage, logger: silentLogger });
+    const hostile: string[] = [];
+    const enqueueHostile = async () => {
+      for (let h = 0; h < o.hostileEach; h++) {
+        hostile.push(await client.enqueue(chaosExit, null), await client.enqueue(chaosHang, null));
+      }
+    };
+    const spin = await client.enqueue(chaosSpin, { ms: o.spinMs });
+    hostile.push(spin);
+    await enqueueHostile();
+    const ids: string[] = [];
+    for (let i = 0; i < o.jobs; i += CHUNK) {
+      const args = Array.from({ length: Math.min(CHUNK, o.jobs - i) }, (_, k) => ({ i: i + k, ms: o.jobMs }));
+      ids.push(...(await client.enqueueMany(fleetWork, args)));
+    }
+
+    // Strike mid-drain, once the spinning job is over (its blocked loop would count as recovery).
+    const ran = () => servers.reduce((n, s) => n + s.ran, 0);
+    const ready = await waitUntil(
+      async () => ran() >= o.jobs * o.faultAt && FINAL.has((await store.storage.getJob(spin))?.state ?? ''),
+      o.settleMs,
+    );
+    if (!ready) problems.push(`the drain never reached ${o.faultAt * 100}% with the spinning job done (ran ${ran()})`);
+    if (ran() >= o.jobs) problems.push('the drain was over before the fault struck: give it more jobs');
+    phase(`fault strikes (ran ${ran()})`);
+    // Recovery is about the normal jobs: the isolated hostile ones take their own (slow) time.
+    const normalIds = new Set(ids);
+    const struck = new Set((await inFlight(store.storage)).filter((id) => normalIds.has(id)));
+    const injecting = backend.inject(fault, { store, servers, holdMs: o.holdMs });
+    await enqueueHostile().catch(() => {});
+    await injecting;
+    const lifted = Date.now();
+    phase(`fault lifted (ran ${ran()})`);
+    // What was claimed while the fault lasted counts too (a claim whose reply was lost).
+    for (const id of await inFlight(store.storage).catch(() => [])) if (normalIds.has(id)) struck.add(id);
+    const struckIds = [...struck];
+    const recovered = await waitUntil(async () => (await jobs(store.storage, struckIds)).every((j) => FINAL.has(j?.state ?? '')), o.settleMs);
+    const recoverySeconds = (Date.now() - lifted) / 1000;
+    if (process.env['CHAOS_DEBUG']) {
+      const details = (await jobs(store.storage, struckIds)).filter((j) => j !== null);
+      const last = (j: JobDetails) => j.history[j.history.length - 1]?.at ?? 0;
+      details.sort((a, b) => last(b) - last(a));
+      for (const j of details.slice(0, 3)) {
+        console.log(`# slowest: ${j.name} ${j.id} ${j.history.map((h) => `${h.name}@${h.at - lifted}${h.reason ? `(${h.reason})` : ''}`).join(' ')}`);
+      }
+    }
+    if (!recovered) problems.push(`${struckIds.length} job(s) in flight at the fault did not finish within ${o.settleMs} ms`);
+
+    phase(`recovered (ran ${ran()})`);
+    const total = o.jobs + hostile.length;
+    const settled = await waitUntil(async () => {
+      const s = await statisticsOrNothing(store.storage);
+      return !!s && s.states.succeeded + s.states.failed === total;
+    }, o.settleMs);
+    if (!settled) problems.push(`not every job settled within ${o.settleMs} ms: ${JSON.stringify((await statisticsOrNothing(store.storage))?.states)}`);
+
+    phase('settled');
+    // The servers the fault did not kill: alive, and they stop gracefully.
+    const killed = fault === 'sigkill' ? 1 : 0;
+    let survived = servers.filter((s) => s.exit).length === killed;
+    for (const s of servers.filter((x) => !x.exit)) {
+      await s.stop().catch((e: Error) => {
+        survived = false;
+        problems.push(`${s.name}: ${e.message}`);
+      });
+    }
+    if (!survived) problems.push(`a server died: ${servers.map((s) => `${s.name} ${JSON.stringify(s.exit)}`).join(', ')}`);
+
+    phase('stopped');
+    const normal = await jobs(store.storage, ids);
+    const completed = normal.filter((j) => j?.state === 'succeeded').length;
+    const duplicateCompletions = [...normal, ...(await jobs(store.storage, hostile))].reduce(
+      (n, j) => n + Math.max(0, (j?.history.filter((h) => h.name === 'succeeded').length ?? 0) - 1),
+      0,
+    );
+    for (const j of await jobs(store.storage, hostile)) {
+      const want = j ? HOSTILE_END[j.name] : undefined;
+      if (!j || j.state !== want) problems.push(`hostile ${j?.name ?? 'job'} ${j?.id ?? ''} ended ${j?.state ?? 'missing'}, not ${want}`);
+    }
+    const runs = readRuns(servers.map((s) => s.runsFile));
+    const reruns = [...runs.values()].reduce((n, c) => n + Math.max(0, c - 1), 0);
+    if (problems.length > 0 && process.env['CHAOS_DUMP']) for (const s of servers) problems.push(...s.logs);
+    return {
+      backend: backend.name,
+      fault,
+      enqueued: total,
+      completed,
+      lost: o.jobs - completed,
+      duplicateCompletions,
+      reruns,
+      recoverySeconds,
+      survived,
+      problems,
+      seconds: (Date.now() - began) / 1000,
+    };
+  } finally {
+    for (const s of servers) s.kill();
+    await store.destroy().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The chaos table: one row per backend × fault. */
+export function chaosTable(results: readonly ChaosResult[]): string {
+  const head = ['storage', 'fault', 'enqueued', 'completed', 'lost', 'dup. completions', 're-runs', 'recovery s', 'servers survived', 'wall s'];
+  const rows = results.map((r) => [
+    r.backend,
+    r.fault,
+    String(r.enqueued),
+    String(r.completed),
+    String(r.lost),
+    String(r.duplicateCompletions),
+    String(r.reruns),
+    r.recoverySeconds.toFixed(2),
+    r.survived ? 'yes' : 'NO',
+    r.seconds.toFixed(1),
+  ]);
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
