@@ -35,11 +35,11 @@ export type FaultName =
   /** Another process holds SQLite's write lock (`BEGIN IMMEDIATE`) for `holdMs`. */
   | 'sqlite-lock';
 
-/** The faults each backend can suffer, `sigkill` first. */
+/** The faults each backend can suffer, `sigkill` (which leaves one server fewer) last. */
 export const FAULTS: Readonly<Record<BackendName, readonly FaultName[]>> = {
-  sqlite: ['sigkill', 'sqlite-lock'],
-  postgres: ['sigkill', 'pg-restart', 'pg-terminate'],
-  redis: ['sigkill', 'redis-restart', 'redis-client-kill'],
+  sqlite: ['sqlite-lock', 'sigkill'],
+  postgres: ['pg-terminate', 'pg-restart', 'sigkill'],
+  redis: ['redis-client-kill', 'redis-restart', 'sigkill'],
 };
 
 /** One fresh data set on a backend: the URL its server processes open, and the test's own storage on it. */
@@ -59,7 +59,7 @@ export interface FaultTarget {
 
 export interface ChaosBackend {
   readonly name: BackendName;
-  /** The faults this backend can suffer, `sigkill` first. */
+  /** The faults this backend can suffer (`FAULTS`). */
   readonly faults: readonly FaultName[];
   open(): Promise<ChaosStore>;
   /** Injects `fault`; resolves when it is lifted. */

@@ -37,7 +37,7 @@ export interface ScenarioOptions {
   spinMs: number;
   /** Of each of chaos-exit and chaos-hang: how many at the start and again when the fault strikes. */
   hostileEach: number;
-  /** The fault strikes once this share of the normal jobs ran (and the spinning job is done). */
+  /** The first fault strikes once this share of the normal jobs ran; each next one once the last recovered. */
   faultAt: number;
   /** How long a held lock is held (sqlite-lock). */
   holdMs: number;
@@ -46,8 +46,8 @@ export interface ScenarioOptions {
 }
 
 export const TEST_SCENARIO: ScenarioOptions = {
-  jobs: 800,
-  jobMs: 30,
+  jobs: 2_000,
+  jobMs: 100,
   servers: 2,
   workers: 10,
   leaseMs: 2_000,
@@ -55,14 +55,15 @@ export const TEST_SCENARIO: ScenarioOptions = {
   checkMs: 500,
   spinMs: 2_500,
   hostileEach: 1,
-  faultAt: 0.3,
+  faultAt: 0.15,
   holdMs: 3_000,
   settleMs: 45_000,
 };
 
 export interface ChaosResult {
   backend: string;
-  fault: FaultName;
+  /** The faults that struck, one after the other, in one drain. */
+  faults: readonly FaultName[];
   /** Jobs enqueued: normal and hostile. */
   enqueued: number;
   /** Normal jobs that succeeded. */
@@ -70,8 +71,8 @@ export interface ChaosResult {
   lost: number;
   duplicateCompletions: number;
   reruns: number;
-  /** Seconds from the fault lifted to every job in flight at the fault finished. */
-  recoverySeconds: number;
+  /** For each fault: seconds from its lifting until every normal job in flight at it had finished. */
+  recoverySeconds: number[];
   /** Every server the fault did not kill still ran and stopped gracefully. */
   survived: boolean;
   /** What went wrong besides the counts (hostile jobs in the wrong end state, timeouts); empty when all is well. */
@@ -105,14 +106,14 @@ async function inFlight(storage: Storage): Promise<string[]> {
   return page.jobs.map((j) => j.id);
 }
 
-/** Runs `fault` on a fresh store of `backend` and measures what it did. */
-export async function runScenario(backend: ChaosBackend, fault: FaultName, o: ScenarioOptions): Promise<ChaosResult> {
+/** Runs `faults` one after the other in one drain on a fresh store of `backend`, and measures what they did. */
+export async function runScenario(backend: ChaosBackend, faults: readonly FaultName[], o: ScenarioOptions): Promise<ChaosResult> {
   const began = Date.now();
   const store = await backend.open();
   const dir = mkdtempSync(join(tmpdir(), 'kiln-chaos-runs-'));
   const servers: FleetServer[] = [];
   const problems: string[] = [];
-  const tag = `${backend.name}-${fault}`;
+  const tag = `${backend.name}-${faults.join('+')}`;
   const phase = (what: string) => process.env['CHAOS_DEBUG'] && console.log(`# ${tag} ${what} at ${((Date.now() - began) / 1000).toFixed(1)} s`);
   try {
     for (let k = 0; k < o.servers; k++) {
@@ -122,7 +123,7 @@ export async function runScenario(backend: ChaosBackend, fault: FaultName, o: Sc
           fixture: 'chaos-server.ts',
           url: store.url,
           namespace: '-',
-          name: `chaos-${tag}-${k}`,
+          name: `chaos-${backend.name}-${k}`,
           runsFile: join(dir, `runs-${k}.txt`),
           workers: o.workers,
           leaseMs: o.leaseMs,
@@ -141,8 +142,7 @@ export async function runScenario(backend: ChaosBackend, fault: FaultName, o: Sc
         hostile.push(await client.enqueue(chaosExit, null), await client.enqueue(chaosHang, null));
       }
     };
-    const spin = await client.enqueue(chaosSpin, { ms: o.spinMs });
-    hostile.push(spin);
+    hostile.push(await client.enqueue(chaosSpin, { ms: o.spinMs }));
     await enqueueHostile();
     const ids: string[] = [];
     for (let i = 0; i < o.jobs; i += CHUNK) {
@@ -150,39 +150,35 @@ export async function runScenario(backend: ChaosBackend, fault: FaultName, o: Sc
       ids.push(...(await client.enqueueMany(fleetWork, args)));
     }
 
-    // Strike mid-drain, once the spinning job is over (its blocked loop would count as recovery).
     const ran = () => servers.reduce((n, s) => n + s.ran, 0);
-    const ready = await waitUntil(
-      async () => ran() >= o.jobs * o.faultAt && FINAL.has((await store.storage.getJob(spin))?.state ?? ''),
-      o.settleMs,
-    );
-    if (!ready) problems.push(`the drain never reached ${o.faultAt * 100}% with the spinning job done (ran ${ran()})`);
-    if (ran() >= o.jobs) problems.push('the drain was over before the fault struck: give it more jobs');
-    phase(`fault strikes (ran ${ran()})`);
     // Recovery is about the normal jobs: the isolated hostile ones take their own (slow) time.
     const normalIds = new Set(ids);
-    const struck = new Set((await inFlight(store.storage)).filter((id) => normalIds.has(id)));
-    const injecting = backend.inject(fault, { store, servers, holdMs: o.holdMs });
-    await enqueueHostile().catch(() => {});
-    await injecting;
-    const lifted = Date.now();
-    phase(`fault lifted (ran ${ran()})`);
-    // What was claimed while the fault lasted counts too (a claim whose reply was lost).
-    for (const id of await inFlight(store.storage).catch(() => [])) if (normalIds.has(id)) struck.add(id);
-    const struckIds = [...struck];
-    const recovered = await waitUntil(async () => (await jobs(store.storage, struckIds)).every((j) => FINAL.has(j?.state ?? '')), o.settleMs);
-    const recoverySeconds = (Date.now() - lifted) / 1000;
-    if (process.env['CHAOS_DEBUG']) {
-      const details = (await jobs(store.storage, struckIds)).filter((j) => j !== null);
-      const last = (j: JobDetails) => j.history[j.history.length - 1]?.at ?? 0;
-      details.sort((a, b) => last(b) - last(a));
-      for (const j of details.slice(0, 3)) {
-        console.log(`# slowest: ${j.name} ${j.id} ${j.history.map((h) => `${h.name}@${h.at - lifted}${h.reason ? `(${h.reason})` : ''}`).join(' ')}`);
-      }
+    const inFlightNormal = async () => (await inFlight(store.storage)).filter((id) => normalIds.has(id));
+    const recoverySeconds: number[] = [];
+    let killed = 0;
+    for (const [k, fault] of faults.entries()) {
+      // The first strikes once `faultAt` of the drain is done; each next one once the last recovered.
+      const ready = await waitUntil(() => ran() >= o.jobs * o.faultAt, o.settleMs);
+      if (!ready) problems.push(`the drain never reached ${o.faultAt * 100}% (ran ${ran()})`);
+      if (k > 0) await new Promise((r) => setTimeout(r, 300));
+      const struck = new Set(await inFlightNormal());
+      if (struck.size === 0) problems.push(`nothing was running when ${fault} struck (ran ${ran()} of ${o.jobs}): give the drain more jobs`);
+      phase(`${fault} strikes (ran ${ran()}, ${struck.size} in flight)`);
+      const injecting = backend.inject(fault, { store, servers, holdMs: o.holdMs });
+      await enqueueHostile().catch(() => {});
+      await injecting;
+      if (fault === 'sigkill') killed++;
+      const lifted = Date.now();
+      phase(`${fault} lifted (ran ${ran()})`);
+      // What was claimed while the fault lasted counts too (a claim whose reply was lost).
+      for (const id of await inFlightNormal().catch(() => [])) struck.add(id);
+      const struckIds = [...struck];
+      const recovered = await waitUntil(async () => (await jobs(store.storage, struckIds)).every((j) => FINAL.has(j?.state ?? '')), o.settleMs);
+      recoverySeconds.push((Date.now() - lifted) / 1000);
+      if (!recovered) problems.push(`${struckIds.length} job(s) in flight at ${fault} did not finish within ${o.settleMs} ms`);
+      phase(`${fault} recovered (ran ${ran()})`);
     }
-    if (!recovered) problems.push(`${struckIds.length} job(s) in flight at the fault did not finish within ${o.settleMs} ms`);
 
-    phase(`recovered (ran ${ran()})`);
     const total = o.jobs + hostile.length;
     const settled = await waitUntil(async () => {
       const s = await statisticsOrNothing(store.storage);
@@ -192,7 +188,6 @@ export async function runScenario(backend: ChaosBackend, fault: FaultName, o: Sc
 
     phase('settled');
     // The servers the fault did not kill: alive, and they stop gracefully.
-    const killed = fault === 'sigkill' ? 1 : 0;
     let survived = servers.filter((s) => s.exit).length === killed;
     for (const s of servers.filter((x) => !x.exit)) {
       await s.stop().catch((e: Error) => {
@@ -211,14 +206,17 @@ export async function runScenario(backend: ChaosBackend, fault: FaultName, o: Sc
     );
     for (const j of await jobs(store.storage, hostile)) {
       const want = j ? HOSTILE_END[j.name] : undefined;
-      if (!j || j.state !== want) problems.push(`hostile ${j?.name ?? 'job'} ${j?.id ?? ''} ended ${j?.state ?? 'missing'}, not ${want}`);
+      if (!j || j.state !== want) {
+        const why = j?.history.map((h) => `${h.name}${h.reason ? ` (${h.reason})` : ''}`).join(' → ');
+        problems.push(`hostile ${j?.name ?? 'job'} ${j?.id ?? ''} ended ${j?.state ?? 'missing'}, not ${want}: ${why}`);
+      }
     }
     const runs = readRuns(servers.map((s) => s.runsFile));
     const reruns = [...runs.values()].reduce((n, c) => n + Math.max(0, c - 1), 0);
     if (problems.length > 0 && process.env['CHAOS_DUMP']) for (const s of servers) problems.push(...s.logs);
     return {
       backend: backend.name,
-      fault,
+      faults,
       enqueued: total,
       completed,
       lost: o.jobs - completed,
@@ -238,16 +236,16 @@ export async function runScenario(backend: ChaosBackend, fault: FaultName, o: Sc
 
 /** The chaos table: one row per backend × fault. */
 export function chaosTable(results: readonly ChaosResult[]): string {
-  const head = ['storage', 'fault', 'enqueued', 'completed', 'lost', 'dup. completions', 're-runs', 'recovery s', 'servers survived', 'wall s'];
+  const head = ['storage', 'faults', 'enqueued', 'completed', 'lost', 'dup. completions', 're-runs', 'recovery s', 'servers survived', 'wall s'];
   const rows = results.map((r) => [
     r.backend,
-    r.fault,
+    r.faults.join(' + '),
     String(r.enqueued),
     String(r.completed),
     String(r.lost),
     String(r.duplicateCompletions),
     String(r.reruns),
-    r.recoverySeconds.toFixed(2),
+    r.recoverySeconds.map((x) => x.toFixed(2)).join(' / '),
     r.survived ? 'yes' : 'NO',
     r.seconds.toFixed(1),
   ]);
