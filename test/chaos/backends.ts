@@ -97,8 +97,8 @@ function sqliteBackend(): ChaosBackend {
     async inject(fault, target) {
       if (fault === 'sigkill') return sigkill(target);
       if (fault !== 'sqlite-lock') unknownFault('sqlite', fault);
-      const holder = fork(join(import.meta.dirname, '..', 'fixtures', 'sqlite-lock-holder.ts'), [target.store.url, String(target.holdMs)], {
-        execArgv: ['--import', 'tsx'],
+      const holder = fork(join(import.meta.dirname, '..', 'fixtures', 'sqlite-lock-holder.mjs'), [target.store.url, String(target.holdMs)], {
+        execArgv: [],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
       const exited = once(holder, 'exit');
