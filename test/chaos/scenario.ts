@@ -46,8 +46,8 @@ export interface ScenarioOptions {
 }
 
 export const TEST_SCENARIO: ScenarioOptions = {
-  jobs: 1_500,
-  jobMs: 80,
+  jobs: 1_200,
+  jobMs: 70,
   servers: 2,
   workers: 10,
   leaseMs: 3_000,
