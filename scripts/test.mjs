@@ -1,7 +1,8 @@
 // Runs every test file under test/ with Node's own test runner (TypeScript through tsx).
-// Files named *.serial.test.ts disturb shared servers (they restart Postgres, kill connections),
-// so they run afterwards, one at a time, with nothing else running.
-// Usage: npm test [-- substring]  — a substring keeps only the files whose path contains it.
+// Files named *.serial.test.ts would disturb shared servers, so they run afterwards, one at a
+// time, with nothing else running. (Tests that restart or break a server use private ones,
+// test/support/private-servers.ts, and need not be serial.)
+// Usage: npm test [-- substring...]  — substrings keep only the files whose path contains one of them.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,10 +15,10 @@ function find(dir) {
   });
 }
 
-const filter = process.argv[2];
-const files = find('test').filter((f) => !filter || f.includes(filter)).sort();
+const filters = process.argv.slice(2);
+const files = find('test').filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
 if (files.length === 0) {
-  console.error(`no test files match ${filter}`);
+  console.error(`no test files match ${filters.join(' or ')}`);
   process.exit(1);
 }
 const serial = files.filter((f) => f.endsWith('.serial.test.ts'));
