@@ -81,6 +81,9 @@ export interface ChaosResult {
   seconds: number;
 }
 
+/** The line `chaos-server.ts` logs once its heartbeat thread runs. */
+const THREAD_READY = 'the heartbeat runs in its own thread';
+
 const FINAL = new Set(['succeeded', 'failed', 'deleted']);
 
 async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
@@ -143,7 +146,6 @@ export async function runScenario(backend: ChaosBackend, faults: readonly FaultN
         hostile.push(await client.enqueue(chaosExit, null), await client.enqueue(chaosHang, null));
       }
     };
-    hostile.push(await client.enqueue(chaosSpin, { ms: o.spinMs }));
     await enqueueHostile();
     const ids: string[] = [];
     const enqueueNormal = async (n: number) => {
@@ -153,6 +155,12 @@ export async function runScenario(backend: ChaosBackend, faults: readonly FaultN
       }
     };
     await enqueueNormal(o.jobs);
+    // The busy loop once every heartbeat thread runs: `start()` resolves before the thread does
+    // (seconds later under tsx on a loaded machine), and until then a blocked loop loses its lease.
+    const threads = await waitUntil(() => servers.every((s) => s.logs.some((l) => l.includes(THREAD_READY))), o.settleMs);
+    if (!threads) problems.push('a server\'s heartbeat thread never started');
+    hostile.push(await client.enqueue(chaosSpin, { ms: o.spinMs }));
+    phase('heartbeat threads run');
 
     const ran = () => servers.reduce((n, s) => n + s.ran, 0);
     // Recovery is about the normal jobs: the isolated hostile ones take their own (slow) time.
