@@ -229,6 +229,9 @@ export async function runScenario(backend: ChaosBackend, faults: readonly FaultN
     phase('stopped');
     const normal = await jobs(store.storage, ids);
     const completed = normal.filter((j) => j?.state === 'succeeded').length;
+    for (const j of normal.filter((x) => x?.state !== 'succeeded').slice(0, 3)) {
+      problems.push(`lost: ${j?.name} ${j?.id} ${j?.state}: ${j?.history.map((h) => `${h.name}${h.reason ? ` (${h.reason})` : ''}`).join(' → ')}`);
+    }
     const duplicateCompletions = [...normal, ...(await jobs(store.storage, hostile))].reduce(
       (n, j) => n + Math.max(0, (j?.history.filter((h) => h.name === 'succeeded').length ?? 0) - 1),
       0,
