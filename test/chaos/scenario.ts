@@ -174,12 +174,14 @@ export async function runScenario(backend: ChaosBackend, faults: readonly FaultN
       if (!ready) problems.push(`the drain never reached ${o.faultAt * 100}% (ran ${ran()})`);
       if (k > 0) await new Promise((r) => setTimeout(r, 300));
       // Every fault strikes a busy fleet: top the backlog up when a slow recovery ate most of it.
-      if (ids.length - ran() < o.jobs / 2) {
+      if (((await statisticsOrNothing(store.storage))?.states.enqueued ?? 0) < o.jobs / 2) {
         const more = Math.ceil(o.jobs / 2);
         await enqueueNormal(more);
         for (const id of ids.slice(-more)) normalIds.add(id);
       }
-      const struck = new Set(await inFlightNormal());
+      let running: string[] = [];
+      await waitUntil(async () => (running = await inFlightNormal()).length > 0, 10_000);
+      const struck = new Set(running);
       if (struck.size === 0) problems.push(`nothing was running when ${fault} struck (ran ${ran()} of ${o.jobs}): give the drain more jobs`);
       phase(`${fault} strikes (ran ${ran()}, ${struck.size} in flight)`);
       const injecting = backend.inject(fault, { store, servers, holdMs: o.holdMs });
