@@ -6,7 +6,8 @@
  *
  * - lost: normal jobs not `succeeded` once everything settled (must be 0);
  * - duplicate completions: `succeeded` entries beyond one in a job's history (must be 0);
- * - re-runs: executions beyond one (at least once allows them after a SIGKILL or an expired lease);
+ * - re-runs: claims of a normal job beyond its first (`processing` entries in its history: at
+ *   least once allows them after a SIGKILL or an expired lease);
  * - recovery: from the moment the fault was lifted until every normal job in flight when it
  *   struck (or in flight during it) had finished;
  * - survived: every server the fault did not kill is still running and stops gracefully.
@@ -17,7 +18,7 @@ import { join } from 'node:path';
 import { JobClient, silentLogger, type JobDetails, type Storage } from '../../src/index.js';
 import { HOSTILE_END, chaosExit, chaosHang, chaosSpin } from '../fixtures/chaos-jobs.js';
 import { fleetWork } from '../fixtures/fleet-jobs.js';
-import { CHUNK, readRuns, startFleetServer, statisticsOrNothing, type FleetServer } from '../fleet/fleet.js';
+import { CHUNK, startFleetServer, statisticsOrNothing, type FleetServer } from '../fleet/fleet.js';
 import type { ChaosBackend, FaultName } from './backends.js';
 
 export interface ScenarioOptions {
@@ -245,8 +246,8 @@ export async function runScenario(backend: ChaosBackend, faults: readonly FaultN
         problems.push(`hostile ${j?.name ?? 'job'} ${j?.id ?? ''} ended ${j?.state ?? 'missing'}, not ${want}: ${why}`);
       }
     }
-    const runs = readRuns(servers.map((s) => s.runsFile));
-    const reruns = [...runs.values()].reduce((n, c) => n + Math.max(0, c - 1), 0);
+    // Runs started again, by the storage's history (a SIGKILLed server's runs file misses its last lines).
+    const reruns = normal.reduce((n, j) => n + Math.max(0, (j?.history.filter((h) => h.name === 'processing').length ?? 0) - 1), 0);
     if (problems.length > 0 && process.env['CHAOS_DUMP']) for (const s of servers) problems.push(...s.logs);
     return {
       backend: backend.name,
