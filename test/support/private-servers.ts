@@ -88,7 +88,10 @@ export class PrivatePostgres {
     const bin = postgresBinDir();
     if (!bin) throw new Error('no Postgres server binaries (initdb, pg_ctl) found: cannot start a private Postgres');
     const dir = mkdtempSync(join(tmpdir(), 'kiln-private-pg-'));
-    if (process.getuid?.() === 0) chownSync(dir, Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout), Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout));
+    if (process.getuid?.() === 0) {
+      const id = (flag: string) => Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout);
+      chownSync(dir, id('-u'), id('-g'));
+    }
     const pgServer = new PrivatePostgres(await freePort(), dir, bin);
     try {
       const [cmd, args] = asOwner(join(bin, 'initdb'), ['-D', pgServer.data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
