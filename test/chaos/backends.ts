@@ -28,6 +28,8 @@ export type FaultName =
   | 'pg-restart'
   /** `pg_terminate_backend` of every Kiln session mid-drain. */
   | 'pg-terminate'
+  /** Another session holds `LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE` for `holdMs`. */
+  | 'pg-lock'
   /** SHUTDOWN SAVE of the private Redis and a new redis-server on the same port and data. */
   | 'redis-restart'
   /** CLIENT KILL of every Kiln connection (command, subscriber, heartbeat thread's). */
@@ -38,13 +40,15 @@ export type FaultName =
 /** The faults each backend can suffer, `sigkill` (which leaves one server fewer) last. */
 export const FAULTS: Readonly<Record<BackendName, readonly FaultName[]>> = {
   sqlite: ['sqlite-lock', 'sigkill'],
-  postgres: ['pg-terminate', 'pg-restart', 'sigkill'],
+  postgres: ['pg-terminate', 'pg-lock', 'pg-restart', 'sigkill'],
   redis: ['redis-client-kill', 'redis-restart', 'sigkill'],
 };
 
 /** One fresh data set on a backend: the URL its server processes open, and the test's own storage on it. */
 export interface ChaosStore {
   url: string;
+  /** SQLite file, Postgres schema or Redis key prefix. */
+  namespace: string;
   storage: Storage;
   destroy(): Promise<void>;
 }
@@ -92,7 +96,7 @@ function sqliteBackend(): ChaosBackend {
       const url = join(dir, 'kiln.db');
       const storage = storageFromUrl(url, { logger: silentLogger });
       await storage.migrate();
-      return { url, storage, destroy: async () => (await storage.close(), rmSync(dir, { recursive: true, force: true })) };
+      return { url, namespace: url, storage, destroy: async () => (await storage.close(), rmSync(dir, { recursive: true, force: true })) };
     },
     async inject(fault, target) {
       if (fault === 'sigkill') return sigkill(target);
@@ -126,6 +130,7 @@ async function postgresBackend(): Promise<ChaosBackend> {
       await storage.migrate();
       return {
         url,
+        namespace: schema,
         storage,
         async destroy() {
           await storage.close();
@@ -138,11 +143,18 @@ async function postgresBackend(): Promise<ChaosBackend> {
     async inject(fault, target) {
       if (fault === 'sigkill') return sigkill(target);
       if (fault === 'pg-restart') return cluster.restart();
-      if (fault !== 'pg-terminate') unknownFault('postgres', fault);
-      // The cluster is the suite's own: every other client session is Kiln's.
+      if (fault !== 'pg-terminate' && fault !== 'pg-lock') unknownFault('postgres', fault);
       const admin = new pg.Client({ connectionString: cluster.url });
       await admin.connect();
       try {
+        if (fault === 'pg-lock') {
+          await admin.query('BEGIN');
+          await admin.query(`LOCK TABLE "${target.store.namespace}".jobs IN ACCESS EXCLUSIVE MODE`);
+          await new Promise((r) => setTimeout(r, target.holdMs));
+          await admin.query('COMMIT');
+          return;
+        }
+        // The cluster is the suite's own: every other client session is Kiln's.
         await admin.query(
           `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'`,
         );
@@ -164,7 +176,7 @@ async function redisBackend(): Promise<ChaosBackend> {
       const url = withParam(server.url, 'prefix', prefix);
       const storage = storageFromUrl(url, { logger: silentLogger });
       await storage.migrate();
-      return { url, storage, destroy: () => storage.close() };
+      return { url, namespace: prefix, storage, destroy: () => storage.close() };
     },
     async inject(fault, target) {
       if (fault === 'sigkill') return sigkill(target);
