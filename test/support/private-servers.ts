@@ -155,7 +155,10 @@ export class PrivateRedis {
   ) {}
 
   static async start(): Promise<PrivateRedis> {
-    const r = new PrivateRedis(await freePort(), mkdtempSync(join(tmpdir(), 'kiln-private-redis-')));
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-private-redis-'));
+    // Tests that only kill() it (and may start it again) leave the directory to the process's end.
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const r = new PrivateRedis(await freePort(), dir);
     await r.start();
     return r;
   }
