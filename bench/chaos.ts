@@ -60,10 +60,14 @@ for (const name of backends) {
 }
 
 const table = chaosTable(results);
-console.log(`\nChaos run: ${options.servers} servers × ${options.workers} workers, ${options.jobs}+ jobs of ${options.jobMs} ms, lease ${options.leaseMs} ms; hostile jobs: 1 busy loop of ${options.spinMs} ms, ${options.hostileEach} process.exit and ${options.hostileEach} never-settling (isolated)\n`);
+const setup =
+  `Chaos run of ${new Date().toISOString().slice(0, 10)}: ${options.servers} servers × ${options.workers} workers, ${options.jobs}+ jobs of ${options.jobMs} ms, ` +
+  `lease ${options.leaseMs} ms, locks held ${options.holdMs} ms; hostile jobs: 1 busy loop of ${options.spinMs} ms, ` +
+  `${options.hostileEach} process.exit and ${options.hostileEach} never-settling (isolated threads)`;
+console.log(`\n${setup}\n`);
 console.log(table);
 const out = flag('out');
-if (out) writeFileSync(out, `${table}\n`);
+if (out) writeFileSync(out, `# Chaos (npm run bench:chaos)\n\n${setup}\n\n${table}\n`);
 const bad = results.filter((r) => r.lost > 0 || r.duplicateCompletions > 0 || !r.survived || r.problems.length > 0);
 if (bad.length > 0) {
   console.log(`\n${bad.length} row(s) with problems: ${bad.map((r) => `${r.backend} × ${r.faults.join(' + ')}`).join(', ')}`);
