@@ -1,10 +1,10 @@
 import { denseTimeline, timelineRange } from '../buckets.js';
-import { PendingQueueControl } from '../flow-control-pending.js';
 import type * as contract from '../contract/index.js';
 import { STATE_NAMES } from '../contract/index.js';
 import { unimplementedLogs } from '../unimplemented-roles.js';
 import type { PostgresContext, Statement } from './context.js';
 import type { PostgresJobStore } from './jobs.js';
+import type { PostgresQueues } from './queues.js';
 import type { PostgresRecurringStore } from './recurring.js';
 import { jobColumns, type JobRow, type ServerRow, toJob, toServer } from './rows.js';
 
@@ -68,23 +68,23 @@ function monitoringStatements(ctx: PostgresContext) {
  * definitions are read as the job store and the recurring store read them.
  */
 export class PostgresMonitoring implements contract.MonitoringApi {
-  // Flow control is not stored on this backend yet (issue #14): nothing is paused or limited.
-  private readonly pending = new PendingQueueControl('PostgresStorage');
-  queueSettings(): ReturnType<PendingQueueControl['queueSettings']> {
-    return this.pending.queueSettings();
-  }
-  limitUsage(): ReturnType<PendingQueueControl['limitUsage']> {
-    return this.pending.limitUsage();
-  }
-
   private readonly sql: ReturnType<typeof monitoringStatements>;
 
   constructor(
     private readonly ctx: PostgresContext,
     private readonly jobs: PostgresJobStore,
     private readonly recurring: PostgresRecurringStore,
+    private readonly flow: PostgresQueues,
   ) {
     this.sql = monitoringStatements(ctx);
+  }
+
+  queueSettings(): Promise<contract.QueueSettings[]> {
+    return this.flow.queueSettings();
+  }
+
+  limitUsage(query: contract.LimitUsageQuery): Promise<contract.LimitUsagePage> {
+    return this.flow.limitUsage(query);
   }
 
   getJob(id: string): Promise<contract.JobDetails | null> {
