@@ -30,7 +30,9 @@ function monitoringStatements(ctx: PostgresContext) {
          FROM ${s}.jobs WHERE state IN ('enqueued', 'processing') GROUP BY queue`,
     ),
     // The queues holding enqueued jobs by a loose index scan of the fetch index (one probe per
-    // queue, however many jobs wait), then each queue's head: its first entry in seq order.
+    // queue, however many jobs wait), then each queue's head: the job a claim takes first (by
+    // priority, then seq), the better of the first plain and the first limited entry of the
+    // fetch index (queue, limited, priority DESC, seq): two probes, never a sort of the backlog.
     queueHeads: ctx.plain(
       `WITH RECURSIVE q(queue) AS (
          (SELECT queue FROM ${s}.jobs WHERE state = 'enqueued' ORDER BY queue LIMIT 1)
@@ -40,7 +42,14 @@ function monitoringStatements(ctx: PostgresContext) {
        )
        SELECT q.queue, h.state_at AS "enqueuedAt"
          FROM q
-         JOIN LATERAL (SELECT j.state_at FROM ${s}.jobs j WHERE j.state = 'enqueued' AND j.queue = q.queue ORDER BY j.seq LIMIT 1) h ON true
+         JOIN LATERAL (
+           SELECT f.state_at FROM (
+             (SELECT j.priority, j.seq, j.state_at FROM ${s}.jobs j
+               WHERE j.state = 'enqueued' AND j.queue = q.queue AND j.limited = false ORDER BY j.priority DESC, j.seq LIMIT 1)
+             UNION ALL
+             (SELECT j.priority, j.seq, j.state_at FROM ${s}.jobs j
+               WHERE j.state = 'enqueued' AND j.queue = q.queue AND j.limited = true ORDER BY j.priority DESC, j.seq LIMIT 1)
+           ) f ORDER BY f.priority DESC, f.seq LIMIT 1) h ON true
         WHERE q.queue IS NOT NULL`,
     ),
     timeline: ctx.plain(
