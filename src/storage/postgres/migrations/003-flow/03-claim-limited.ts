@@ -9,7 +9,7 @@ const CHUNK = 64;
  * limited jobs, under the schema's flow lock (see `flowLock`), so that what it counts (processing
  * jobs of a key or queue, starts in a window) cannot change under it from another claim:
  *
- * 1. A paused queue gives nothing. The queue's own limits cut the room: its concurrency minus its
+ * 1. A paused queue gives nothing (read before the lock). The queue's own limits cut the room: its concurrency minus its
  *    processing jobs, its rate `max` minus the starts in its window.
  * 2. The queue's plain heads (up to the room) and its limited jobs, read in chunks, are merged in
  *    claim order. A plain job is taken as it comes; a limited job is checked against its own
@@ -49,10 +49,12 @@ DECLARE
   v_cand record;
   ${CLAIM_DECLARE}
 BEGIN
-  PERFORM ${flowLock(names)};
   SELECT * INTO v_settings FROM ${s}.queues q WHERE q.queue = p_queue;
-  IF FOUND THEN
-    IF v_settings.paused THEN RETURN; END IF;
+  -- A paused queue is passed over without the lock, so pausing a queue serializes no claim.
+  IF v_settings.paused THEN RETURN; END IF;
+  -- Every count below is read after the lock, each statement with a fresh snapshot.
+  PERFORM ${flowLock(names)};
+  IF v_settings.queue IS NOT NULL THEN
     IF v_settings.concurrency IS NOT NULL THEN
       SELECT count(*) INTO v_count FROM ${s}.jobs c WHERE c.state = 'processing' AND c.queue = p_queue;
       v_room := least(v_room, v_settings.concurrency - v_count);
