@@ -66,6 +66,27 @@ describe('postgres: flow control specifics', { skip: !url && 'KILN_TEST_PG_URL i
     }
   });
 
+  it('50 concurrent throttled calls and keep calls of one key, from several connections, create exactly one job', async () => {
+    const store = await openPostgresStore(url!);
+    try {
+      const conns = [store.storage, await store.connect(), await store.connect()];
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => {
+          const job =
+            i % 5 === 0
+              ? newJob({ uniqueKey: 'burst' })
+              : newJob({ uniqueKey: 'burst', uniqueMode: 'throttle', uniqueUntil: T0 + 60_000, createdAt: T0 + i });
+          return conns[i % conns.length]!.createJobs([job], { now: T0 + i });
+        }),
+      );
+      assert.equal(new Set(results.map((r) => r[0]!.id)).size, 1);
+      assert.equal(results.filter((r) => r[0]!.created).length, 1);
+      assert.equal((await store.storage.statistics()).states.enqueued, 1);
+    } finally {
+      await store.destroy();
+    }
+  });
+
   it('the plain path takes no lock: while the flow lock is held elsewhere, unlimited queues are claimed and limited ones wait', async () => {
     const store = await openPostgresStore(url!);
     const holder = new pg.Client({ connectionString: url });
