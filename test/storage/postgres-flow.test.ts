@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import pg from 'pg';
 import { silentLogger } from '../../src/logger.js';
 import { T0, newJob } from '../../src/storage/conformance/index.js';
+import { MAX_RATE_WINDOW_MS } from '../../src/storage/contract/index.js';
 import { MIGRATIONS, PostgresStorage } from '../../src/storage/postgres/index.js';
 import { openPostgresStore } from '../fixtures/postgres-store.js';
 import { serviceUrl } from '../support/services.js';
@@ -82,6 +83,27 @@ describe('postgres: flow control specifics', { skip: !url && 'KILN_TEST_PG_URL i
       assert.equal(new Set(results.map((r) => r[0]!.id)).size, 1);
       assert.equal(results.filter((r) => r[0]!.created).length, 1);
       assert.equal((await store.storage.statistics()).states.enqueued, 1);
+    } finally {
+      await store.destroy();
+    }
+  });
+
+  it('expiry maintenance drops rate starts older than the longest window, in bounded batches, and keeps the rest', async () => {
+    const store = await openPostgresStore(url!);
+    try {
+      const { storage, schema } = store;
+      const jobs = Array.from({ length: 3 }, () => newJob({ rateLimit: { key: 'gone', max: 10, perMs: 1000 } }));
+      await storage.createJobs(jobs, { now: T0 });
+      assert.equal((await storage.fetch({ queues: ['default'], max: 10, serverId: 's', leaseMs: 60_000, now: T0 })).length, 3);
+      const count = () => admin(async (c) => Number((await c.query(`SELECT count(*) AS n FROM "${schema}".rate_starts`)).rows[0].n));
+      assert.equal(await count(), 3);
+      const dayLater = T0 + MAX_RATE_WINDOW_MS;
+      assert.equal(await storage.deleteExpired(dayLater - 1, 2), 0);
+      assert.equal(await count(), 3, 'a start within a day of now may still count');
+      await storage.deleteExpired(dayLater, 2);
+      assert.equal(await count(), 1, 'at most the batch size');
+      await storage.deleteExpired(dayLater, 2);
+      assert.equal(await count(), 0);
     } finally {
       await store.destroy();
     }
