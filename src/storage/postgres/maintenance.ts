@@ -14,6 +14,7 @@ function maintenanceStatements(ctx: PostgresContext) {
       `SELECT ${s}.release_expired_leases($1::bigint, $2::integer) AS moved`,
     ),
     deleteExpired: ctx.named('delete_expired', `SELECT ${s}.delete_expired($1::bigint, $2::integer, $3::bigint) AS deleted`),
+    pruneRateStarts: ctx.named('prune_rate_starts', `SELECT ${s}.prune_rate_starts($1::bigint, $2::integer)`),
     /** The record travels as its JSON and is read by field name here. */
     announceServer: ctx.named(
       'announce',
@@ -74,6 +75,8 @@ export class PostgresMaintenance implements Maintenance {
       Math.max(0, limit),
       hourBucket(now) - HOUR_MS,
     ]);
+    // Rate starts no window counts any more (see migration 3's `prune_rate_starts`).
+    await this.ctx.run(this.sql.pruneRateStarts, [now, Math.max(0, limit)]);
     return res.rows[0]?.deleted ?? 0;
   }
 

@@ -7,7 +7,7 @@ import { claimLimited } from './03-claim-limited.js';
 import { insertJobsWithFlow } from './04-insert-jobs.js';
 import { createJobsWithFlow } from './05-create-jobs.js';
 import { queueControl } from './06-queue-control.js';
-import { deleteExpiredWithStarts } from './07-delete-expired.js';
+import { pruneRateStarts } from './07-prune-rate-starts.js';
 
 /** The parts of migration 3, in the order they are created (`claim_limited` before `fetch_jobs`, which calls it). */
 const PARTS: ReadonlyArray<(names: SchemaSql) => string> = [
@@ -17,14 +17,14 @@ const PARTS: ReadonlyArray<(names: SchemaSql) => string> = [
   insertJobsWithFlow,
   createJobsWithFlow,
   queueControl,
-  deleteExpiredWithStarts,
+  pruneRateStarts,
 ];
 
 /**
  * Migration 3: flow control (issue #14): priority, paused queues, concurrency and rate limits per
  * queue and per key enforced by the claim, and the debounce and throttle modes of unique keys.
  * `fetch_jobs` and `insert_jobs` change their signatures (dropped and created again);
- * `create_jobs` and `delete_expired` keep theirs.
+ * `create_jobs` keeps its own.
  */
 export const flowControl: Migration = {
   version: 3,
