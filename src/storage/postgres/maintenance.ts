@@ -68,7 +68,10 @@ export class PostgresMaintenance implements Maintenance {
     return res.rows[0]?.moved ?? 0;
   }
 
-  /** Also folds the counter shards of hours before the previous one into one row each. */
+  /**
+   * Also folds the counter shards of hours before the previous one into one row each, and drops a
+   * batch of rate starts older than the longest rate window.
+   */
   async deleteExpired(now: number, limit: number): Promise<number> {
     const res = await this.ctx.run<{ deleted: number }>(this.sql.deleteExpired, [
       now,
