@@ -13,7 +13,8 @@ import type { SchemaSql } from '../001-initial/fragments.js';
  * - `queues`: one row per paused or limited queue (none for a running, unlimited queue), so a
  *   claim pays one primary-key probe of an empty or tiny table for a queue without settings.
  * - `rate_starts`: the log of starts of each rate key (`scope` 0) and rate-limited queue (`scope`
- *   1), pruned to the window whenever the key starts a job.
+ *   1), pruned to the window whenever the key starts a job, and past the longest window by
+ *   expiry maintenance (`prune_rate_starts`).
  */
 export function flowTables({ s }: SchemaSql): string {
   return `
