@@ -1,6 +1,5 @@
 import type { StorageDescriptor } from '../contract/index.js';
 import { ComposedStorage } from '../composed-storage.js';
-import { PendingQueueControl } from '../flow-control-pending.js';
 import { describeStorage } from '../descriptor.js';
 import { PostgresContext, withConnection } from './context.js';
 import { PostgresJobStore } from './jobs.js';
@@ -9,6 +8,7 @@ import { migrateSchema } from './migrations/runner.js';
 import { PostgresMonitoring } from './monitoring.js';
 import { PostgresNotifications } from './notifications.js';
 import { checkConnection, resolveOptions, type PostgresConnection, type PostgresStorageOptions } from './options.js';
+import { PostgresQueues } from './queues.js';
 import { PostgresRecurringStore } from './recurring.js';
 import { splitConnection } from '../url.js';
 import { unimplementedEvents, unimplementedLogs } from '../unimplemented-roles.js';
@@ -32,7 +32,7 @@ export {
  *
  * One role object per part of the contract — the job store (`jobs.ts`), maintenance
  * (`maintenance.ts`), recurring jobs (`recurring.ts`), monitoring (`monitoring.ts`) and wake-ups
- * (`notifications.ts`) — over one shared `PostgresContext` (`context.ts`: the pool, statement
+ * (`notifications.ts`), queue control (`queues.ts`) — over one shared `PostgresContext` (`context.ts`: the pool, statement
  * naming, transactions, the logger). `ComposedStorage` hands each call to its role.
  *
  * Resilience: pool errors are logged, never thrown, so a Postgres restart does not crash the
@@ -58,12 +58,13 @@ export class PostgresStorage extends ComposedStorage {
     const jobs = new PostgresJobStore(ctx);
     const recurring = new PostgresRecurringStore(ctx, jobs);
     const notifications = new PostgresNotifications(ctx, settings.listenerBackoff);
+    const queues = new PostgresQueues(ctx);
     super({
       jobs,
       maintenance: new PostgresMaintenance(ctx),
       recurring,
-      queues: new PendingQueueControl('PostgresStorage'),
-      monitoring: new PostgresMonitoring(ctx, jobs, recurring),
+      queues,
+      monitoring: new PostgresMonitoring(ctx, jobs, recurring, queues),
       notifications,
       events: unimplementedEvents('PostgresStorage'),
       logs: unimplementedLogs,

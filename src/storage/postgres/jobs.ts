@@ -14,7 +14,8 @@ function jobStatements(ctx: PostgresContext) {
     insertJobs: ctx.named(
       'insert',
       `SELECT ${s}.insert_jobs($1::text, $2::text, $3::text, $4::text, $5::text, $6::text[], $7::text, $8::bigint[],
-         $9::bigint[], $10::bigint[], $11::text, $12::text, $13::text)`,
+         $9::bigint[], $10::bigint[], $11::text, $12::text, $13::text, $14::smallint[], $15::text, $16::integer[],
+         $17::text, $18::integer[], $19::bigint[])`,
     ),
     fetch: ctx.named(
       'fetch',
@@ -96,7 +97,10 @@ export class PostgresJobStore implements contract.JobStore {
       if (!rank.has(q)) rank.set(q, i);
     });
     return res.rows
-      .sort((a, b) => (rank.get(a.o_queue) ?? 0) - (rank.get(b.o_queue) ?? 0) || a.o_seq - b.o_seq)
+      .sort(
+        (a, b) =>
+          (rank.get(a.o_queue) ?? 0) - (rank.get(b.o_queue) ?? 0) || b.o_priority - a.o_priority || a.o_seq - b.o_seq,
+      )
       .map((r) => claimedJob(unclaimedFields(r), o));
   }
 
