@@ -4,6 +4,7 @@ import { PendingQueueControl } from '../flow-control-pending.js';
 import { describeStorage } from '../descriptor.js';
 import { PostgresContext, withConnection } from './context.js';
 import { PostgresJobStore } from './jobs.js';
+import { PostgresLiveness } from './liveness.js';
 import { PostgresMaintenance } from './maintenance.js';
 import { migrateSchema } from './migrations/runner.js';
 import { PostgresMonitoring } from './monitoring.js';
@@ -43,6 +44,7 @@ export class PostgresStorage extends ComposedStorage {
   readonly schema: string;
   private readonly ctx: PostgresContext;
   private readonly notifications: PostgresNotifications;
+  private readonly marks: PostgresLiveness;
   private readonly description: StorageDescriptor | undefined;
   private closed = false;
 
@@ -58,6 +60,7 @@ export class PostgresStorage extends ComposedStorage {
     const jobs = new PostgresJobStore(ctx);
     const recurring = new PostgresRecurringStore(ctx, jobs);
     const notifications = new PostgresNotifications(ctx, settings.listenerBackoff);
+    const liveness = new PostgresLiveness(ctx, settings.listenerBackoff);
     super({
       jobs,
       maintenance: new PostgresMaintenance(ctx),
@@ -65,12 +68,14 @@ export class PostgresStorage extends ComposedStorage {
       queues: new PendingQueueControl('PostgresStorage'),
       monitoring: new PostgresMonitoring(ctx, jobs, recurring),
       notifications,
+      liveness,
       events: unimplementedEvents('PostgresStorage'),
       logs: unimplementedLogs,
     });
     this.schema = ctx.schema;
     this.ctx = ctx;
     this.notifications = notifications;
+    this.marks = liveness;
     const connectionArg = fromUrl.connection;
     this.description =
       typeof connectionArg === 'object' && 'pool' in connectionArg
@@ -105,6 +110,7 @@ export class PostgresStorage extends ComposedStorage {
     if (this.closed) return;
     this.closed = true;
     await this.notifications.close();
+    await this.marks.close();
     await this.ctx.close();
   }
 }

@@ -1,5 +1,6 @@
 import { initialSchema } from './001-initial/index.js';
 import { interruptionsCounted } from './002-interruptions/index.js';
+import { livenessMarks } from './004-liveness/index.js';
 
 /**
  * One step of Kiln's Postgres schema. Each runs once, in order, inside the transaction of
@@ -15,4 +16,4 @@ export interface Migration {
 }
 
 /** Every migration, in order. */
-export const MIGRATIONS: readonly Migration[] = [initialSchema, interruptionsCounted];
+export const MIGRATIONS: readonly Migration[] = [initialSchema, interruptionsCounted, livenessMarks];
