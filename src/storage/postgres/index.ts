@@ -5,6 +5,7 @@ import { describeStorage } from '../descriptor.js';
 import { PostgresContext, withConnection } from './context.js';
 import { PostgresJobStore } from './jobs.js';
 import { PostgresLiveness } from './liveness.js';
+import { PostgresJobLogs } from './logs.js';
 import { PostgresMaintenance } from './maintenance.js';
 import { migrateSchema } from './migrations/runner.js';
 import { PostgresMonitoring } from './monitoring.js';
@@ -12,7 +13,7 @@ import { PostgresNotifications } from './notifications.js';
 import { checkConnection, resolveOptions, type PostgresConnection, type PostgresStorageOptions } from './options.js';
 import { PostgresRecurringStore } from './recurring.js';
 import { splitConnection } from '../url.js';
-import { unimplementedEvents, unimplementedLogs } from '../unimplemented-roles.js';
+import { unimplementedEvents } from '../unimplemented-roles.js';
 
 export { MIGRATIONS, type Migration } from './migrations/index.js';
 export { migrate, migrateSchema, type SqlClient } from './migrations/runner.js';
@@ -70,7 +71,7 @@ export class PostgresStorage extends ComposedStorage {
       notifications,
       liveness,
       events: unimplementedEvents('PostgresStorage'),
-      logs: unimplementedLogs,
+      logs: new PostgresJobLogs(ctx),
     });
     this.schema = ctx.schema;
     this.ctx = ctx;
