@@ -4,16 +4,17 @@ import { PendingQueueControl } from '../flow-control-pending.js';
 import { describeStorage } from '../descriptor.js';
 import { PostgresContext, withConnection } from './context.js';
 import { PostgresJobStore } from './jobs.js';
+import { PostgresJobEvents } from './events.js';
 import { PostgresLiveness } from './liveness.js';
 import { PostgresJobLogs } from './logs.js';
 import { PostgresMaintenance } from './maintenance.js';
 import { migrateSchema } from './migrations/runner.js';
 import { PostgresMonitoring } from './monitoring.js';
 import { PostgresNotifications } from './notifications.js';
+import { EventPublishing } from './publishing.js';
 import { checkConnection, resolveOptions, type PostgresConnection, type PostgresStorageOptions } from './options.js';
 import { PostgresRecurringStore } from './recurring.js';
 import { splitConnection } from '../url.js';
-import { unimplementedEvents } from '../unimplemented-roles.js';
 
 export { MIGRATIONS, type Migration } from './migrations/index.js';
 export { migrate, migrateSchema, type SqlClient } from './migrations/runner.js';
@@ -46,6 +47,7 @@ export class PostgresStorage extends ComposedStorage {
   private readonly ctx: PostgresContext;
   private readonly notifications: PostgresNotifications;
   private readonly marks: PostgresLiveness;
+  private readonly events: PostgresJobEvents;
   private readonly description: StorageDescriptor | undefined;
   private closed = false;
 
@@ -58,10 +60,11 @@ export class PostgresStorage extends ComposedStorage {
     const fromUrl = splitConnection(connection, 'schema');
     const settings = resolveOptions(options, fromUrl.value);
     const ctx = new PostgresContext(checkConnection(fromUrl.connection), settings);
-    const jobs = new PostgresJobStore(ctx);
+    const jobs = new PostgresJobStore(ctx, new EventPublishing(ctx));
     const recurring = new PostgresRecurringStore(ctx, jobs);
     const notifications = new PostgresNotifications(ctx, settings.listenerBackoff);
     const liveness = new PostgresLiveness(ctx, settings.listenerBackoff);
+    const events = new PostgresJobEvents(ctx, notifications);
     super({
       jobs,
       maintenance: new PostgresMaintenance(ctx),
@@ -70,13 +73,14 @@ export class PostgresStorage extends ComposedStorage {
       monitoring: new PostgresMonitoring(ctx, jobs, recurring),
       notifications,
       liveness,
-      events: unimplementedEvents('PostgresStorage'),
+      events,
       logs: new PostgresJobLogs(ctx),
     });
     this.schema = ctx.schema;
     this.ctx = ctx;
     this.notifications = notifications;
     this.marks = liveness;
+    this.events = events;
     const connectionArg = fromUrl.connection;
     this.description =
       typeof connectionArg === 'object' && 'pool' in connectionArg
@@ -110,6 +114,7 @@ export class PostgresStorage extends ComposedStorage {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.events.close();
     await this.notifications.close();
     await this.marks.close();
     await this.ctx.close();

@@ -1,10 +1,11 @@
 import { channelOf } from '../../options.js';
 import type { SchemaSql } from '../001-initial/fragments.js';
 import type { Migration } from '../index.js';
+import { jobEvents, requeueEvents } from './job-events.js';
 import { jobLogs } from './job-logs.js';
 
 /** The parts of migration 5, in the order they are created. */
-const PARTS: ReadonlyArray<(names: SchemaSql) => string> = [jobLogs];
+const PARTS: ReadonlyArray<(names: SchemaSql) => string> = [jobEvents, requeueEvents, jobLogs];
 
 /** Migration 5: job events and job logs (issue #15), one part a file in this folder. */
 export const eventsAndLogs: Migration = {

@@ -1,0 +1,136 @@
+import type * as contract from '../contract/index.js';
+import { changeEvents, enqueuedEvent, progressEvent, startedEvent, type EventJob } from '../job-events.js';
+import type { PostgresContext, Queryable } from './context.js';
+import type { EventedWrite } from './publishing.js';
+import type { ClaimedRow } from './rows.js';
+import type { ChangeColumns } from './wire.js';
+
+/**
+ * The job store's writes made with their events (see `publishing.ts`): the same functions as the
+ * quick statements of `jobs.ts`, asking `listening()` in the same statement and returning what
+ * `src/storage/job-events.ts` needs to build the events. Used only while someone listens.
+ */
+function eventedStatements(ctx: PostgresContext) {
+  const s = ctx.s;
+  return {
+    insertJobs: ctx.named(
+      'insert_ev',
+      `SELECT ${s}.insert_jobs($1::text, $2::text, $3::text, $4::text, $5::text, $6::text[], $7::text, $8::bigint[],
+         $9::bigint[], $10::bigint[], $11::text, $12::text, $13::text) AS done, (SELECT ${s}.listening()) AS listening`,
+    ),
+    createJobs: ctx.named(
+      'create_ev',
+      `SELECT coalesce((SELECT json_agg(json_build_array(c.o_i, c.o_id)) FROM ${s}.create_jobs($1::jsonb, $2::bigint) c), '[]')
+         AS turned, (SELECT ${s}.listening()) AS listening`,
+    ),
+    fetch: ctx.named(
+      'fetch_ev',
+      `SELECT f.*, (SELECT ${s}.listening()) AS o_listening
+         FROM ${s}.fetch_jobs($1::text[], $2::integer, $3::text, $4::bigint, $5::bigint) f`,
+    ),
+    /** The jobs a transition is about, as it finds them, locked until it commits. */
+    lockJobs: ctx.named(
+      'lock_ev',
+      `SELECT id, name, queue, attempt FROM ${s}.jobs WHERE id = ANY ($1::text[]) ORDER BY id FOR UPDATE`,
+    ),
+    transition: ctx.named(
+      'transition_ev',
+      `SELECT ${s}.transition_jobs($1::text, $2::text, $3::text, $4::text, $5::text, $6::text[], $7::text,
+         $8::bigint[], $9::text, $10::bigint[], $11::bigint[], $12::integer[], $13::text, $14::text, $15::integer[],
+         $16::integer[], $17::bigint[], $18::bigint, $19::boolean) AS applied, (SELECT ${s}.listening()) AS listening`,
+    ),
+    mergeParameters: ctx.named(
+      'merge_ev',
+      `UPDATE ${s}.jobs SET parameters = parameters || $3::jsonb WHERE id = $1 AND state = 'processing' AND server_id = $2
+       RETURNING id, name, queue, attempt, (SELECT ${s}.listening()) AS listening`,
+    ),
+  };
+}
+
+export class EventedJobWrites {
+  private readonly sql: ReturnType<typeof eventedStatements>;
+
+  constructor(private readonly ctx: PostgresContext) {
+    this.sql = eventedStatements(ctx);
+  }
+
+  /** `insert_jobs` (no unique keys: every job is created). */
+  async insertJobs(jobs: contract.NewJob[], columns: unknown[], on: Queryable): Promise<EventedWrite<contract.CreatedJob[]>> {
+    const res = await this.ctx.run<{ listening: boolean }>(this.sql.insertJobs, columns, on);
+    const result = jobs.map((j) => ({ id: j.id, created: true }));
+    return { result, listening: res.rows[0]?.listening === true, events: () => createdEvents(jobs, result) };
+  }
+
+  /** `create_jobs` (unique keys): the jobs turned away by a holder are not created. */
+  async createJobs(jobs: contract.NewJob[], json: string, now: number, on: Queryable): Promise<EventedWrite<contract.CreatedJob[]>> {
+    const res = await this.ctx.run<{ turned: Array<[number, string]>; listening: boolean }>(this.sql.createJobs, [json, now], on);
+    const row = res.rows[0]!;
+    const result: contract.CreatedJob[] = jobs.map((j) => ({ id: j.id, created: true }));
+    for (const [i, id] of row.turned) result[i] = { id, created: false };
+    return { result, listening: row.listening, events: () => createdEvents(jobs, result) };
+  }
+
+  async fetch(values: unknown[], o: contract.FetchOptions, on: Queryable): Promise<EventedWrite<Array<ClaimedRow & { o_listening: boolean }>>> {
+    const res = await this.ctx.run<ClaimedRow & { o_listening: boolean }>(this.sql.fetch, values, on);
+    return {
+      result: res.rows,
+      listening: res.rows[0]?.o_listening === true,
+      // In claim order, as the caller sorts the rows it returns.
+      events: () => sortClaimed(res.rows, o.queues).map((r) => startedEvent(claimedEventJob(r), o.serverId, o.now)),
+    };
+  }
+
+  /** One round of `transition_jobs`: returns the rows of the round that applied. */
+  async transition(
+    changes: contract.TransitionChange[],
+    round: ChangeColumns,
+    values: unknown[],
+    on: Queryable,
+  ): Promise<EventedWrite<number[]>> {
+    const ids = [...new Set(round.positions.map((p) => changes[p]!.id))];
+    const found = await this.ctx.run<EventJob>(this.sql.lockJobs, [ids], on);
+    const jobs = new Map(found.rows.map((j) => [j.id, j]));
+    const res = await this.ctx.run<{ applied: number[]; listening: boolean }>(this.sql.transition, values, on);
+    const applied = res.rows[0]?.applied ?? [];
+    return {
+      result: applied,
+      listening: res.rows[0]?.listening === true,
+      events: () =>
+        [...applied]
+          .sort((a, b) => round.positions[a]! - round.positions[b]!)
+          .flatMap((row) => {
+            const change = changes[round.positions[row]!]!;
+            const job = jobs.get(change.id);
+            return job ? changeEvents(change, job) : [];
+          }),
+    };
+  }
+
+  /** `mergeParameters` with a `progress` parameter. */
+  async mergeProgress(values: unknown[], progress: contract.Json, now: number, on: Queryable): Promise<EventedWrite<boolean>> {
+    const res = await this.ctx.run<EventJob & { listening: boolean }>(this.sql.mergeParameters, values, on);
+    const row = res.rows[0];
+    return { result: row !== undefined, listening: row?.listening === true, events: () => (row ? [progressEvent(row, progress, now)] : []) };
+  }
+}
+
+function createdEvents(jobs: contract.NewJob[], result: contract.CreatedJob[]): contract.JobEvent[] {
+  const events: contract.JobEvent[] = [];
+  jobs.forEach((job, i) => {
+    if (result[i]!.created && job.state.name === 'enqueued') events.push(enqueuedEvent({ ...job, attempt: 1 }, job.state.reason, job.state.at));
+  });
+  return events;
+}
+
+function claimedEventJob(r: ClaimedRow): EventJob {
+  return { id: r.o_id, name: r.o_name, queue: r.o_queue, attempt: r.o_attempt };
+}
+
+/** Claimed rows in claim order: the queues' order, then FIFO. */
+export function sortClaimed<R extends ClaimedRow>(rows: R[], queues: string[]): R[] {
+  const rank = new Map<string, number>();
+  queues.forEach((q, i) => {
+    if (!rank.has(q)) rank.set(q, i);
+  });
+  return rows.sort((a, b) => (rank.get(a.o_queue) ?? 0) - (rank.get(b.o_queue) ?? 0) || a.o_seq - b.o_seq);
+}

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import pg from 'pg';
+import { T0, newJob } from '../../src/storage/conformance/index.js';
+import type { JobEvent } from '../../src/storage/contract/index.js';
+import { openPostgresStore } from '../fixtures/postgres-store.js';
+import { serviceUrl } from '../support/services.js';
+
+const url = serviceUrl('KILN_TEST_PG_URL');
+
+async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function eventually(what: string, check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Postgres liveness marks and job events when their connections are lost (issue #15, #16). */
+describe('postgres: liveness marks and job events across lost connections', { skip: url ? false : 'KILN_TEST_PG_URL is not set' }, () => {
+  it('a mark whose connection is killed is taken again (lock first, then record); meanwhile a checker may find its server gone', async () => {
+    const store = await openPostgresStore(url!);
+    try {
+      const { storage } = store;
+      const other = await store.connect();
+      const hold = await storage.holdLiveness('A');
+      assert.ok(hold && typeof hold.heldSince === 'number');
+      const markPid = async () =>
+        admin(async (c) => (await c.query(`SELECT pid FROM "${store.schema}".liveness WHERE server_id = 'A'`)).rows[0]?.pid as number | undefined);
+      const first = await markPid();
+      assert.ok(first);
+      assert.deepEqual(await other.removeVanishedServers(T0, 'checker'), []);
+      await admin((c) => c.query('SELECT pg_terminate_backend($1)', [first]));
+      await eventually('the mark to be lost', () => hold.heldSince === null);
+      await eventually('the mark to be held again', () => hold.heldSince !== null);
+      const second = await markPid();
+      assert.ok(second && second !== first, 'the record names the new connection');
+      assert.deepEqual(await other.removeVanishedServers(T0, 'checker'), [], 'held again: not gone');
+      await hold.release();
+      assert.equal(await markPid(), undefined, 'release deletes the record');
+      assert.equal(hold.heldSince, null);
+    } finally {
+      await store.destroy();
+    }
+  });
+
+  it('close() ends the mark without deleting its record: others find the server gone', async () => {
+    const store = await openPostgresStore(url!);
+    try {
+      const mine = await store.connect();
+      await mine.announceServer({ id: 'M', name: 'm', workerCount: 1, queues: ['default'], startedAt: T0, heartbeatAt: T0 });
+      assert.ok(await mine.holdLiveness('M'));
+      await mine.close();
+      let gone: string[] = [];
+      await eventually('M to be found gone', async () => (gone = await store.storage.removeVanishedServers(T0, 'checker')).length > 0);
+      assert.deepEqual(gone, ['M']);
+      assert.deepEqual(await store.storage.listServers(), []);
+    } finally {
+      await store.destroy();
+    }
+  });
+
+  it('a killed LISTEN connection is a gap for job event listeners; events flow again once it is back', async () => {
+    const store = await openPostgresStore(url!);
+    try {
+      const { storage } = store;
+      const other = await store.connect();
+      const heard: JobEvent[] = [];
+      let gaps = 0;
+      const unsubscribe = await storage.subscribeJobEvents(
+        (e) => heard.push(e),
+        () => gaps++,
+      );
+      const before = newJob();
+      await other.createJobs([before], { now: T0 });
+      await eventually('the first event', () => heard.some((e) => e.jobId === before.id));
+      const killed = await admin(
+        async (c) =>
+          (
+            await c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%LISTEN%'`, [
+              store.schema,
+            ])
+          ).rowCount,
+      );
+      assert.equal(killed, 1);
+      await eventually('a gap', () => gaps > 0);
+      const after = newJob();
+      await other.createJobs([after], { now: T0 });
+      await eventually('an event after the reconnect', () => heard.some((e) => e.jobId === after.id));
+      await unsubscribe();
+      const rows = await admin(async (c) => (await c.query(`SELECT count(*)::int AS n FROM "${store.schema}".event_listeners`)).rows[0].n as number);
+      assert.equal(rows, 0, 'the last listener leaving withdraws the announcement');
+    } finally {
+      await store.destroy();
+    }
+  });
+});
