@@ -28,16 +28,17 @@ function eventedStatements(ctx: PostgresContext) {
       `SELECT f.*, (SELECT ${s}.listening()) AS o_listening
          FROM ${s}.fetch_jobs($1::text[], $2::integer, $3::text, $4::bigint, $5::bigint) f`,
     ),
-    /** The jobs a transition is about, as it finds them, locked until it commits. */
-    lockJobs: ctx.named(
-      'lock_ev',
-      `SELECT id, name, queue, attempt FROM ${s}.jobs WHERE id = ANY ($1::text[]) ORDER BY id FOR UPDATE`,
-    ),
+    /**
+     * With the jobs as the statement found them (`name`, `queue`, `attempt` before the change):
+     * the sub-select reads the statement's snapshot, taken before `transition_jobs` ran.
+     */
     transition: ctx.named(
       'transition_ev',
       `SELECT ${s}.transition_jobs($1::text, $2::text, $3::text, $4::text, $5::text, $6::text[], $7::text,
          $8::bigint[], $9::text, $10::bigint[], $11::bigint[], $12::integer[], $13::text, $14::text, $15::integer[],
-         $16::integer[], $17::bigint[], $18::bigint, $19::boolean) AS applied, (SELECT ${s}.listening()) AS listening`,
+         $16::integer[], $17::bigint[], $18::bigint, $19::boolean) AS applied, (SELECT ${s}.listening()) AS listening,
+         (SELECT json_agg(json_build_object('id', j.id, 'name', j.name, 'queue', j.queue, 'attempt', j.attempt))
+            FROM ${s}.jobs j WHERE j.id = ANY (string_to_array($1::text, E'\\x1e'))) AS jobs`,
     ),
     mergeParameters: ctx.named(
       'merge_ev',
@@ -87,11 +88,9 @@ export class EventedJobWrites {
     values: unknown[],
     on: Queryable,
   ): Promise<EventedWrite<number[]>> {
-    const ids = [...new Set(round.positions.map((p) => changes[p]!.id))];
-    const found = await this.ctx.run<EventJob>(this.sql.lockJobs, [ids], on);
-    const jobs = new Map(found.rows.map((j) => [j.id, j]));
-    const res = await this.ctx.run<{ applied: number[]; listening: boolean }>(this.sql.transition, values, on);
+    const res = await this.ctx.run<{ applied: number[]; listening: boolean; jobs: EventJob[] | null }>(this.sql.transition, values, on);
     const applied = res.rows[0]?.applied ?? [];
+    const jobs = new Map((res.rows[0]?.jobs ?? []).map((j) => [j.id, j]));
     return {
       result: applied,
       listening: res.rows[0]?.listening === true,
