@@ -75,7 +75,7 @@ export class EventedJobWrites {
     const res = await this.ctx.run<ClaimedRow & { o_listening: boolean }>(this.sql.fetch, values, on);
     return {
       result: res.rows,
-      listening: res.rows[0]?.o_listening === true,
+      listening: res.rows[0]?.o_listening,
       // In claim order, as the caller sorts the rows it returns.
       events: () => sortClaimed(res.rows, o.queues).map((r) => startedEvent(claimedEventJob(r), o.serverId, o.now)),
     };
@@ -109,7 +109,7 @@ export class EventedJobWrites {
   async mergeProgress(values: unknown[], progress: contract.Json, now: number, on: Queryable): Promise<EventedWrite<boolean>> {
     const res = await this.ctx.run<EventJob & { listening: boolean }>(this.sql.mergeParameters, values, on);
     const row = res.rows[0];
-    return { result: row !== undefined, listening: row?.listening === true, events: () => (row ? [progressEvent(row, progress, now)] : []) };
+    return { result: row !== undefined, listening: row?.listening, events: () => (row ? [progressEvent(row, progress, now)] : []) };
   }
 }
 

@@ -42,7 +42,8 @@ export class PostgresJobEvents implements JobEventChannel {
   private readonly sql: ReturnType<typeof eventStatements>;
   private readonly channel: string;
   private id: string | undefined;
-  private starting: Promise<void> | undefined;
+  /** Starts and stops, one after the other: a subscribe racing the last unsubscribe's stop waits for it. */
+  private chain: Promise<void> = Promise.resolve();
   private refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -57,11 +58,7 @@ export class PostgresJobEvents implements JobEventChannel {
   async subscribeJobEvents(onEvent: (event: JobEvent) => void, onGap?: () => void): Promise<() => Promise<void>> {
     const remove = this.listeners.add(onEvent, onGap);
     try {
-      this.starting ??= this.start().catch((err: unknown) => {
-        this.starting = undefined;
-        throw err;
-      });
-      await this.starting;
+      await this.serially(() => (this.id === undefined ? this.start() : undefined));
     } catch (error) {
       remove();
       throw error;
@@ -71,8 +68,14 @@ export class PostgresJobEvents implements JobEventChannel {
       if (left) return;
       left = true;
       remove();
-      if (this.listeners.size === 0) await this.stop();
+      await this.serially(() => (this.listeners.size === 0 ? this.stop() : undefined));
     };
+  }
+
+  private serially(step: () => Promise<void> | undefined): Promise<void> {
+    const next = this.chain.then(step);
+    this.chain = next.catch(() => {});
+    return next;
   }
 
   /** LISTENs, then announces: events of every write that commits after this resolves are heard. */
@@ -113,11 +116,6 @@ export class PostgresJobEvents implements JobEventChannel {
 
   /** Withdraws the announcement and stops listening: no subscriber is left. */
   private async stop(): Promise<void> {
-    const starting = this.starting;
-    if (!starting) return;
-    await starting.catch(() => {});
-    if (this.listeners.size > 0 || this.starting !== starting) return;
-    this.starting = undefined;
     const id = this.id;
     this.id = undefined;
     clearInterval(this.refreshTimer);
@@ -134,6 +132,6 @@ export class PostgresJobEvents implements JobEventChannel {
   /** The storage is closing: withdraws the announcement (if the database answers). */
   async close(): Promise<void> {
     this.listeners.clear();
-    await this.stop();
+    await this.serially(() => this.stop());
   }
 }

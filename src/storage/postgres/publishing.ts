@@ -9,7 +9,8 @@ export const LISTENED = 'KLEVT';
 /** What a write made with its events tells: its result, whether anyone listens, and (if so) its events. */
 export interface EventedWrite<T> {
   result: T;
-  listening: boolean;
+  /** Whether someone listens; undefined when the write could not tell (it changed nothing). */
+  listening: boolean | undefined;
   events(): JobEvent[];
 }
 
@@ -58,7 +59,7 @@ export class EventPublishing {
   /** Runs an evented write on `on` (a transaction already open: the application's `tx`, an advance's) and sends its events there. */
   async publish<T>(on: Queryable, evented: (on: Queryable) => Promise<EventedWrite<T>>): Promise<T> {
     const w = await evented(on);
-    this.heard = w.listening;
+    if (w.listening !== undefined) this.heard = w.listening;
     if (w.listening) await this.send(w.events(), on);
     return w.result;
   }
