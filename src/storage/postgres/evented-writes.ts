@@ -4,6 +4,7 @@ import type { PostgresContext, Queryable } from './context.js';
 import type { EventedWrite } from './publishing.js';
 import type { ClaimedRow } from './rows.js';
 import type { ChangeColumns } from './wire.js';
+import { jobWriteCalls } from './write-calls.js';
 
 /**
  * The job store's writes made with their events (see `publishing.ts`): the same functions as the
@@ -12,39 +13,27 @@ import type { ChangeColumns } from './wire.js';
  */
 function eventedStatements(ctx: PostgresContext) {
   const s = ctx.s;
+  const call = jobWriteCalls(s);
+  const listening = `(SELECT ${s}.listening())`;
   return {
-    insertJobs: ctx.named(
-      'insert_ev',
-      `SELECT ${s}.insert_jobs($1::text, $2::text, $3::text, $4::text, $5::text, $6::text[], $7::text, $8::bigint[],
-         $9::bigint[], $10::bigint[], $11::text, $12::text, $13::text) AS done, (SELECT ${s}.listening()) AS listening`,
-    ),
+    insertJobs: ctx.named('insert_ev', `SELECT ${call.insertJobs} AS done, ${listening} AS listening`),
     createJobs: ctx.named(
       'create_ev',
-      `SELECT coalesce((SELECT json_agg(json_build_array(c.o_i, c.o_id)) FROM ${s}.create_jobs($1::jsonb, $2::bigint) c), '[]')
-         AS turned, (SELECT ${s}.listening()) AS listening`,
+      `SELECT coalesce((SELECT json_agg(json_build_array(c.o_i, c.o_id)) FROM ${call.createJobs} c), '[]') AS turned,
+              ${listening} AS listening`,
     ),
-    fetch: ctx.named(
-      'fetch_ev',
-      `SELECT f.*, (SELECT ${s}.listening()) AS o_listening
-         FROM ${s}.fetch_jobs($1::text[], $2::integer, $3::text, $4::bigint, $5::bigint) f`,
-    ),
+    fetch: ctx.named('fetch_ev', `SELECT f.*, ${listening} AS o_listening FROM ${call.fetch} f`),
     /**
      * With the jobs as the statement found them (`name`, `queue`, `attempt` before the change):
      * the sub-select reads the statement's snapshot, taken before `transition_jobs` ran.
      */
     transition: ctx.named(
       'transition_ev',
-      `SELECT ${s}.transition_jobs($1::text, $2::text, $3::text, $4::text, $5::text, $6::text[], $7::text,
-         $8::bigint[], $9::text, $10::bigint[], $11::bigint[], $12::integer[], $13::text, $14::text, $15::integer[],
-         $16::integer[], $17::bigint[], $18::bigint, $19::boolean) AS applied, (SELECT ${s}.listening()) AS listening,
+      `SELECT ${call.transition} AS applied, ${listening} AS listening,
          (SELECT json_agg(json_build_object('id', j.id, 'name', j.name, 'queue', j.queue, 'attempt', j.attempt))
             FROM ${s}.jobs j WHERE j.id = ANY (string_to_array($1::text, E'\\x1e'))) AS jobs`,
     ),
-    mergeParameters: ctx.named(
-      'merge_ev',
-      `UPDATE ${s}.jobs SET parameters = parameters || $3::jsonb WHERE id = $1 AND state = 'processing' AND server_id = $2
-       RETURNING id, name, queue, attempt, (SELECT ${s}.listening()) AS listening`,
-    ),
+    mergeParameters: ctx.named('merge_ev', `${call.mergeParameters} RETURNING id, name, queue, attempt, ${listening} AS listening`),
   };
 }
 

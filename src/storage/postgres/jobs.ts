@@ -6,6 +6,7 @@ import { EventedJobWrites, sortClaimed } from './evented-writes.js';
 import type { EventPublishing } from './publishing.js';
 import { type ClaimedRow, jobColumns, type JobRow, toJob, unclaimedFields } from './rows.js';
 import { ChangeColumns, jsonbText, keyedJobsJson, newJobColumns } from './wire.js';
+import { jobWriteCalls } from './write-calls.js';
 
 /**
  * The job store's statements: prepared, each a call of one of the schema's functions. The writes
@@ -16,33 +17,15 @@ function jobStatements(ctx: PostgresContext) {
   const s = ctx.s;
   const cols = jobColumns('j');
   const quiet = `(SELECT ${s}.quiet())`;
+  const call = jobWriteCalls(s);
   return {
-    createJobs: ctx.named('create', `SELECT o_i, o_id FROM ${s}.create_jobs($1::jsonb, $2::bigint) WHERE ${quiet}`),
-    insertJobs: ctx.named(
-      'insert',
-      `SELECT ${s}.insert_jobs($1::text, $2::text, $3::text, $4::text, $5::text, $6::text[], $7::text, $8::bigint[],
-         $9::bigint[], $10::bigint[], $11::text, $12::text, $13::text) WHERE ${quiet}`,
-    ),
-    fetch: ctx.named(
-      'fetch',
-      `SELECT * FROM ${s}.fetch_jobs($1::text[], $2::integer, $3::text, $4::bigint, $5::bigint) WHERE ${quiet}`,
-    ),
-    transition: ctx.named(
-      'transition',
-      `SELECT ${s}.transition_jobs($1::text, $2::text, $3::text, $4::text, $5::text, $6::text[], $7::text,
-         $8::bigint[], $9::text, $10::bigint[], $11::bigint[], $12::integer[], $13::text, $14::text, $15::integer[],
-         $16::integer[], $17::bigint[], $18::bigint, $19::boolean) AS applied WHERE ${quiet}`,
-    ),
+    createJobs: ctx.named('create', `SELECT o_i, o_id FROM ${call.createJobs} WHERE ${quiet}`),
+    insertJobs: ctx.named('insert', `SELECT ${call.insertJobs} WHERE ${quiet}`),
+    fetch: ctx.named('fetch', `SELECT * FROM ${call.fetch} WHERE ${quiet}`),
+    transition: ctx.named('transition', `SELECT ${call.transition} AS applied WHERE ${quiet}`),
     renewLeases: ctx.named('renew', `SELECT id FROM ${s}.renew_leases($1::text, $2::text[], $3::bigint) id`),
-    mergeParameters: ctx.named(
-      'merge_parameters',
-      `UPDATE ${s}.jobs SET parameters = parameters || $3::jsonb WHERE id = $1 AND state = 'processing' AND server_id = $2`,
-    ),
-    mergeProgress: ctx.named(
-      'merge_progress',
-      `UPDATE ${s}.jobs SET parameters = parameters || $3::jsonb
-        WHERE id = $1 AND state = 'processing' AND server_id = $2 AND ${quiet}`,
-    ),
+    mergeParameters: ctx.named('merge_parameters', call.mergeParameters),
+    mergeProgress: ctx.named('merge_progress', `${call.mergeParameters} AND ${quiet}`),
     getJob: ctx.named(
       'get_job',
       `SELECT ${cols}, j.history, ${s}.children(j.id) AS continuations FROM ${s}.get_job($1::text) j`,
