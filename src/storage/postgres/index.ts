@@ -34,9 +34,11 @@ export {
  * constructed, so importing this module costs nothing to an application that never uses it.
  *
  * One role object per part of the contract — the job store (`jobs.ts`), maintenance
- * (`maintenance.ts`), recurring jobs (`recurring.ts`), monitoring (`monitoring.ts`) and wake-ups
- * (`notifications.ts`) — over one shared `PostgresContext` (`context.ts`: the pool, statement
- * naming, transactions, the logger). `ComposedStorage` hands each call to its role.
+ * (`maintenance.ts`), recurring jobs (`recurring.ts`), monitoring (`monitoring.ts`), wake-ups
+ * (`notifications.ts`), liveness marks and the database clock (`liveness.ts`), job events
+ * (`events.ts`, published by the writes through `publishing.ts`) and job logs (`logs.ts`) — over
+ * one shared `PostgresContext` (`context.ts`: the pool, statement naming, transactions, the
+ * logger). `ComposedStorage` hands each call to its role.
  *
  * Resilience: pool errors are logged, never thrown, so a Postgres restart does not crash the
  * process; while the database is down every method rejects, and works again once it is back.
@@ -110,7 +112,11 @@ export class PostgresStorage extends ComposedStorage {
     await withConnection(pool, logger, 'while migrating', (client) => migrateSchema(client, this.schema));
   }
 
-  /** Stops listening and ends the pool the storage created (an application's own pool stays open). */
+  /**
+   * Withdraws its job-event announcement, stops listening, ends its liveness marks' connections
+   * (leaving their records: other servers then find those servers gone, as after a crash) and the
+   * pool the storage created (an application's own pool stays open).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
