@@ -70,6 +70,37 @@ describe('postgres: liveness marks and job events across lost connections', { sk
     }
   });
 
+  it('events carry any text: quotes, backslashes, U+0000, lone surrogates, non-BMP characters', async () => {
+    const store = await openPostgresStore(url!);
+    try {
+      const { storage } = store;
+      const other = await store.connect();
+      const heard: JobEvent[] = [];
+      const unsubscribe = await storage.subscribeJobEvents((e) => heard.push(e));
+      const nasty = `it's \\ "quoted" \u0000 nul \ud800 lone 😀 E'\\x00'`;
+      const job = newJob({ queue: 'q', state: { name: 'enqueued', reason: nasty, at: T0 } });
+      await other.createJobs([job], { now: T0 });
+      await other.fetch({ queues: ['q'], max: 1, serverId: 'S', leaseMs: 30_000, now: T0 + 1 });
+      await other.mergeParameters(job.id, 'S', { progress: { text: nasty } }, T0 + 2);
+      await other.transition(
+        [{ id: job.id, expectStates: ['processing'], expectServerId: 'S', to: { name: 'failed', reason: nasty, data: { error: nasty, type: 'Error' }, at: T0 + 3 } }],
+        T0 + 3,
+      );
+      await eventually('four events', () => heard.length >= 4);
+      await unsubscribe();
+      assert.deepEqual(
+        heard.map((e) => e.type),
+        ['enqueued', 'started', 'progress', 'failed'],
+      );
+      const [enqueued, , progress, failed] = heard;
+      assert.equal(enqueued?.type === 'enqueued' && enqueued.reason, nasty);
+      assert.deepEqual(progress?.type === 'progress' && progress.progress, { text: nasty });
+      assert.deepEqual(failed?.type === 'failed' && [failed.reason, failed.error.message], [nasty, nasty]);
+    } finally {
+      await store.destroy();
+    }
+  });
+
   it('a killed LISTEN connection is a gap for job event listeners; events flow again once it is back', async () => {
     const store = await openPostgresStore(url!);
     try {

@@ -1,7 +1,9 @@
 import type { JobEvent } from '../contract/index.js';
 import { encodeJobEvent } from '../job-event-wire.js';
 import { eventChannelOf } from './options.js';
-import { type PostgresContext, type Queryable, type Statement, pgCode, retrying } from './context.js';
+import type pg from 'pg';
+import { type PostgresContext, type Queryable, type Statement, pgCode, retrying, withConnection } from './context.js';
+import { pgText } from './storable-text.js';
 
 /** The SQLSTATE `quiet()` raises when a write made without its events finds someone listening. */
 export const LISTENED = 'KLEVT';
@@ -24,7 +26,8 @@ export interface EventedWrite<T> {
  * - evented: the write in a transaction, its statement asking `listening()` after the write and
  *   returning what `src/storage/job-events.ts` needs; when someone listens, the events are
  *   encoded (`job-event-wire.ts`) and sent with `pg_notify` on the schema's event channel in that
- *   transaction, so they are delivered at its commit, in commit order.
+ *   transaction, so they are delivered at its commit, in commit order. Three round trips
+ *   (`BEGIN`, the write, the events with `COMMIT`) instead of one, only while someone listens.
  *
  * A write that found a listener makes the following writes of this storage go straight to the
  * evented path, until one of them finds nobody listening any more.
@@ -53,7 +56,29 @@ export class EventPublishing {
         this.heard = true;
       }
     }
-    return retrying(() => this.ctx.inTransaction((client) => this.publish(client, evented)));
+    return retrying(() =>
+      withConnection(this.ctx.pool, this.ctx.logger, 'during a transaction', async (client) => {
+        await client.query('BEGIN');
+        try {
+          const w = await evented(client);
+          if (w.listening !== undefined) this.heard = w.listening;
+          const events = w.listening ? w.events() : [];
+          // The events and the commit in one round trip: a simple query of two statements, the
+          // payloads as literals (they hold no U+0000: `encodeJobEvent` writes JSON escapes).
+          await client.query(events.length === 0 ? 'COMMIT' : `${this.notifyText(client, events)}; COMMIT`);
+          return w.result;
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => {});
+          throw err;
+        }
+      }),
+    );
+  }
+
+  /** A statement sending `events`, in order, on the event channel. */
+  private notifyText(client: pg.PoolClient, events: JobEvent[]): string {
+    const payloads = events.map((e) => client.escapeLiteral(pgText(encodeJobEvent(e)))).join(',');
+    return `SELECT count(pg_notify(${client.escapeLiteral(this.channel)}, e)) FROM unnest(ARRAY[${payloads}]::text[]) e`;
   }
 
   /** Runs an evented write on `on` (a transaction already open: the application's `tx`, an advance's) and sends its events there. */
