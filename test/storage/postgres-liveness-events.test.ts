@@ -101,6 +101,62 @@ describe('postgres: liveness marks and job events across lost connections', { sk
     }
   });
 
+  it("a transactional enqueue's event arrives only on commit; a recurring occurrence and the due, expired-lease and removed-server requeues publish theirs", async () => {
+    const store = await openPostgresStore(url!);
+    const app = new pg.Client({ connectionString: url });
+    await app.connect();
+    try {
+      const { storage } = store;
+      const other = await store.connect();
+      const heard: JobEvent[] = [];
+      const unsubscribe = await storage.subscribeJobEvents((e) => heard.push(e));
+      const [lost, kept] = [newJob({ queue: 'tx' }), newJob({ queue: 'tx' })];
+      await app.query('BEGIN');
+      await other.createJobs([lost], { now: T0, tx: app });
+      await app.query('ROLLBACK');
+      await app.query('BEGIN');
+      await other.createJobs([kept], { now: T0, tx: app });
+      await app.query('COMMIT');
+      await other.upsertRecurring({
+        id: 'every', name: 'rec', queue: 'rq', args: '{}', cron: '* * * * *', timeZone: 'UTC', misfire: 'relaxed',
+        nextExecution: T0, lastExecution: null, lastJobId: null, paused: false, createdAt: T0, error: null,
+      });
+      const occurrence = newJob({ name: 'rec', queue: 'rq', state: { name: 'enqueued', reason: 'Triggered by recurring job every', at: T0 + 1 } });
+      assert.equal(await other.advanceRecurring({ id: 'every', expectNext: T0, nextExecution: T0 + 60_000, lastExecution: T0, jobs: [occurrence] }, T0 + 1), true);
+      const due = newJob({ queue: 'd', state: { name: 'scheduled', at: T0 }, runAt: T0 + 5 });
+      await other.createJobs([due], { now: T0 });
+      assert.equal(await other.enqueueDue(T0 + 5, 10), 1);
+      await other.fetch({ queues: ['d'], max: 1, serverId: 'gone', leaseMs: 10, now: T0 + 6 });
+      assert.equal(await other.releaseExpiredLeases(T0 + 20, 10), 1);
+      await other.announceServer({ id: 'gone', name: 'g', workerCount: 1, queues: ['d'], startedAt: T0, heartbeatAt: T0 });
+      await other.fetch({ queues: ['d'], max: 1, serverId: 'gone', leaseMs: 60_000, now: T0 + 21 });
+      assert.deepEqual(await other.removeDeadServers(T0 + 30, T0 + 30), ['gone']);
+      const expected = [
+        ['enqueued', kept.id, T0],
+        ['enqueued', occurrence.id, T0 + 1],
+        ['enqueued', due.id, T0 + 5],
+        ['started', due.id, T0 + 6],
+        ['enqueued', due.id, T0 + 20],
+        ['started', due.id, T0 + 21],
+        ['enqueued', due.id, T0 + 30],
+      ];
+      await eventually(`${expected.length} events`, () => heard.length >= expected.length);
+      await unsubscribe();
+      assert.deepEqual(
+        heard.map((e) => [e.type, e.jobId, e.at]),
+        expected,
+      );
+      const reasons = heard.filter((e) => e.type === 'enqueued' && e.jobId === due.id).map((e) => (e.type === 'enqueued' ? e.reason : ''));
+      assert.equal(reasons[0], 'Scheduled time reached');
+      assert.match(reasons[1] ?? '', /^Lease of server gone expired \(interruption 1\)$/);
+      assert.match(reasons[2] ?? '', /^Server gone stopped or timed out \(interruption 2\)$/);
+      assert.ok(!heard.some((e) => e.jobId === lost.id), 'a rolled-back enqueue published nothing');
+    } finally {
+      await app.end();
+      await store.destroy();
+    }
+  });
+
   it('a killed LISTEN connection is a gap for job event listeners; events flow again once it is back', async () => {
     const store = await openPostgresStore(url!);
     try {
