@@ -66,6 +66,10 @@ while b <= #ARGV do
       -- Only a scheduled job needs its attempt, for the retries index (completions never read it).
       if to == 'scheduled' then
         index(id, to, queue, f[4], runAt, lease, attempt or redis.call('HGET', key, 'attempt'))
+      elseif to == 'enqueued' then
+        -- Its place in the queue: its priority, and the limited jobs' set if it carries a key.
+        local fl = redis.call('HMGET', key, 'pri', 'ck', 'rk')
+        index(id, to, queue, f[4], runAt, lease, nil, fl[1], fl[2] or fl[3])
       else
         index(id, to, queue, f[4], runAt, lease)
       end
