@@ -9,7 +9,9 @@
  * | `q:<queue>`           | zset   | the enqueued jobs of a queue that carry no concurrency or rate key, score = claim order: seq − priority × 2^45 (seq for priority 0; fetch pops the lowest) |
 | `lq:<queue>`          | zset   | the enqueued jobs of a queue that carry a concurrency or rate key ("limited"), same score; with `q:<queue>` the only indexes of enqueued jobs |
 | `qsettings`           | hash   | queue → `paused,concurrency,rateMax,ratePerMs` (`''` for none) for each paused or limited queue; absent when none is |
-| `kp:<key>`            | set    | ids of the jobs claimed with concurrency key `<key>`: every processing one, and maybe some that no longer are (left lazily, dropped when the set reaches a limit) |
+| `kproc`               | zset   | the processing jobs that carry a concurrency key, score = the key's number: a key's count is one ZCOUNT |
+| `kids`                | hash   | concurrency key → its number in `kproc` (made by `kids:seq` at the key's first claim) |
+| `kids:seq`            | string | INCR counter numbering the concurrency keys |
 | `rs:<key>`            | zset   | the starts of rate key `<key>`, score = start time, member a `starts:seq` number; pruned to the claimed job's window at each claim |
 | `rq:<queue>`          | zset   | the same for a queue with a rate limit |
 | `starts:seq`          | string | INCR counter naming the starts |
@@ -52,8 +54,9 @@
  *
  * Flow control stays off the plain path: a fetch checks with one EXISTS whether any queue has
  * settings or any fetched queue has limited jobs, and pops `q:<queue>` as before when none does.
- * Completions never touch the limit keys: a concurrency key's processing jobs are counted from
- * `kp:<key>`, whose stale members are dropped by the fetch that finds the set at a limit.
+ * A job leaving processing leaves `kproc` in the same buffered ZREM as the processing index; while
+ * no job with a concurrency key is processing, `kproc` does not exist and that costs one EXISTS
+ * per script call.
  *
  * Enqueued and processing jobs, the hot path, are indexed once each (a fetch and a completion
  * touch three sorted sets in all); monitoring merges the queues' sets or sorts the processing set

@@ -37,7 +37,11 @@ local K_QUEUE, K_STATE, K_LIMITED = cached('q:'), cached('state:'), cached('lq:'
 -- only 14 digits.
 local PRIORITY_STEP = 35184372088832
 local K_SETTINGS = P .. 'qsettings'
-local K_RUNNING, K_RATE, K_QSTARTS = cached('kp:'), cached('rs:'), cached('rq:')
+local K_KPROC, K_KEY_IDS = P .. 'kproc', P .. 'kids'
+local K_RATE, K_QSTARTS = cached('rs:'), cached('rq:')
+-- Whether kproc exists (some job with a concurrency key is processing), read once per call by
+-- the first job leaving processing: while none does, that costs one EXISTS per call.
+local kprocLive = nil
 
 -- A queue's settings as qsettings stores them ('paused,concurrency,rateMax,ratePerMs', '' for
 -- none), or nil.
@@ -185,6 +189,8 @@ local function unindex(id, state, queue)
   elseif state == 'processing' then
     zrem(K_PROCESSING, id)
     qproc[queue] = (qproc[queue] or 0) - 1
+    if kprocLive == nil then kprocLive = redis.call('EXISTS', K_KPROC) == 1 end
+    if kprocLive then zrem(K_KPROC, id) end
   else
     zrem(K_STATE[state], id)
     if state == 'scheduled' then

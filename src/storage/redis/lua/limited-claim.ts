@@ -5,10 +5,8 @@
  *
  * Counting, per call (see keys.ts for the keys):
  * - a queue's processing jobs: the `qproc` counter;
- * - a concurrency key's processing jobs: the set `kp:<key>` of the jobs claimed with it, which a
- *   job leaves lazily: completions do not touch it, so it may hold jobs no longer processing
- *   (over-counting only). Its size is an upper bound; only when that bound reaches a job's limit
- *   are its members checked (and the stale ones dropped), once per call and key;
+ * - a concurrency key's processing jobs: the members of `kproc` scored with the key's number
+ *   (`kids`), one ZCOUNT per key and call; a job leaves `kproc` with the processing index;
  * - starts: the sorted sets `rs:<key>` and `rq:<queue>`, score = start time, read once per key and
  *   window, and written at the end of the call (`logStarts`) so a read never sees this call's own.
  */
@@ -17,27 +15,33 @@ export const LIMITED_CLAIM = String.raw`
 local CHUNK = 64
 
 local running = {}
-local checked = {}
+local keyIds = {}
 local started = {}
 local startedNow = {}
 local startLog = {}
 
--- The processing jobs carrying concurrency key ck, this call's claims included: the set's size,
--- or, once that reaches limit, its members that are still processing with this key.
-local function runningWith(ck, limit)
+-- The number standing for concurrency key ck in kproc's scores (false if it has none yet), made
+-- when create is set.
+local function keyId(ck, create)
+  local k = keyIds[ck]
+  if k == nil then
+    k = redis.call('HGET', K_KEY_IDS, ck) or false
+    keyIds[ck] = k
+  end
+  if not k and create then
+    k = redis.call('INCR', P .. 'kids:seq')
+    redis.call('HSET', K_KEY_IDS, ck, k)
+    keyIds[ck] = k
+  end
+  return k
+end
+
+-- The processing jobs carrying concurrency key ck, this call's claims included.
+local function runningWith(ck)
   local c = running[ck]
   if c == nil then
-    c = redis.call('SCARD', K_RUNNING[ck])
-    running[ck] = c
-  end
-  if c >= limit and not checked[ck] then
-    checked[ck] = true
-    c = 0
-    local set = K_RUNNING[ck]
-    for _, id in ipairs(redis.call('SMEMBERS', set)) do
-      local f = redis.call('HMGET', jobkey(id), 'state', 'ck')
-      if f[1] == 'processing' and f[2] == ck then c = c + 1 else redis.call('SREM', set, id) end
-    end
+    local k = keyId(ck, false)
+    c = k and redis.call('ZCOUNT', K_KPROC, k, k) or 0
     running[ck] = c
   end
   return c
@@ -81,7 +85,7 @@ end
 
 -- Whether a limited job may start now: its concurrency key (ck, cl) and rate key (rk, rm, rp).
 local function allows(f)
-  if f[1] and runningWith(f[1], tonumber(f[2])) >= tonumber(f[2]) then return false end
+  if f[1] and runningWith(f[1]) >= tonumber(f[2]) then return false end
   if f[3] then
     local perMs = tonumber(f[5])
     if startsIn(K_RATE[f[3]], perMs) + (startedNow[f[3]] or 0) >= tonumber(f[4]) then return false end
@@ -118,7 +122,7 @@ local function claimLimited(queue, tail, room)
         if claim(id, tail, queue) then
           taken = taken + 1
           if f[1] then
-            redis.call('SADD', K_RUNNING[f[1]], id)
+            zadd(K_KPROC, keyId(f[1], true), id)
             running[f[1]] = running[f[1]] + 1
           end
           if f[3] then

@@ -52,6 +52,9 @@ while b <= #ARGV do
         sets[11] = 'leaseUntil'; sets[12] = ''
       elseif state == 'processing' then
         lease = redis.call('HGET', key, 'leaseUntil') or ''
+        -- Still processing: it keeps its place among its concurrency key's running jobs.
+        local k = kprocLive and redis.call('ZSCORE', K_KPROC, id)
+        if k then zadd(K_KPROC, k, id) end
       end
       if result ~= '' then sets[#sets + 1] = 'result'; sets[#sets + 1] = string.sub(result, 2) end
       if newQueue then sets[#sets + 1] = 'queue'; sets[#sets + 1] = queue end
