@@ -8,6 +8,8 @@
  * | `job:<id>`            | hash   | one job, see below |
  * | `q:<queue>`           | zset   | the enqueued jobs of a queue that carry no concurrency or rate key, score = claim order: seq − priority × 2^45 (seq for priority 0; fetch pops the lowest) |
 | `lq:<queue>`          | zset   | the enqueued jobs of a queue that carry a concurrency or rate key ("limited"), same score; with `q:<queue>` the only indexes of enqueued jobs |
+| `lg:<queue>`          | zset   | the groups of a queue's limited jobs (jobs with the same concurrency key and limit, rate key, max and window, joined by `\x01`), score ≤ the group's first job's (exact after a fetch went through it) |
+| `lgj:<queue>\x01<group>` | zset | a group's enqueued jobs, same score; a job that leaves it otherwise than by fetch (deleted, debounced, moved) stays until a fetch finds it stale at the group's head |
 | `qsettings`           | hash   | queue → `paused,concurrency,rateMax,ratePerMs` (`''` for none) for each paused or limited queue; absent when none is |
 | `kproc`               | zset   | the processing jobs that carry a concurrency key, score = the key's number: a key's count is one ZCOUNT |
 | `kids`                | hash   | concurrency key → its number in `kproc` (made by `kids:seq` at the key's first claim) |
@@ -51,6 +53,9 @@
  * | `params` | the parameters as a JSON object of JSON texts (`{"retryCount":"1"}`): cjson merges strings and never re-encodes a value; absent until set |
  * | `name` `ln` `parentId` `uniqueKey` `uniqueUntil` | what the scripts search by or check (`name`, `parentId` and `uniqueKey` repeat `j`; `ln` is the lower-cased name when it is not ASCII); absent when null |
 | `pri` `ck` `cl` `rk` `rm` `rp` | flow control, repeating `j`: priority (absent for 0), concurrency key and limit, rate key, max and window; absent when the job has none |
+ *
+ * A fetch merges the plain jobs with the limited ones group by group (see `lua/limited-claim.ts`):
+ * a group over its limits is skipped whole, so a saturated key's backlog costs one check.
  *
  * Flow control stays off the plain path: a fetch checks with one EXISTS whether any queue has
  * settings or any fetched queue has limited jobs, and pops `q:<queue>` as before when none does.

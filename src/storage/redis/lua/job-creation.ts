@@ -68,7 +68,7 @@ local function replacePending(id, j)
   flowFields(j, sets, dels)
   redis.call('HSET', key, unpack(sets))
   if #dels > 0 then redis.call('HDEL', key, unpack(dels)) end
-  index(id, j.s, f[2], f[3], j.ra, nil, f[6], j.pr, j.ck or j.rk)
+  index(id, j.s, f[2], f[3], j.ra, nil, f[6], j.pr, sigOf(j.ck, j.cl, j.rk, j.rm, j.rp))
 end
 
 -- Creates jobs (decoded from the JSON the client sent, see codec.ts encodeNewJob). Returns, per
@@ -109,7 +109,7 @@ local function createJobs(jobs, now)
       if j.p then f[#f + 1] = 'params'; f[#f + 1] = j.p end
       flowFields(j, f, nil)
       redis.call('HSET', jobkey(j.id), unpack(f))
-      index(j.id, j.s, j.q, seq, j.ra, nil, nil, j.pr, j.ck or j.rk)
+      index(j.id, j.s, j.q, seq, j.ra, nil, nil, j.pr, sigOf(j.ck, j.cl, j.rk, j.rm, j.rp))
       if j.pid then redis.call('ZADD', P .. 'children:' .. j.pid, seq, j.id) end
       if j.uk then redis.call('SADD', P .. 'uk:' .. j.uk, j.id) end
       out[i] = ''

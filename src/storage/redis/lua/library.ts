@@ -38,7 +38,16 @@ local K_QUEUE, K_STATE, K_LIMITED = cached('q:'), cached('state:'), cached('lq:'
 local PRIORITY_STEP = 35184372088832
 local K_SETTINGS = P .. 'qsettings'
 local K_KPROC, K_KEY_IDS = P .. 'kproc', P .. 'kids'
-local K_RATE, K_QSTARTS = cached('rs:'), cached('rq:')
+local K_RATE, K_QSTARTS, K_GROUPS = cached('rs:'), cached('rq:'), cached('lg:')
+
+-- A limited job's group: its concurrency key and limit and rate key, max and window, joined by
+-- \1 (keys hold no control characters); nil for a job without keys. The jobs of one group in one
+-- queue are all over their limits or none is, so a fetch skips a blocked group whole.
+local function sigOf(ck, cl, rk, rm, rp)
+  if not ck and not rk then return nil end
+  return table.concat({ ck or '', cl or '', rk or '', rm or '', rp or '' }, '\1')
+end
+local function groupKey(queue, sig) return P .. 'lgj:' .. queue .. '\1' .. sig end
 -- Whether kproc exists (some job with a concurrency key is processing), read once per call by
 -- the first job leaving processing: while none does, that costs one EXISTS per call.
 local kprocLive = nil
@@ -201,11 +210,20 @@ local function unindex(id, state, queue)
 end
 
 -- Adds a job to the indexes of its state. runAt / leaseUntil may be nil or ''; attempt matters
--- only for a scheduled job (nil: 1); pri (nil or '': 0) and limited (the job carries a
--- concurrency or rate key: lq:<queue> instead of q:<queue>) only for an enqueued one.
-local function index(id, state, queue, seq, runAt, leaseUntil, attempt, pri, limited)
+-- only for a scheduled job (nil: 1); pri (nil or '': 0) and sig (its group, see sigOf: in
+-- lq:<queue> and its group's sets instead of q:<queue>) only for an enqueued one.
+local function index(id, state, queue, seq, runAt, leaseUntil, attempt, pri, sig)
   if state == 'enqueued' then
-    if limited then zadd(K_LIMITED[queue], queueScore(seq, pri), id) else zadd(K_QUEUE[queue], queueScore(seq, pri), id) end
+    local score = queueScore(seq, pri)
+    if sig then
+      zadd(K_LIMITED[queue], score, id)
+      -- The group's sets are written at once (fetch reads them); a job leaving them otherwise
+      -- than by fetch stays until a fetch finds it stale.
+      redis.call('ZADD', groupKey(queue, sig), score, id)
+      redis.call('ZADD', K_GROUPS[queue], 'LT', score, sig)
+    else
+      zadd(K_QUEUE[queue], score, id)
+    end
     woken[queue] = true
   elseif state == 'processing' then
     if leaseUntil and leaseUntil ~= '' then
@@ -293,7 +311,7 @@ end
 -- counts the interruption in its params and at the end of the reason.
 local function requeue(id, expect, reason, now, interrupted)
   local key = jobkey(id)
-  local f = redis.call('HMGET', key, 'state', 'queue', 'seq', 'hist', 'params', 'pri', 'ck', 'rk')
+  local f = redis.call('HMGET', key, 'state', 'queue', 'seq', 'hist', 'params', 'pri', 'ck', 'cl', 'rk', 'rm', 'rp')
   if f[1] ~= expect then return false end
   unindex(id, f[1], f[2])
   local fields = { 'state', 'enqueued', 'runAt', '', 'serverId', '', 'leaseUntil', '' }
@@ -310,7 +328,7 @@ local function requeue(id, expect, reason, now, interrupted)
   fields[#fields + 1] = 'hist'
   fields[#fields + 1] = appendHistory(f[4], entry)
   redis.call('HSET', key, unpack(fields))
-  index(id, 'enqueued', f[2], f[3], nil, nil, nil, f[6], f[7] or f[8])
+  index(id, 'enqueued', f[2], f[3], nil, nil, nil, f[6], sigOf(f[7], f[8], f[9], f[10], f[11]))
   return true
 end
 `;

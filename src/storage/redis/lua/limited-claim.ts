@@ -93,48 +93,138 @@ local function allows(f)
   return true
 end
 
--- Merges the queue's plain jobs with its limited ones in claim order, taking each limited job its
--- limits allow and leaving the others where they are. Returns how many it claimed.
+-- A min-heap of groups by score, for merging the groups of a queue in claim order.
+local function heapPush(h, g)
+  local i = #h + 1
+  h[i] = g
+  while i > 1 do
+    local parent = math.floor(i / 2)
+    if h[parent].score <= h[i].score then break end
+    h[parent], h[i] = h[i], h[parent]
+    i = parent
+  end
+end
+local function heapPop(h)
+  local top, last = h[1], h[#h]
+  h[#h] = nil
+  if #h > 0 then
+    h[1] = last
+    local i = 1
+    while true do
+      local l, r, m = 2 * i, 2 * i + 1, i
+      if l <= #h and h[l].score < h[m].score then m = l end
+      if r <= #h and h[r].score < h[m].score then m = r end
+      if m == i then break end
+      h[m], h[i] = h[i], h[m]
+      i = m
+    end
+  end
+  return top
+end
+
+-- Merges the queue's plain jobs with its limited ones in claim order. Limited jobs come by group
+-- (lg:<queue>, each group's score at most its first job's): a group is checked against its
+-- limits once when it comes up, and skipped whole when over them, so a saturated key's backlog
+-- costs one check, not one read per job. A group's first job is read from its set, dropping
+-- entries no longer enqueued there with these limits (left by a deletion, a debounce, a move).
 local function claimLimited(queue, tail, room)
-  local qkey, lkey = K_QUEUE[queue], K_LIMITED[queue]
+  local qkey, gkey = K_QUEUE[queue], K_GROUPS[queue]
   local plain = redis.call('ZRANGE', qkey, 0, room - 1, 'WITHSCORES')
   local p = 1
-  local cands, c, bound, exhausted = {}, 1, '-inf', false
-  local taken, gone = 0, {}
-  while taken < room do
-    if c > #cands and not exhausted then
-      cands = redis.call('ZRANGEBYSCORE', lkey, bound, '+inf', 'WITHSCORES', 'LIMIT', 0, CHUNK)
-      c = 1
-      exhausted = #cands < 2 * CHUNK
-      if #cands > 0 then bound = '(' .. cands[#cands] end
+  local heap, read, readUpTo, exhausted = {}, 0, nil, false
+  local gone, heads = {}, {}
+  local taken = 0
+
+  local function readGroups()
+    local r = redis.call('ZRANGE', gkey, read, read + CHUNK - 1, 'WITHSCORES')
+    read = read + CHUNK
+    exhausted = #r < 2 * CHUNK
+    for i = 1, #r, 2 do heapPush(heap, { sig = r[i], score = tonumber(r[i + 1]) }) end
+    if #r > 0 then readUpTo = tonumber(r[#r]) end
+  end
+
+  -- The group's first job that is still its own, or nil; records the group's new score.
+  local function firstOf(g)
+    local key = groupKey(queue, g.sig)
+    while true do
+      local r = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+      if #r == 0 then
+        heads[g.sig] = false
+        return nil
+      end
+      local f = redis.call('HMGET', jobkey(r[1]), 'state', 'queue', 'ck', 'cl', 'rk', 'rm', 'rp')
+      if f[1] == 'enqueued' and f[2] == queue and sigOf(f[3], f[4], f[5], f[6], f[7]) == g.sig then
+        heads[g.sig] = r[2]
+        return r[1], tonumber(r[2])
+      end
+      redis.call('ZREM', key, r[1])
     end
-    local ps, cs = plain[2 * p], cands[c + 1]
-    if not ps and not cs then break end
-    if ps and (not cs or tonumber(ps) < tonumber(cs)) then
+  end
+
+  -- The group whose first job comes next among those its limits allow, its job resolved; nil
+  -- when no group is left.
+  local function nextGroup()
+    while true do
+      local g = heap[1]
+      if not exhausted and (not g or g.score >= readUpTo) then
+        readGroups()
+      elseif not g then
+        return nil
+      elseif g.id then
+        return g
+      else
+        heapPop(heap)
+        if not g.limits then
+          local l = {}
+          for part in string.gmatch(g.sig .. '\1', '([^\1]*)\1') do l[#l + 1] = part ~= '' and part or false end
+          g.limits = l
+        end
+        if allows(g.limits) then
+          g.id, g.score = firstOf(g)
+          if g.id then heapPush(heap, g) end
+        end
+      end
+    end
+  end
+
+  while taken < room do
+    local g = nextGroup()
+    local ps = plain[2 * p]
+    if not ps and not g then break end
+    if ps and (not g or tonumber(ps) < g.score) then
       if claim(plain[2 * p - 1], tail, queue) then taken = taken + 1 end
       p = p + 1
     else
-      local id = cands[c]
-      c = c + 2
-      local f = redis.call('HMGET', jobkey(id), 'ck', 'cl', 'rk', 'rm', 'rp')
-      if allows(f) then
-        gone[#gone + 1] = id
-        if claim(id, tail, queue) then
-          taken = taken + 1
-          if f[1] then
-            zadd(K_KPROC, keyId(f[1], true), id)
-            running[f[1]] = running[f[1]] + 1
-          end
-          if f[3] then
-            startedNow[f[3]] = (startedNow[f[3]] or 0) + 1
-            startLog[#startLog + 1] = { K_RATE[f[3]], tonumber(f[5]) }
-          end
+      heapPop(heap)
+      local id, l = g.id, g.limits
+      g.id = nil
+      heapPush(heap, g)
+      redis.call('ZREM', groupKey(queue, g.sig), id)
+      gone[#gone + 1] = id
+      heads[g.sig] = true
+      if claim(id, tail, queue) then
+        taken = taken + 1
+        if l[1] then
+          zadd(K_KPROC, keyId(l[1], true), id)
+          running[l[1]] = running[l[1]] + 1
+        end
+        if l[3] then
+          startedNow[l[3]] = (startedNow[l[3]] or 0) + 1
+          startLog[#startLog + 1] = { K_RATE[l[3]], tonumber(l[5]) }
         end
       end
     end
   end
   if p > 1 then redis.call('ZREMRANGEBYRANK', qkey, 0, p - 2) end
-  if #gone > 0 then many('ZREM', lkey, gone) end
+  if #gone > 0 then many('ZREM', K_LIMITED[queue], gone) end
+  -- The groups read through: their score becomes their first job's again, or they go.
+  for sig, head in pairs(heads) do
+    if head == true then
+      local r = redis.call('ZRANGE', groupKey(queue, sig), 0, 0, 'WITHSCORES')
+      head = #r > 0 and r[2]
+    end
+    if head then redis.call('ZADD', gkey, head, sig) else redis.call('ZREM', gkey, sig) end
+  end
   return taken
 end
 

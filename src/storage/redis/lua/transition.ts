@@ -71,8 +71,8 @@ while b <= #ARGV do
         index(id, to, queue, f[4], runAt, lease, attempt or redis.call('HGET', key, 'attempt'))
       elseif to == 'enqueued' then
         -- Its place in the queue: its priority, and the limited jobs' set if it carries a key.
-        local fl = redis.call('HMGET', key, 'pri', 'ck', 'rk')
-        index(id, to, queue, f[4], runAt, lease, nil, fl[1], fl[2] or fl[3])
+        local fl = redis.call('HMGET', key, 'pri', 'ck', 'cl', 'rk', 'rm', 'rp')
+        index(id, to, queue, f[4], runAt, lease, nil, fl[1], sigOf(fl[2], fl[3], fl[4], fl[5], fl[6]))
       else
         index(id, to, queue, f[4], runAt, lease)
       end
