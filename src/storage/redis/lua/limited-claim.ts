@@ -11,7 +11,7 @@
  *   window, and written at the end of the call (`logStarts`) so a read never sees this call's own.
  */
 export const LIMITED_CLAIM = String.raw`
--- Limited candidates read at a time; more are read only if these run out.
+-- Groups of limited jobs read at a time; more are read only if these run out.
 local CHUNK = 64
 
 local running = {}
