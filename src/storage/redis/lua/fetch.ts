@@ -14,10 +14,18 @@ local o = 1
 local n = 0
 
 -- Claims one job taken from its queue's set, if it is still enqueued (else its index entry was
--- stale, and is dropped all the same). tail is ',<queue index>,'.
-local function claim(id, tail, queue)
+-- stale, and is dropped all the same). tail is ',<queue index>,'. With sig (a limited job taken
+-- from its group's set, see limited-claim.ts), only if it is still enqueued in this queue with
+-- these limits.
+local function claim(id, tail, queue, sig)
   local key = jobkey(id)
-  local f = redis.call('HMGET', key, 'state', 'j', 'attempt', 'runAt', 'expireAt', 'params', 'result', 'hist')
+  local f
+  if sig then
+    f = redis.call('HMGET', key, 'state', 'j', 'attempt', 'runAt', 'expireAt', 'params', 'result', 'hist', 'queue', 'ck', 'cl', 'rk', 'rm', 'rp')
+    if f[9] ~= queue or sigOf(f[10], f[11], f[12], f[13], f[14]) ~= sig then return false end
+  else
+    f = redis.call('HMGET', key, 'state', 'j', 'attempt', 'runAt', 'expireAt', 'params', 'result', 'hist')
+  end
   if f[1] ~= 'enqueued' then return false end
   redis.call('HSET', key, 'state', 'processing', 'serverId', serverId, 'leaseUntil', leaseUntil,
     'hist', appendHistory(f[8], entry))

@@ -125,44 +125,27 @@ end
 -- Merges the queue's plain jobs with its limited ones in claim order. Limited jobs come by group
 -- (lg:<queue>, each group's score at most its first job's): a group is checked against its
 -- limits once when it comes up, and skipped whole when over them, so a saturated key's backlog
--- costs one check, not one read per job. A group's first job is read from its set, dropping
--- entries no longer enqueued there with these limits (left by a deletion, a debounce, a move).
+-- costs one check, not one read per job. A group's first entry is taken as its first job; the
+-- claim checks the job is still enqueued there with these limits, and drops the entry if not
+-- (left by a deletion, a debounce, a move), and the group comes up again.
 local function claimLimited(queue, tail, room)
   local qkey, gkey = K_QUEUE[queue], K_GROUPS[queue]
   local plain = redis.call('ZRANGE', qkey, 0, room - 1, 'WITHSCORES')
   local p = 1
   local heap, read, readUpTo, exhausted = {}, 0, nil, false
-  local gone, heads = {}, {}
+  local gone, scores = {}, {}
   local taken = 0
 
   local function readGroups()
     local r = redis.call('ZRANGE', gkey, read, read + CHUNK - 1, 'WITHSCORES')
     read = read + CHUNK
     exhausted = #r < 2 * CHUNK
-    for i = 1, #r, 2 do heapPush(heap, { sig = r[i], score = tonumber(r[i + 1]) }) end
+    for i = 1, #r, 2 do heapPush(heap, { sig = r[i], score = tonumber(r[i + 1]), stored = r[i + 1] }) end
     if #r > 0 then readUpTo = tonumber(r[#r]) end
   end
 
-  -- The group's first job that is still its own, or nil; records the group's new score.
-  local function firstOf(g)
-    local key = groupKey(queue, g.sig)
-    while true do
-      local r = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-      if #r == 0 then
-        heads[g.sig] = false
-        return nil
-      end
-      local f = redis.call('HMGET', jobkey(r[1]), 'state', 'queue', 'ck', 'cl', 'rk', 'rm', 'rp')
-      if f[1] == 'enqueued' and f[2] == queue and sigOf(f[3], f[4], f[5], f[6], f[7]) == g.sig then
-        heads[g.sig] = r[2]
-        return r[1], tonumber(r[2])
-      end
-      redis.call('ZREM', key, r[1])
-    end
-  end
-
-  -- The group whose first job comes next among those its limits allow, its job resolved; nil
-  -- when no group is left.
+  -- The group whose first entry comes next among those its limits allow, that entry resolved;
+  -- nil when no group is left.
   local function nextGroup()
     while true do
       local g = heap[1]
@@ -180,8 +163,15 @@ local function claimLimited(queue, tail, room)
           g.limits = l
         end
         if allows(g.limits) then
-          g.id, g.score = firstOf(g)
-          if g.id then heapPush(heap, g) end
+          local r = redis.call('ZRANGE', groupKey(queue, g.sig), 0, 0, 'WITHSCORES')
+          if #r == 0 then
+            scores[g.sig] = false
+          else
+            g.id, g.score = r[1], tonumber(r[2])
+            -- A first look at the group: its stored score becomes its first entry's.
+            if scores[g.sig] == nil and r[2] ~= g.stored then scores[g.sig] = r[2] end
+            heapPush(heap, g)
+          end
         end
       end
     end
@@ -200,9 +190,8 @@ local function claimLimited(queue, tail, room)
       g.id = nil
       heapPush(heap, g)
       redis.call('ZREM', groupKey(queue, g.sig), id)
-      gone[#gone + 1] = id
-      heads[g.sig] = true
-      if claim(id, tail, queue) then
+      if claim(id, tail, queue, g.sig) then
+        gone[#gone + 1] = id
         taken = taken + 1
         if l[1] then
           zadd(K_KPROC, keyId(l[1], true), id)
@@ -217,13 +206,10 @@ local function claimLimited(queue, tail, room)
   end
   if p > 1 then redis.call('ZREMRANGEBYRANK', qkey, 0, p - 2) end
   if #gone > 0 then many('ZREM', K_LIMITED[queue], gone) end
-  -- The groups read through: their score becomes their first job's again, or they go.
-  for sig, head in pairs(heads) do
-    if head == true then
-      local r = redis.call('ZRANGE', groupKey(queue, sig), 0, 0, 'WITHSCORES')
-      head = #r > 0 and r[2]
-    end
-    if head then redis.call('ZADD', gkey, head, sig) else redis.call('ZREM', gkey, sig) end
+  -- Groups found empty go; a group's stored score stays a lower bound of its first job's (a claim
+  -- only raises that), refreshed when a fetch first looks at it.
+  for sig, score in pairs(scores) do
+    if score then redis.call('ZADD', gkey, 'XX', score, sig) else redis.call('ZREM', gkey, sig) end
   end
   return taken
 end
