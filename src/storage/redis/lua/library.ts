@@ -36,6 +36,11 @@ local K_QUEUE, K_STATE, K_LIMITED = cached('q:'), cached('state:'), cached('lq:'
 -- score stays an exact integer below 2^53. Formatted with %.0f: Lua's own number formatting keeps
 -- only 14 digits.
 local PRIORITY_STEP = 35184372088832
+local function queueScore(seq, pri)
+  if not pri or pri == '' or pri == '0' then return seq end
+  return string.format('%.0f', tonumber(seq) - tonumber(pri) * PRIORITY_STEP)
+end
+
 local K_SETTINGS = P .. 'qsettings'
 local K_KPROC, K_KEY_IDS = P .. 'kproc', P .. 'kids'
 local K_RATE, K_QSTARTS, K_GROUPS = cached('rs:'), cached('rq:'), cached('lg:')
@@ -72,10 +77,6 @@ end
 -- The lower bound, exclusive, of the starts a window of perMs counts at now: '(' .. now - perMs.
 local function windowFrom(now, perMs)
   return '(' .. string.format('%.0f', tonumber(now) - perMs)
-end
-local function queueScore(seq, pri)
-  if not pri or pri == '' or pri == '0' then return seq end
-  return string.format('%.0f', tonumber(seq) - tonumber(pri) * PRIORITY_STEP)
 end
 
 -- A variadic command over a long list, in slices (Lua's unpack handles a few thousand values).
