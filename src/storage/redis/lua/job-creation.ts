@@ -107,9 +107,13 @@ local function createJobs(jobs, now)
       if j.uu then f[#f + 1] = 'uniqueUntil'; f[#f + 1] = j.uu end
       if j.ln then f[#f + 1] = 'ln'; f[#f + 1] = j.ln end
       if j.p then f[#f + 1] = 'params'; f[#f + 1] = j.p end
-      flowFields(j, f, nil)
+      if j.pr or j.ck or j.rk then flowFields(j, f, nil) end
       redis.call('HSET', jobkey(j.id), unpack(f))
-      index(j.id, j.s, j.q, seq, j.ra, nil, nil, j.pr, sigOf(j.ck, j.cl, j.rk, j.rm, j.rp))
+      if j.ck or j.rk then
+        index(j.id, j.s, j.q, seq, j.ra, nil, nil, j.pr, sigOf(j.ck, j.cl, j.rk, j.rm, j.rp))
+      else
+        index(j.id, j.s, j.q, seq, j.ra, nil, nil, j.pr)
+      end
       if j.pid then redis.call('ZADD', P .. 'children:' .. j.pid, seq, j.id) end
       if j.uk then redis.call('SADD', P .. 'uk:' .. j.uk, j.id) end
       out[i] = ''
