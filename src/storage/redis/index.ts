@@ -1,6 +1,5 @@
 import type { StorageDescriptor } from '../contract/index.js';
 import { ComposedStorage } from '../composed-storage.js';
-import { PendingQueueControl } from '../flow-control-pending.js';
 import { describeStorage } from '../descriptor.js';
 import { DEFAULT_REDIS_URL, type RedisConnection } from './connection.js';
 import { RedisContext } from './context.js';
@@ -11,6 +10,7 @@ import { RedisMonitoring } from './monitoring.js';
 import { RedisNotifications } from './notifications.js';
 import { DEFAULT_REDIS_PREFIX, resolveRedisOptions, type RedisStorageOptions } from './options.js';
 import { splitConnection } from '../url.js';
+import { RedisQueues } from './queues.js';
 import { RedisRecurringStore } from './recurring.js';
 import { unimplementedEvents, unimplementedLogs } from '../unimplemented-roles.js';
 
@@ -26,7 +26,7 @@ export { keyLayout, type KeyLayout } from './keys.js';
  *
  * Every operation is one Lua script, so each is atomic and costs one round trip. One role object
  * per part of the contract — the job store (`jobs.ts`), maintenance (`maintenance.ts`), recurring
- * jobs (`recurring.ts`), monitoring (`monitoring.ts`) and wake-ups through pub/sub
+ * jobs (`recurring.ts`), queue control (`queues.ts`), monitoring (`monitoring.ts`) and wake-ups through pub/sub
  * (`notifications.ts`) — over one shared `RedisContext` (`context.ts`: the command connection, the
  * key layout, the logger and the script runner). `ComposedStorage` hands each call to its role
  * and returns the role's promise as it is: no extra await on the hot path.
@@ -56,9 +56,9 @@ export class RedisStorage extends ComposedStorage {
     const ctx = new RedisContext(fromUrl.connection, resolveRedisOptions(options, fromUrl.value));
     const jobs = new RedisJobStore(ctx);
     const recurring = new RedisRecurringStore(ctx);
-    const monitoring = new RedisMonitoring(ctx, jobs, recurring);
+    const queues = new RedisQueues(ctx);
+    const monitoring = new RedisMonitoring(ctx, jobs, recurring, queues);
     const notifications = new RedisNotifications(ctx);
-    const queues = new PendingQueueControl('RedisStorage');
     super({
       jobs,
       maintenance: new RedisMaintenance(ctx),

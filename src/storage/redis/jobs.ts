@@ -48,7 +48,7 @@ export class RedisJobStore implements JobStore {
   async fetch(o: FetchOptions): Promise<JobRecord[]> {
     if (o.max <= 0 || o.queues.length === 0) return [];
     const entry = JSON.stringify({ name: 'processing', data: { serverId: o.serverId }, at: o.now });
-    const reply = await this.ctx.run(SCRIPTS.fetch, [String(o.max), o.serverId, String(o.now + o.leaseMs), entry, ...o.queues]);
+    const reply = await this.ctx.run(SCRIPTS.fetch, [String(o.max), o.serverId, String(o.now + o.leaseMs), entry, String(o.now), ...o.queues]);
     return decodeClaimed(reply, o);
   }
 

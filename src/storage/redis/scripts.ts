@@ -16,16 +16,21 @@ import { INDEX_RETRIES } from './lua/index-retries.js';
 import { LIBRARY } from './lua/library.js';
 import { LIST_JOBS } from './lua/list-jobs.js';
 import { LIST_RECURRING } from './lua/list-recurring.js';
+import { LIMIT_USAGE } from './lua/limit-usage.js';
 import { LIST_SERVERS } from './lua/list-servers.js';
 import { MERGE_PARAMETERS } from './lua/merge-parameters.js';
 import { NEXT_DUE } from './lua/next-due.js';
+import { NEXT_RATE_SLOT } from './lua/next-rate-slot.js';
 import { QUEUE_HEADS } from './lua/queue-heads.js';
+import { QUEUE_SETTINGS } from './lua/queue-settings.js';
 import { QUEUES } from './lua/queues.js';
 import { RELEASE_EXPIRED_LEASES } from './lua/release-expired-leases.js';
 import { RELEASE_LOCK } from './lua/release-lock.js';
 import { REMOVE_RECURRING } from './lua/remove-recurring.js';
 import { REMOVE_SERVERS } from './lua/remove-servers.js';
 import { RENEW_LEASES } from './lua/renew-leases.js';
+import { SET_QUEUE_LIMITS } from './lua/set-queue-limits.js';
+import { SET_QUEUE_PAUSED } from './lua/set-queue-paused.js';
 import { SET_RECURRING_PAUSED } from './lua/set-recurring-paused.js';
 import { STATISTICS } from './lua/statistics.js';
 import { TIMELINE } from './lua/timeline.js';
@@ -82,7 +87,13 @@ export const SCRIPTS = {
   listRecurring: script('listRecurring', LIST_RECURRING),
   dueRecurring: script('dueRecurring', DUE_RECURRING),
   advanceRecurring: script('advanceRecurring', ADVANCE_RECURRING),
+  // queue control: paused queues and limits
+  setQueuePaused: script('setQueuePaused', SET_QUEUE_PAUSED),
+  setQueueLimits: script('setQueueLimits', SET_QUEUE_LIMITS),
+  nextRateSlot: script('nextRateSlot', NEXT_RATE_SLOT),
   // monitoring
+  queueSettings: script('queueSettings', QUEUE_SETTINGS),
+  limitUsage: script('limitUsage', LIMIT_USAGE),
   listJobs: script('listJobs', LIST_JOBS),
   statistics: script('statistics', STATISTICS),
   queues: script('queues', QUEUES),

@@ -52,6 +52,9 @@ while b <= #ARGV do
         sets[11] = 'leaseUntil'; sets[12] = ''
       elseif state == 'processing' then
         lease = redis.call('HGET', key, 'leaseUntil') or ''
+        -- Still processing: it keeps its place among its concurrency key's running jobs.
+        local k = kprocLive and redis.call('ZSCORE', K_KPROC, id)
+        if k then zadd(K_KPROC, k, id) end
       end
       if result ~= '' then sets[#sets + 1] = 'result'; sets[#sets + 1] = string.sub(result, 2) end
       if newQueue then sets[#sets + 1] = 'queue'; sets[#sets + 1] = queue end
@@ -66,6 +69,10 @@ while b <= #ARGV do
       -- Only a scheduled job needs its attempt, for the retries index (completions never read it).
       if to == 'scheduled' then
         index(id, to, queue, f[4], runAt, lease, attempt or redis.call('HGET', key, 'attempt'))
+      elseif to == 'enqueued' then
+        -- Its place in the queue: its priority, and the limited jobs' set if it carries a key.
+        local fl = redis.call('HMGET', key, 'pri', 'ck', 'cl', 'rk', 'rm', 'rp')
+        index(id, to, queue, f[4], runAt, lease, nil, fl[1], sigOf(fl[2], fl[3], fl[4], fl[5], fl[6]))
       else
         index(id, to, queue, f[4], runAt, lease)
       end
