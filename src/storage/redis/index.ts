@@ -6,6 +6,7 @@ import { DEFAULT_REDIS_URL, type RedisConnection } from './connection.js';
 import { RedisContext } from './context.js';
 import { RedisJobStore } from './jobs.js';
 import type { KeyLayout } from './keys.js';
+import { RedisLiveness } from './liveness.js';
 import { RedisMaintenance } from './maintenance.js';
 import { RedisMonitoring } from './monitoring.js';
 import { RedisNotifications } from './notifications.js';
@@ -42,6 +43,7 @@ export class RedisStorage extends ComposedStorage {
   private readonly ctx: RedisContext;
   private readonly monitoring: RedisMonitoring;
   private readonly notifications: RedisNotifications;
+  private readonly marks: RedisLiveness;
   private readonly description: StorageDescriptor | undefined;
 
   /**
@@ -59,6 +61,7 @@ export class RedisStorage extends ComposedStorage {
     const monitoring = new RedisMonitoring(ctx, jobs, recurring);
     const notifications = new RedisNotifications(ctx);
     const queues = new PendingQueueControl('RedisStorage');
+    const liveness = new RedisLiveness(ctx);
     super({
       jobs,
       maintenance: new RedisMaintenance(ctx),
@@ -66,6 +69,7 @@ export class RedisStorage extends ComposedStorage {
       queues,
       monitoring,
       notifications,
+      liveness,
       events: unimplementedEvents('RedisStorage'),
       logs: unimplementedLogs,
     });
@@ -73,6 +77,7 @@ export class RedisStorage extends ComposedStorage {
     this.ctx = ctx;
     this.monitoring = monitoring;
     this.notifications = notifications;
+    this.marks = liveness;
     const prefix = options.prefix ?? fromUrl.value ?? DEFAULT_REDIS_PREFIX;
     this.description = ctx.connection.owned ? describeStorage(import.meta.url, 'RedisStorage', [fromUrl.connection as unknown, { prefix }]) : undefined;
   }
@@ -94,8 +99,13 @@ export class RedisStorage extends ComposedStorage {
     await this.monitoring.indexRetries();
   }
 
-  /** Closes the subscriber and, when the storage created it, the command connection. */
+  /**
+   * Closes the subscriber, the liveness marks' connections (leaving their records: the servers
+   * then look gone, as if their process had died) and, when the storage created it, the command
+   * connection.
+   */
   async close(): Promise<void> {
+    this.marks.close();
     await Promise.all([this.notifications.close(), this.ctx.close()]);
   }
 }

@@ -28,6 +28,11 @@
  * | `recurring:due`       | zset   | unpaused definitions with a next execution, score = nextExecution |
  * | `stats`               | hash   | lifetime `succeeded` / `failed` totals |
  * | `hours`               | hash   | `s:<hour start ms>` / `f:<hour start ms>` → successes / failures in that UTC hour |
+ * | `marks`               | hash   | liveness mark records: server id → token of the hold that wrote it (see liveness.ts) |
+ * | `listening`           | string | the job-event announcement: exists while some listener lives, expires with the last one (see events.ts) |
+ * | `listeners`           | zset   | the job-event listeners behind `listening`: instance id, score = when it lapses (Redis's clock) |
+ * | `log:<id>`            | list   | a job's log lines, oldest first, each `<seq> <JSON>` (see logs.ts) |
+ * | `logseq:<id>`         | string | the `seq` of a job's newest log line |
  *
  * A job hash holds as few fields as the scripts need, because Redis time per job grows with every
  * field a script reads or writes (measured on Redis 7.0: roughly 0.3 µs per field, next to 1.3 µs
@@ -68,6 +73,10 @@ export interface KeyLayout {
   readonly base: string;
   /** The pub/sub channel for wake-ups, e.g. `kiln:events`. */
   readonly channel: string;
+  /** The pub/sub channel of job events, e.g. `kiln:job-events` (the scripts build it from the tag too). */
+  readonly jobEventChannel: string;
+  /** The channel a server's liveness connection stays subscribed to, e.g. `kiln:alive:<serverId>`. */
+  aliveChannel(serverId: string): string;
   /** A glob matching every key of the installation (for tests and cleanup). */
   readonly pattern: string;
   key(name: string): string;
@@ -90,6 +99,8 @@ export function keyLayout(prefix: string, field = 'prefix'): KeyLayout {
   return {
     base,
     channel: `${tag}:events`,
+    jobEventChannel: `${tag}:job-events`,
+    aliveChannel: (serverId: string) => `${tag}:alive:${serverId}`,
     pattern: `${base}*`,
     key: (name: string) => base + name,
   };

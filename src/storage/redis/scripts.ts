@@ -23,14 +23,17 @@ import { QUEUE_HEADS } from './lua/queue-heads.js';
 import { QUEUES } from './lua/queues.js';
 import { RELEASE_EXPIRED_LEASES } from './lua/release-expired-leases.js';
 import { RELEASE_LOCK } from './lua/release-lock.js';
+import { RELEASE_MARK } from './lua/release-mark.js';
 import { REMOVE_RECURRING } from './lua/remove-recurring.js';
 import { REMOVE_SERVERS } from './lua/remove-servers.js';
+import { REMOVE_VANISHED } from './lua/remove-vanished.js';
 import { RENEW_LEASES } from './lua/renew-leases.js';
 import { SET_RECURRING_PAUSED } from './lua/set-recurring-paused.js';
 import { STATISTICS } from './lua/statistics.js';
 import { TIMELINE } from './lua/timeline.js';
 import { TRANSITION } from './lua/transition.js';
 import { UPSERT_RECURRING } from './lua/upsert-recurring.js';
+import { VANISHED_MARKS } from './lua/vanished-marks.js';
 
 /**
  * One Lua script: the shared library followed by one body, and its SHA1 for EVALSHA. The Lua
@@ -74,6 +77,10 @@ export const SCRIPTS = {
   removeServers: script('removeServers', REMOVE_SERVERS),
   acquireLock: script('acquireLock', ACQUIRE_LOCK),
   releaseLock: script('releaseLock', RELEASE_LOCK),
+  // liveness marks
+  vanishedMarks: script('vanishedMarks', VANISHED_MARKS),
+  removeVanished: script('removeVanished', REMOVE_VANISHED),
+  releaseMark: script('releaseMark', RELEASE_MARK),
   // recurring definitions
   upsertRecurring: script('upsertRecurring', UPSERT_RECURRING),
   removeRecurring: script('removeRecurring', REMOVE_RECURRING),
