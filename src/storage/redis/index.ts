@@ -7,13 +7,14 @@ import { RedisContext } from './context.js';
 import { RedisJobStore } from './jobs.js';
 import type { KeyLayout } from './keys.js';
 import { RedisLiveness } from './liveness.js';
+import { RedisJobLogs } from './logs.js';
 import { RedisMaintenance } from './maintenance.js';
 import { RedisMonitoring } from './monitoring.js';
 import { RedisNotifications } from './notifications.js';
 import { DEFAULT_REDIS_PREFIX, resolveRedisOptions, type RedisStorageOptions } from './options.js';
 import { splitConnection } from '../url.js';
 import { RedisRecurringStore } from './recurring.js';
-import { unimplementedEvents, unimplementedLogs } from '../unimplemented-roles.js';
+import { unimplementedEvents } from '../unimplemented-roles.js';
 
 export type { RedisClient, RedisConnection } from './connection.js';
 export { KILN_REDIS_DEFAULTS, DEFAULT_REDIS_URL } from './connection.js';
@@ -71,7 +72,7 @@ export class RedisStorage extends ComposedStorage {
       notifications,
       liveness,
       events: unimplementedEvents('RedisStorage'),
-      logs: unimplementedLogs,
+      logs: new RedisJobLogs(ctx),
     });
     this.keys = ctx.keys;
     this.ctx = ctx;

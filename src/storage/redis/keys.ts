@@ -31,8 +31,7 @@
  * | `marks`               | hash   | liveness mark records: server id → token of the hold that wrote it (see liveness.ts) |
  * | `listening`           | string | the job-event announcement: exists while some listener lives, expires with the last one (see events.ts) |
  * | `listeners`           | zset   | the job-event listeners behind `listening`: instance id, score = when it lapses (Redis's clock) |
- * | `log:<id>`            | list   | a job's log lines, oldest first, each `<seq> <JSON>` (see logs.ts) |
- * | `logseq:<id>`         | string | the `seq` of a job's newest log line |
+ * | `log:<id>`            | list   | a job's kept log lines, oldest first, each a JSON text (see logs.ts) |
  *
  * A job hash holds as few fields as the scripts need, because Redis time per job grows with every
  * field a script reads or writes (measured on Redis 7.0: roughly 0.3 µs per field, next to 1.3 µs
@@ -46,6 +45,7 @@
  * | `runAt` `serverId` `leaseUntil` `expireAt` | `''` is null: always present, so a state change is one HSET, never an HSET plus an HDEL |
  * | `result` | the result's JSON text; absent until set |
  * | `params` | the parameters as a JSON object of JSON texts (`{"retryCount":"1"}`): cjson merges strings and never re-encodes a value; absent until set |
+ * | `logs` | the `seq` of the job's newest log line; absent until it logs (its lines are the list `log:<id>`) |
  * | `name` `ln` `parentId` `uniqueKey` `uniqueUntil` | what the scripts search by or check (`name`, `parentId` and `uniqueKey` repeat `j`; `ln` is the lower-cased name when it is not ASCII); absent when null |
  *
  * Enqueued and processing jobs, the hot path, are indexed once each (a fetch and a completion

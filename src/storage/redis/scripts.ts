@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ACQUIRE_LOCK } from './lua/acquire-lock.js';
 import { ADVANCE_RECURRING } from './lua/advance-recurring.js';
 import { ANNOUNCE_SERVER } from './lua/announce-server.js';
+import { APPEND_JOB_LOGS } from './lua/append-job-logs.js';
 import { AWAITING_READY } from './lua/awaiting-ready.js';
 import { CONTINUATIONS_OF } from './lua/continuations-of.js';
 import { CREATE_JOBS } from './lua/create-jobs.js';
@@ -13,6 +14,7 @@ import { GET_JOB } from './lua/get-job.js';
 import { GET_RECURRING } from './lua/get-recurring.js';
 import { HEARTBEAT } from './lua/heartbeat.js';
 import { INDEX_RETRIES } from './lua/index-retries.js';
+import { JOB_LOGS } from './lua/job-logs.js';
 import { LIBRARY } from './lua/library.js';
 import { LIST_JOBS } from './lua/list-jobs.js';
 import { LIST_RECURRING } from './lua/list-recurring.js';
@@ -77,6 +79,9 @@ export const SCRIPTS = {
   removeServers: script('removeServers', REMOVE_SERVERS),
   acquireLock: script('acquireLock', ACQUIRE_LOCK),
   releaseLock: script('releaseLock', RELEASE_LOCK),
+  // job logs
+  appendJobLogs: script('appendJobLogs', APPEND_JOB_LOGS),
+  jobLogs: script('jobLogs', JOB_LOGS),
   // liveness marks
   vanishedMarks: script('vanishedMarks', VANISHED_MARKS),
   removeVanished: script('removeVanished', REMOVE_VANISHED),
