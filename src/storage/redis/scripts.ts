@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ACQUIRE_LOCK } from './lua/acquire-lock.js';
 import { ADVANCE_RECURRING } from './lua/advance-recurring.js';
+import { ANNOUNCE_LISTENER } from './lua/announce-listener.js';
 import { ANNOUNCE_SERVER } from './lua/announce-server.js';
 import { APPEND_JOB_LOGS } from './lua/append-job-logs.js';
 import { AWAITING_READY } from './lua/awaiting-ready.js';
@@ -36,6 +37,7 @@ import { TIMELINE } from './lua/timeline.js';
 import { TRANSITION } from './lua/transition.js';
 import { UPSERT_RECURRING } from './lua/upsert-recurring.js';
 import { VANISHED_MARKS } from './lua/vanished-marks.js';
+import { WITHDRAW_LISTENER } from './lua/withdraw-listener.js';
 
 /**
  * One Lua script: the shared library followed by one body, and its SHA1 for EVALSHA. The Lua
@@ -79,6 +81,9 @@ export const SCRIPTS = {
   removeServers: script('removeServers', REMOVE_SERVERS),
   acquireLock: script('acquireLock', ACQUIRE_LOCK),
   releaseLock: script('releaseLock', RELEASE_LOCK),
+  // job events
+  announceListener: script('announceListener', ANNOUNCE_LISTENER),
+  withdrawListener: script('withdrawListener', WITHDRAW_LISTENER),
   // job logs
   appendJobLogs: script('appendJobLogs', APPEND_JOB_LOGS),
   jobLogs: script('jobLogs', JOB_LOGS),

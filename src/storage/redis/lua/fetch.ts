@@ -14,6 +14,7 @@ local serverId, leaseUntil, entry = ARGV[3], ARGV[4], ARGV[5]
 local out = { '[' }
 local o = 1
 local n = 0
+local fetchedAt = nil
 for qi = 6, #ARGV do
   local need = max - n
   if need <= 0 then break end
@@ -31,6 +32,10 @@ for qi = 6, #ARGV do
       redis.call('HSET', key, 'state', 'processing', 'serverId', serverId, 'leaseUntil', leaseUntil,
         'hist', appendHistory(f[8], entry))
       index(id, 'processing', queue, nil, nil, leaseUntil)
+      if hears() then
+        fetchedAt = fetchedAt or jnum(decoded(entry).at)
+        startedEvent(id, redis.call('HGET', key, 'name'), queue, f[3], serverId, fetchedAt)
+      end
       local runAt, expireAt, result = f[4], f[5], 'null'
       if not runAt or runAt == '' then runAt = 'null' end
       if not expireAt or expireAt == '' then expireAt = 'null' end

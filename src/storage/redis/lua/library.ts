@@ -12,6 +12,8 @@
  * to Lua's number formatting; `tonumber` is used only to compare. Time always comes from the
  * caller (`now`), never from Redis's clock.
  */
+import { JOB_EVENT_LIBRARY } from './job-event-library.js';
+
 export const LIBRARY = String.raw`
 local P = KEYS[1]
 local CHANNEL = ARGV[1]
@@ -91,7 +93,8 @@ local function logExpiries()
   expiring, expiringFrom = {}, nil
 end
 
--- Sends the buffered index writes, expiries, counters and events. Every script that writes calls
+${JOB_EVENT_LIBRARY}
+-- Sends the buffered index writes, expiries, counters, wake-ups and job events. Every script that writes calls
 -- it last.
 local function flush()
   logExpiries()
@@ -131,6 +134,7 @@ local function flush()
     redis.call('PUBLISH', CHANNEL, cjson.encode({ t = 'a', id = id }))
   end
   aborted = {}
+  publishJobEvents()
 end
 
 -- The indexes of a job by state (see keys.ts):
@@ -268,6 +272,10 @@ local function requeue(id, expect, reason, now, interrupted)
   fields[#fields + 1] = appendHistory(f[4], entry)
   redis.call('HSET', key, unpack(fields))
   index(id, 'enqueued', f[2], f[3])
+  if hears() then
+    local j = redis.call('HMGET', key, 'name', 'attempt')
+    enqueuedEvent(id, j[1], f[2], j[2], reason, now)
+  end
   return true
 end
 
@@ -338,6 +346,10 @@ local function createJobs(jobs, now)
       index(j.id, j.s, j.q, seq, j.ra, nil)
       if j.pid then redis.call('ZADD', P .. 'children:' .. j.pid, seq, j.id) end
       if j.uk then redis.call('SADD', P .. 'uk:' .. j.uk, j.id) end
+      if j.s == 'enqueued' and hears() then
+        local e = decoded(j.e)
+        enqueuedEvent(j.id, j.n, j.q, '1', e.reason, jnum(e.at))
+      end
       out[i] = ''
     end
   end
