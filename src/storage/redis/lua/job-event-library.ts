@@ -30,9 +30,16 @@ end
 local ESCAPES = { ['"'] = '\\"', ['\\'] = '\\\\', ['\b'] = '\\b', ['\f'] = '\\f', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t' }
 local function escape(c) return ESCAPES[c] or string.format('\\u%04x', string.byte(c)) end
 
--- A string as JSON.stringify writes it.
+-- A string as JSON.stringify writes it; names, queues and ids repeat within a call, so each is
+-- escaped once.
+local jsonOf = {}
 local function jstr(s)
-  return '"' .. (string.gsub(s, '[%z\1-\31"\\]', escape)) .. '"'
+  local j = jsonOf[s]
+  if not j then
+    j = '"' .. (string.gsub(s, '[%z\1-\31"\\]', escape)) .. '"'
+    jsonOf[s] = j
+  end
+  return j
 end
 
 -- A text cut as job-events.ts cuts it: more than max UTF-16 code units become the first max - 1
@@ -75,11 +82,16 @@ local function jnum(x)
   return string.format('%.17g', x)
 end
 
--- A JSON object text decoded, or an empty table when cjson cannot read it.
+-- A JSON object text decoded, or an empty table when cjson cannot read it. A batch of
+-- completions often repeats one history entry: each text is decoded once per call.
+local decodedOf = {}
 local function decoded(text)
-  local ok, v = pcall(cjson.decode, text)
-  if ok and type(v) == 'table' then return v end
-  return {}
+  local v = decodedOf[text]
+  if v then return v end
+  local ok, d = pcall(cjson.decode, text)
+  if ok and type(d) == 'table' then v = d else v = {} end
+  decodedOf[text] = v
+  return v
 end
 
 local function readable(text)
