@@ -78,10 +78,7 @@ export class RedisJobEvents implements JobEventChannel {
     const channel = this.ctx.keys.jobEventChannel;
     await this.subscriber.listen(channel, {
       onMessage: (message) => this.deliver(message),
-      onResubscribed: () => {
-        this.ctx.logger.warn('the redis job event subscription was lost and taken again; events may have been missed');
-        this.listeners.gap();
-      },
+      onResubscribed: () => void this.resubscribed(),
     });
     const id = randomUUID();
     try {
@@ -109,13 +106,24 @@ export class RedisJobEvents implements JobEventChannel {
     await this.subscriber.unlisten(this.ctx.keys.jobEventChannel);
   }
 
+  /**
+   * The subscriber connection came back: the announcement is made again first (Redis may have
+   * restarted empty), then the listeners hear of the gap, so what they read again is followed
+   * by every event after it.
+   */
+  private async resubscribed(): Promise<void> {
+    this.ctx.logger.warn('the redis job event subscription was lost and taken again; events may have been missed');
+    await this.refresh(false);
+    this.listeners.gap();
+  }
+
   /** Keeps the announcement alive; a gap if it had lapsed (this process was blocked too long). */
-  private async refresh(): Promise<void> {
+  private async refresh(reportLapse = true): Promise<void> {
     const id = this.id;
     if (id === undefined) return;
     try {
       const live = Number(await this.ctx.run(SCRIPTS.announceListener, [id, String(JOB_EVENT_LISTENER_TTL_MS)])) === 1;
-      if (!live && this.id === id) {
+      if (!live && reportLapse && this.id === id) {
         this.ctx.logger.warn('this process stopped announcing its job event listener for too long; events may have been missed');
         this.listeners.gap();
       }
