@@ -11,6 +11,9 @@
  * Numbers cross the boundary as decimal strings and are stored as given, so no precision is lost
  * to Lua's number formatting; `tonumber` is used only to compare. Time always comes from the
  * caller (`now`), never from Redis's clock.
+ *
+ * Job events (`job-event-library.ts`, pasted in before `flush()`): `requeue`, `createJobs`, and
+ * the fetch, transition and merge-parameters scripts build them only when `hears()`.
  */
 import { JOB_EVENT_LIBRARY } from './job-event-library.js';
 
@@ -94,8 +97,8 @@ local function logExpiries()
 end
 
 ${JOB_EVENT_LIBRARY}
--- Sends the buffered index writes, expiries, counters, wake-ups and job events. Every script that writes calls
--- it last.
+-- Sends the buffered index writes, expiries, counters, wake-ups and job events. Every script
+-- that writes calls it last.
 local function flush()
   logExpiries()
   for key, members in pairs(zops) do
