@@ -6,7 +6,6 @@ import { JobEventListeners } from '../job-event-listeners.js';
 import { decodeJobEvent } from '../job-event-wire.js';
 import type { RedisContext } from './context.js';
 import { SCRIPTS } from './scripts.js';
-import type { RedisSubscriber } from './subscriber.js';
 
 /**
  * Job events on Redis (see `contract/events.ts`), through pub/sub:
@@ -33,10 +32,7 @@ export class RedisJobEvents implements JobEventChannel {
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
 
-  constructor(
-    private readonly ctx: RedisContext,
-    private readonly subscriber: RedisSubscriber,
-  ) {
+  constructor(private readonly ctx: RedisContext) {
     this.listeners = new JobEventListeners(ctx.logger);
   }
 
@@ -76,7 +72,7 @@ export class RedisJobEvents implements JobEventChannel {
   private async start(): Promise<void> {
     if (this.id !== undefined || this.listeners.size === 0) return;
     const channel = this.ctx.keys.jobEventChannel;
-    await this.subscriber.listen(channel, {
+    await this.ctx.subscriber.listen(channel, {
       onMessage: (message) => this.deliver(message),
       onResubscribed: () => void this.resubscribed(),
     });
@@ -84,7 +80,7 @@ export class RedisJobEvents implements JobEventChannel {
     try {
       await this.ctx.run(SCRIPTS.announceListener, [id, String(JOB_EVENT_LISTENER_TTL_MS)]);
     } catch (error) {
-      await this.subscriber.unlisten(channel);
+      await this.ctx.subscriber.unlisten(channel);
       throw error;
     }
     this.id = id;
@@ -103,7 +99,7 @@ export class RedisJobEvents implements JobEventChannel {
       // Unreachable or closed: the announcement lapses by itself.
       this.ctx.logger.debug('could not withdraw a job event announcement', { error: errorMessage(error) });
     }
-    await this.subscriber.unlisten(this.ctx.keys.jobEventChannel);
+    await this.ctx.subscriber.unlisten(this.ctx.keys.jobEventChannel);
   }
 
   /**

@@ -15,7 +15,6 @@ import { RedisNotifications } from './notifications.js';
 import { DEFAULT_REDIS_PREFIX, resolveRedisOptions, type RedisStorageOptions } from './options.js';
 import { splitConnection } from '../url.js';
 import { RedisRecurringStore } from './recurring.js';
-import { RedisSubscriber } from './subscriber.js';
 
 export type { RedisClient, RedisConnection } from './connection.js';
 export { KILN_REDIS_DEFAULTS, DEFAULT_REDIS_URL } from './connection.js';
@@ -29,17 +28,18 @@ export { keyLayout, type KeyLayout } from './keys.js';
  *
  * Every operation is one Lua script, so each is atomic and costs one round trip. One role object
  * per part of the contract — the job store (`jobs.ts`), maintenance (`maintenance.ts`), recurring
- * jobs (`recurring.ts`), monitoring (`monitoring.ts`), wake-ups through pub/sub
- * (`notifications.ts`), job events (`events.ts`), job logs (`logs.ts`) and liveness
- * (`liveness.ts`) — over one shared `RedisContext` (`context.ts`: the command connection, the
+ * jobs (`recurring.ts`), monitoring (`monitoring.ts`) and wake-ups through pub/sub
+ * (`notifications.ts`) — over one shared `RedisContext` (`context.ts`: the command connection, the
  * key layout, the logger and the script runner). `ComposedStorage` hands each call to its role
  * and returns the role's promise as it is: no extra await on the hot path.
  *
  * Connections: given a URL or ioredis options, the storage creates its connection (see
  * `KILN_REDIS_DEFAULTS`) and closes it in `close()`; given an existing `Redis` or `Cluster`
- * client, it uses it as configured and leaves it open. `subscribe` and `subscribeJobEvents` open
- * one extra connection for pub/sub (`subscriber.ts`), and each `holdLiveness` one for its mark,
- * which the storage owns and closes.
+ * client, it uses it as configured and leaves it open. `subscribe` opens one extra connection for
+ * pub/sub, which the storage owns and closes.
+ *
+ * Job events (`events.ts`, sharing that pub/sub connection), job logs (`logs.ts`) and liveness
+ * (`liveness.ts`: one more connection per held mark) are roles like the others.
  */
 export class RedisStorage extends ComposedStorage {
   /** The key layout, e.g. for tools that inspect or clean up the keyspace. */
@@ -49,7 +49,6 @@ export class RedisStorage extends ComposedStorage {
   private readonly notifications: RedisNotifications;
   private readonly marks: RedisLiveness;
   private readonly events: RedisJobEvents;
-  private readonly subscriber: RedisSubscriber;
   private readonly description: StorageDescriptor | undefined;
 
   /**
@@ -62,14 +61,13 @@ export class RedisStorage extends ComposedStorage {
     // `?prefix=` in the URL is the key prefix (as for `kiln --storage`); `options.prefix` wins.
     const fromUrl = splitConnection(connection, 'prefix');
     const ctx = new RedisContext(fromUrl.connection, resolveRedisOptions(options, fromUrl.value));
+    const liveness = new RedisLiveness(ctx);
+    const events = new RedisJobEvents(ctx);
     const jobs = new RedisJobStore(ctx);
     const recurring = new RedisRecurringStore(ctx);
     const monitoring = new RedisMonitoring(ctx, jobs, recurring);
-    const subscriber = new RedisSubscriber(ctx);
-    const notifications = new RedisNotifications(ctx, subscriber);
-    const events = new RedisJobEvents(ctx, subscriber);
+    const notifications = new RedisNotifications(ctx);
     const queues = new PendingQueueControl('RedisStorage');
-    const liveness = new RedisLiveness(ctx);
     super({
       jobs,
       maintenance: new RedisMaintenance(ctx),
@@ -87,7 +85,6 @@ export class RedisStorage extends ComposedStorage {
     this.notifications = notifications;
     this.marks = liveness;
     this.events = events;
-    this.subscriber = subscriber;
     const prefix = options.prefix ?? fromUrl.value ?? DEFAULT_REDIS_PREFIX;
     this.description = ctx.connection.owned ? describeStorage(import.meta.url, 'RedisStorage', [fromUrl.connection as unknown, { prefix }]) : undefined;
   }
@@ -110,14 +107,14 @@ export class RedisStorage extends ComposedStorage {
   }
 
   /**
-   * Withdraws the job-event announcement, closes the subscriber, the liveness marks' connections (leaving their records: the servers
-   * then look gone, as if their process had died) and, when the storage created it, the command
-   * connection.
+   * Ends the liveness marks' connections (leaving their records: the servers then look gone, as
+   * if their process had died), withdraws the job-event announcement, and closes the subscriber
+   * and, when the storage created it, the command connection.
    */
   async close(): Promise<void> {
     this.marks.close();
     this.notifications.close();
     await this.events.close();
-    await Promise.all([this.subscriber.close(), this.ctx.close()]);
+    await this.ctx.close();
   }
 }

@@ -44,8 +44,8 @@
  * | `hist` | the history: JSON entries joined by newlines (JSON text has none); the last entry is the current state's, so its reason, data and time are not stored again |
  * | `runAt` `serverId` `leaseUntil` `expireAt` | `''` is null: always present, so a state change is one HSET, never an HSET plus an HDEL |
  * | `result` | the result's JSON text; absent until set |
- * | `params` | the parameters as a JSON object of JSON texts (`{"retryCount":"1"}`): cjson merges strings and never re-encodes a value; absent until set |
  * | `logs` | the `seq` of the job's newest log line; absent until it logs (its lines are the list `log:<id>`) |
+ * | `params` | the parameters as a JSON object of JSON texts (`{"retryCount":"1"}`): cjson merges strings and never re-encodes a value; absent until set |
  * | `name` `ln` `parentId` `uniqueKey` `uniqueUntil` | what the scripts search by or check (`name`, `parentId` and `uniqueKey` repeat `j`; `ln` is the lower-cased name when it is not ASCII); absent when null |
  *
  * Enqueued and processing jobs, the hot path, are indexed once each (a fetch and a completion

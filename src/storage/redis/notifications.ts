@@ -1,7 +1,6 @@
 import { KilnError, errorMessage } from '../../errors.js';
 import type { Notifications, StorageEvent } from '../contract/index.js';
 import type { RedisContext } from './context.js';
-import type { RedisSubscriber } from './subscriber.js';
 
 type Listener = (event: StorageEvent) => void;
 
@@ -21,10 +20,7 @@ export class RedisNotifications implements Notifications {
   private subscribing: Promise<void> | null = null;
   private closed = false;
 
-  constructor(
-    private readonly ctx: RedisContext,
-    private readonly subscriber: RedisSubscriber,
-  ) {}
+  constructor(private readonly ctx: RedisContext) {}
 
   async subscribe(listener: Listener): Promise<() => Promise<void>> {
     if (this.closed) throw new KilnError('RedisStorage is closed');
@@ -47,7 +43,7 @@ export class RedisNotifications implements Notifications {
   }
 
   private ensureSubscribed(): Promise<void> {
-    this.subscribing ??= this.subscriber
+    this.subscribing ??= this.ctx.subscriber
       .listen(this.ctx.keys.channel, {
         onMessage: (message) => this.deliver(message),
         onResubscribed: () => this.dispatch({ type: 'enqueued', queue: '*' }),

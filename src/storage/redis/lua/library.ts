@@ -270,34 +270,16 @@ local function requeue(id, expect, reason, now, interrupted)
     fields[#fields + 1] = 'params'
     fields[#fields + 1] = cjson.encode(params)
   end
+  if hears() then
+    local j = redis.call('HMGET', key, 'name', 'attempt')
+    enqueuedEvent(id, j[1], f[2], j[2], reason, now)
+  end
   local entry = '{"name":"enqueued","reason":' .. cjson.encode(reason) .. ',"at":' .. now .. '}'
   fields[#fields + 1] = 'hist'
   fields[#fields + 1] = appendHistory(f[4], entry)
   redis.call('HSET', key, unpack(fields))
   index(id, 'enqueued', f[2], f[3])
-  if hears() then
-    local j = redis.call('HMGET', key, 'name', 'attempt')
-    enqueuedEvent(id, j[1], f[2], j[2], reason, now)
-  end
   return true
-end
-
--- Removes servers (their records and heartbeats) and requeues every processing job one of them
--- held, counted as an interruption, with reason(serverId) as its history reason: what
--- removeServer, removeDeadServers and removeVanishedServers share.
-local function dropServers(ids, now, reason)
-  local gone, any = {}, false
-  for _, id in ipairs(ids) do
-    redis.call('HDEL', P .. 'servers', id)
-    redis.call('ZREM', P .. 'heartbeats', id)
-    gone[id] = true
-    any = true
-  end
-  if not any then return end
-  for _, jid in ipairs(redis.call('ZRANGE', K_PROCESSING, 0, -1)) do
-    local sv = redis.call('HGET', jobkey(jid), 'serverId')
-    if sv and gone[sv] then requeue(jid, 'processing', reason(sv), now, true) end
-  end
 end
 
 -- The active job holding a unique key, if any: the oldest one whose uniqueUntil has not passed.

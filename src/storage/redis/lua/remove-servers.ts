@@ -1,9 +1,11 @@
+import { SERVER_REMOVAL } from './server-removal.js';
+
 /**
  * ARGV[2] = now, [3] = 'ids' then [4..] = server ids, or [3] = 'before' then [4] = a time:
  * removes those servers (or the ones whose last heartbeat is older than the time) and requeues
  * the processing jobs they held. Returns the removed ids.
  */
-export const REMOVE_SERVERS = String.raw`
+export const REMOVE_SERVERS = SERVER_REMOVAL + String.raw`
 local now = ARGV[2]
 local ids
 if ARGV[3] == 'before' then
