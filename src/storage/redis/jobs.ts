@@ -52,8 +52,8 @@ export class RedisJobStore implements JobStore {
     return decodeClaimed(reply, o);
   }
 
-  async mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }): Promise<boolean> {
-    return (await this.ctx.run(SCRIPTS.mergeParameters, [id, serverId, mergeArgument(parameters)])) === 1;
+  async mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }, now: number): Promise<boolean> {
+    return (await this.ctx.run(SCRIPTS.mergeParameters, [id, serverId, mergeArgument(parameters), String(now)])) === 1;
   }
 
   async renewLeases(serverId: string, ids: string[], leaseMs: number, now: number): Promise<string[]> {

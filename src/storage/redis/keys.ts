@@ -38,6 +38,10 @@
  * | `recurring:due`       | zset   | unpaused definitions with a next execution, score = nextExecution |
  * | `stats`               | hash   | lifetime `succeeded` / `failed` totals |
  * | `hours`               | hash   | `s:<hour start ms>` / `f:<hour start ms>` → successes / failures in that UTC hour |
+ * | `marks`               | hash   | liveness mark records: server id → token of the hold that wrote it (see liveness.ts) |
+ * | `listening`           | string | the job-event announcement: exists while some listener lives, expires with the last one (see events.ts) |
+ * | `listeners`           | zset   | the job-event listeners behind `listening`: instance id, score = when it lapses (Redis's clock) |
+ * | `log:<id>`            | list   | a job's kept log lines, oldest first, each a JSON text (see logs.ts) |
  *
  * A job hash holds as few fields as the scripts need, because Redis time per job grows with every
  * field a script reads or writes (measured on Redis 7.0: roughly 0.3 µs per field, next to 1.3 µs
@@ -50,6 +54,7 @@
  * | `hist` | the history: JSON entries joined by newlines (JSON text has none); the last entry is the current state's, so its reason, data and time are not stored again |
  * | `runAt` `serverId` `leaseUntil` `expireAt` | `''` is null: always present, so a state change is one HSET, never an HSET plus an HDEL |
  * | `result` | the result's JSON text; absent until set |
+ * | `logs` | the `seq` of the job's newest log line; absent until it logs (its lines are the list `log:<id>`) |
  * | `params` | the parameters as a JSON object of JSON texts (`{"retryCount":"1"}`): cjson merges strings and never re-encodes a value; absent until set |
  * | `name` `ln` `parentId` `uniqueKey` `uniqueUntil` | what the scripts search by or check (`name`, `parentId` and `uniqueKey` repeat `j`; `ln` is the lower-cased name when it is not ASCII); absent when null |
 | `pri` `ck` `cl` `rk` `rm` `rp` | flow control, repeating `j`: priority (absent for 0), concurrency key and limit, rate key, max and window; absent when the job has none |
@@ -88,6 +93,10 @@ export interface KeyLayout {
   readonly base: string;
   /** The pub/sub channel for wake-ups, e.g. `kiln:events`. */
   readonly channel: string;
+  /** The pub/sub channel of job events, e.g. `kiln:job-events` (the scripts build it from the tag too). */
+  readonly jobEventChannel: string;
+  /** The channel a server's liveness connection stays subscribed to, e.g. `kiln:alive:<serverId>`. */
+  aliveChannel(serverId: string): string;
   /** A glob matching every key of the installation (for tests and cleanup). */
   readonly pattern: string;
   key(name: string): string;
@@ -110,6 +119,8 @@ export function keyLayout(prefix: string, field = 'prefix'): KeyLayout {
   return {
     base,
     channel: `${tag}:events`,
+    jobEventChannel: `${tag}:job-events`,
+    aliveChannel: (serverId: string) => `${tag}:alive:${serverId}`,
     pattern: `${base}*`,
     key: (name: string) => base + name,
   };

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { ACQUIRE_LOCK } from './lua/acquire-lock.js';
 import { ADVANCE_RECURRING } from './lua/advance-recurring.js';
+import { ANNOUNCE_LISTENER } from './lua/announce-listener.js';
 import { ANNOUNCE_SERVER } from './lua/announce-server.js';
+import { APPEND_JOB_LOGS } from './lua/append-job-logs.js';
 import { AWAITING_READY } from './lua/awaiting-ready.js';
 import { CONTINUATIONS_OF } from './lua/continuations-of.js';
 import { CREATE_JOBS } from './lua/create-jobs.js';
@@ -13,6 +15,7 @@ import { GET_JOB } from './lua/get-job.js';
 import { GET_RECURRING } from './lua/get-recurring.js';
 import { HEARTBEAT } from './lua/heartbeat.js';
 import { INDEX_RETRIES } from './lua/index-retries.js';
+import { JOB_LOGS } from './lua/job-logs.js';
 import { LIBRARY } from './lua/library.js';
 import { LIST_JOBS } from './lua/list-jobs.js';
 import { LIST_RECURRING } from './lua/list-recurring.js';
@@ -26,8 +29,10 @@ import { QUEUE_SETTINGS } from './lua/queue-settings.js';
 import { QUEUES } from './lua/queues.js';
 import { RELEASE_EXPIRED_LEASES } from './lua/release-expired-leases.js';
 import { RELEASE_LOCK } from './lua/release-lock.js';
+import { RELEASE_MARK } from './lua/release-mark.js';
 import { REMOVE_RECURRING } from './lua/remove-recurring.js';
 import { REMOVE_SERVERS } from './lua/remove-servers.js';
+import { REMOVE_VANISHED } from './lua/remove-vanished.js';
 import { RENEW_LEASES } from './lua/renew-leases.js';
 import { SET_QUEUE_LIMITS } from './lua/set-queue-limits.js';
 import { SET_QUEUE_PAUSED } from './lua/set-queue-paused.js';
@@ -36,6 +41,8 @@ import { STATISTICS } from './lua/statistics.js';
 import { TIMELINE } from './lua/timeline.js';
 import { TRANSITION } from './lua/transition.js';
 import { UPSERT_RECURRING } from './lua/upsert-recurring.js';
+import { VANISHED_MARKS } from './lua/vanished-marks.js';
+import { WITHDRAW_LISTENER } from './lua/withdraw-listener.js';
 
 /**
  * One Lua script: the shared library followed by one body, and its SHA1 for EVALSHA. The Lua
@@ -79,6 +86,16 @@ export const SCRIPTS = {
   removeServers: script('removeServers', REMOVE_SERVERS),
   acquireLock: script('acquireLock', ACQUIRE_LOCK),
   releaseLock: script('releaseLock', RELEASE_LOCK),
+  // job events
+  announceListener: script('announceListener', ANNOUNCE_LISTENER),
+  withdrawListener: script('withdrawListener', WITHDRAW_LISTENER),
+  // job logs
+  appendJobLogs: script('appendJobLogs', APPEND_JOB_LOGS),
+  jobLogs: script('jobLogs', JOB_LOGS),
+  // liveness marks
+  vanishedMarks: script('vanishedMarks', VANISHED_MARKS),
+  removeVanished: script('removeVanished', REMOVE_VANISHED),
+  releaseMark: script('releaseMark', RELEASE_MARK),
   // recurring definitions
   upsertRecurring: script('upsertRecurring', UPSERT_RECURRING),
   removeRecurring: script('removeRecurring', REMOVE_RECURRING),

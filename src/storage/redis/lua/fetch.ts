@@ -12,6 +12,8 @@ local FIRST_QUEUE = 7
 local out = { '[' }
 local o = 1
 local n = 0
+-- When the claim happened, for the started events (read from the history entry once, if someone listens).
+local fetchedAt = nil
 
 -- Claims one job taken from its queue's set, if it is still enqueued (else its index entry was
 -- stale, and is dropped all the same). tail is ',<queue index>,'. With sig (a limited job taken
@@ -30,6 +32,10 @@ local function claim(id, tail, queue, sig)
   redis.call('HSET', key, 'state', 'processing', 'serverId', serverId, 'leaseUntil', leaseUntil,
     'hist', appendHistory(f[8], entry))
   index(id, 'processing', queue, nil, nil, leaseUntil)
+  if hears() then
+    fetchedAt = fetchedAt or jnum(decoded(entry).at)
+    startedEvent(id, redis.call('HGET', key, 'name'), queue, f[3], serverId, fetchedAt)
+  end
   local runAt, expireAt, result = f[4], f[5], 'null'
   if not runAt or runAt == '' then runAt = 'null' end
   if not expireAt or expireAt == '' then expireAt = 'null' end

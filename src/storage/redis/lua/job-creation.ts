@@ -116,6 +116,10 @@ local function createJobs(jobs, now)
       end
       if j.pid then redis.call('ZADD', P .. 'children:' .. j.pid, seq, j.id) end
       if j.uk then redis.call('SADD', P .. 'uk:' .. j.uk, j.id) end
+      if j.s == 'enqueued' and hears() then
+        local e = decoded(j.e)
+        enqueuedEvent(j.id, j.n, j.q, '1', e.reason, jnum(e.at))
+      end
       out[i] = ''
     end
   end

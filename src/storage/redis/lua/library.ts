@@ -11,7 +11,12 @@
  * Numbers cross the boundary as decimal strings and are stored as given, so no precision is lost
  * to Lua's number formatting; `tonumber` is used only to compare. Time always comes from the
  * caller (`now`), never from Redis's clock.
+ *
+ * Job events (`job-event-library.ts`, pasted in before `flush()`): `requeue`, `createJobs`, and
+ * the fetch, transition and merge-parameters scripts build them only when `hears()`.
  */
+import { JOB_EVENT_LIBRARY } from './job-event-library.js';
+
 export const LIBRARY = String.raw`
 local P = KEYS[1]
 local CHANNEL = ARGV[1]
@@ -140,8 +145,9 @@ local function logExpiries()
   expiring, expiringFrom = {}, nil
 end
 
--- Sends the buffered index writes, expiries, counters and events. Every script that writes calls
--- it last.
+${JOB_EVENT_LIBRARY}
+-- Sends the buffered index writes, expiries, counters, wake-ups and job events. Every script
+-- that writes calls it last.
 local function flush()
   logExpiries()
   for key, members in pairs(zops) do
@@ -180,6 +186,7 @@ local function flush()
     redis.call('PUBLISH', CHANNEL, cjson.encode({ t = 'a', id = id }))
   end
   aborted = {}
+  publishJobEvents()
 end
 
 -- The indexes of a job by state (see keys.ts):
@@ -324,6 +331,10 @@ local function requeue(id, expect, reason, now, interrupted)
     reason = reason .. ' (interruption ' .. params.interruptions .. ')'
     fields[#fields + 1] = 'params'
     fields[#fields + 1] = cjson.encode(params)
+  end
+  if hears() then
+    local j = redis.call('HMGET', key, 'name', 'attempt')
+    enqueuedEvent(id, j[1], f[2], j[2], reason, now)
   end
   local entry = '{"name":"enqueued","reason":' .. cjson.encode(reason) .. ',"at":' .. now .. '}'
   fields[#fields + 1] = 'hist'

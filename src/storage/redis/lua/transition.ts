@@ -42,6 +42,8 @@ while b <= #ARGV do
       elseif counts ~= '' then
         count(counts)
       end
+      -- Job events need the job's name and attempt as they were (read only while someone listens).
+      local named = hears() and redis.call('HMGET', key, 'name', 'attempt')
       unindex(id, state, f[3])
       local queue = newQueue or f[3]
       local sets = { 'state', to, 'hist', appendHistory(f[5], history), 'runAt', runAt, 'expireAt', ex }
@@ -77,6 +79,9 @@ while b <= #ARGV do
         index(id, to, queue, f[4], runAt, lease)
       end
       if state == 'processing' and not server then aborted[#aborted + 1] = id end
+      if named then
+        changeEvents(id, named[1], f[3], named[2], history, to, newQueue, attempt, runAt, result ~= '' and string.sub(result, 2) or nil)
+      end
       out[n] = 1
     end
   end
