@@ -66,6 +66,7 @@ export class PostgresStorage extends ComposedStorage {
     const recurring = new PostgresRecurringStore(ctx, jobs);
     const notifications = new PostgresNotifications(ctx, settings.listenerBackoff);
     const queues = new PostgresQueues(ctx);
+    const logs = new PostgresJobLogs(ctx);
     const liveness = new PostgresLiveness(ctx, settings.listenerBackoff);
     const events = new PostgresJobEvents(ctx, notifications);
     super({
@@ -73,11 +74,11 @@ export class PostgresStorage extends ComposedStorage {
       maintenance: new PostgresMaintenance(ctx),
       recurring,
       queues,
-      monitoring: new PostgresMonitoring(ctx, jobs, recurring, queues),
+      monitoring: new PostgresMonitoring(ctx, jobs, recurring, queues, logs),
       notifications,
       liveness,
       events,
-      logs: new PostgresJobLogs(ctx),
+      logs,
     });
     this.schema = ctx.schema;
     this.ctx = ctx;

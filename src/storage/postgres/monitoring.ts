@@ -1,7 +1,7 @@
 import { denseTimeline, timelineRange } from '../buckets.js';
 import type * as contract from '../contract/index.js';
 import { STATE_NAMES } from '../contract/index.js';
-import { unimplementedLogs } from '../unimplemented-roles.js';
+import type { PostgresJobLogs } from './logs.js';
 import type { PostgresContext, Statement } from './context.js';
 import type { PostgresJobStore } from './jobs.js';
 import type { PostgresQueues } from './queues.js';
@@ -84,6 +84,7 @@ export class PostgresMonitoring implements contract.MonitoringApi {
     private readonly jobs: PostgresJobStore,
     private readonly recurring: PostgresRecurringStore,
     private readonly flow: PostgresQueues,
+    private readonly logs: PostgresJobLogs,
   ) {
     this.sql = monitoringStatements(ctx);
   }
@@ -102,7 +103,7 @@ export class PostgresMonitoring implements contract.MonitoringApi {
 
   /** Not stored by this backend yet (issue #15). */
   jobLogs(jobId: string, query: contract.JobLogQuery): Promise<contract.JobLogPage> {
-    return unimplementedLogs.jobLogs(jobId, query);
+    return this.logs.jobLogs(jobId, query);
   }
 
   getRecurring(id: string): Promise<contract.RecurringJobRecord | null> {

@@ -66,7 +66,8 @@ export class RedisStorage extends ComposedStorage {
     const jobs = new RedisJobStore(ctx);
     const recurring = new RedisRecurringStore(ctx);
     const queues = new RedisQueues(ctx);
-    const monitoring = new RedisMonitoring(ctx, jobs, recurring, queues);
+    const logs = new RedisJobLogs(ctx);
+    const monitoring = new RedisMonitoring(ctx, jobs, recurring, queues, logs);
     const notifications = new RedisNotifications(ctx);
     super({
       jobs,
@@ -77,7 +78,7 @@ export class RedisStorage extends ComposedStorage {
       notifications,
       liveness,
       events,
-      logs: new RedisJobLogs(ctx),
+      logs,
     });
     this.keys = ctx.keys;
     this.ctx = ctx;

@@ -8,7 +8,7 @@ import type { RedisJobStore } from './jobs.js';
 import type { RedisQueues } from './queues.js';
 import type { RedisRecurringStore } from './recurring.js';
 import { SCRIPTS } from './scripts.js';
-import { unimplementedLogs } from '../unimplemented-roles.js';
+import type { RedisJobLogs } from './logs.js';
 
 /**
  * Filtered `listJobs` (by name, search, or queue outside the enqueued state) examine at most this
@@ -34,6 +34,7 @@ export class RedisMonitoring implements MonitoringApi {
     private readonly jobs: RedisJobStore,
     private readonly recurring: RedisRecurringStore,
     private readonly queueControl: RedisQueues,
+    private readonly logs: RedisJobLogs,
   ) {}
 
   queueSettings(): Promise<QueueSettings[]> {
@@ -97,7 +98,7 @@ export class RedisMonitoring implements MonitoringApi {
 
   /** Not stored by this backend yet (issue #15). */
   jobLogs(jobId: string, query: JobLogQuery): Promise<JobLogPage> {
-    return unimplementedLogs.jobLogs(jobId, query);
+    return this.logs.jobLogs(jobId, query);
   }
 
   async listServers(): Promise<ServerRecord[]> {
