@@ -21,6 +21,14 @@ const SMOOTHING = 0.3;
 const STEP_MS = 1_000;
 
 /**
+ * A measured offset smaller than this is taken as 0: on one host (the storage beside the server)
+ * the true offset is 0 and what is measured is the sample's error, so correcting by it would only
+ * set the server's clock a millisecond or two apart from the clients and servers beside it, which
+ * do not correct (a client alone does not measure). Skews that matter between hosts are seconds.
+ */
+export const MIN_CORRECTION_MS = 10;
+
+/**
  * How far a local clock is from the storage's, measured NTP-style: around one `storageTime()`
  * call read the local clock before (`t0`) and after (`t1`); the storage read its clock in
  * between, so `offset = storageTime − (t0 + t1) / 2`, wrong by at most half the round trip.
@@ -32,9 +40,10 @@ export class ClockOffset {
   private readonly samples: Array<{ offset: number; roundTrip: number }> = [];
   private smoothed: number | undefined;
 
-  /** Milliseconds to add to the local clock to read the storage's: 0 until measured. */
+  /** Milliseconds to add to the local clock to read the storage's: 0 until measured, and below `MIN_CORRECTION_MS`. */
   get ms(): number {
-    return this.smoothed === undefined ? 0 : Math.round(this.smoothed);
+    if (this.smoothed === undefined || Math.abs(this.smoothed) < MIN_CORRECTION_MS) return 0;
+    return Math.round(this.smoothed);
   }
 
   /** Whether a sample was taken. */

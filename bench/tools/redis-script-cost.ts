@@ -3,7 +3,10 @@
  * measured with INFO commandstats around each phase, and the Redis commands each phase runs per
  * job inside its script. Evidence for where a Redis drain spends the server's one thread.
  *
- *   node --import tsx bench/tools/redis-script-cost.ts [jobs=20000] [batch=100]
+ *   node --import tsx bench/tools/redis-script-cost.ts [jobs=20000] [batch=100] [listen]
+ *
+ * With `listen`, a job-event listener is subscribed throughout, so the scripts build and publish
+ * every job's events (what a drain costs while someone watches it).
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -15,6 +18,7 @@ import { REDIS_URL, deleteRedisKeys } from '../services.js';
 
 const total = Number(process.argv[2] ?? 20_000);
 const batch = Number(process.argv[3] ?? 100);
+const listen = process.argv[4] === 'listen';
 const ns = randomBytes(4).toString('hex');
 const storage = new RedisStorage(REDIS_URL, { prefix: `kcost_${ns}:`, logger: silentLogger });
 const admin = new Redis(REDIS_URL);
@@ -40,8 +44,10 @@ async function phase(name: string, work: () => Promise<void>): Promise<void> {
   console.log(`${name.padEnd(10)} ${(scripts / total).toFixed(2)} µs of Redis time per job (scripts); inside: ${rows.join(', ')}`);
 }
 
+let heard = 0;
 try {
   await storage.migrate();
+  const unsubscribe = listen ? await storage.subscribeJobEvents(() => heard++) : undefined;
   const now = Date.now();
   const jobs: NewJob[] = Array.from({ length: total }, (_, i) => ({
     id: newJobId(now),
@@ -72,6 +78,11 @@ try {
       );
     }
   });
+  if (unsubscribe) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await unsubscribe();
+    console.log(`listening: ${heard} job events heard`);
+  }
 } finally {
   await storage.close();
   admin.disconnect();

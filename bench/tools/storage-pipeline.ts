@@ -3,7 +3,10 @@
  * fetch(batch) → transition(batch → succeeded), optionally pipelined (the next fetch is sent
  * while the previous batch's completion is being written). No job code, no engine.
  *
- *   node --import tsx bench/tools/storage-pipeline.ts postgres [jobs=20000] [batch=50] [loops=1] [pipelined=1]
+ *   node --import tsx bench/tools/storage-pipeline.ts postgres [jobs=20000] [batch=50] [loops=1] [pipelined=1] [listen=0]
+ *
+ * With `listen=1`, another storage on the same store subscribes to job events for the drain (the
+ * cost of publishing them), and the events it heard are counted.
  */
 import { randomBytes } from 'node:crypto';
 import { silentLogger } from '../../src/index.js';
@@ -17,16 +20,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newJobId } from '../../src/jobs/ids.js';
 
-const [backend = 'postgres', jobsArg = '20000', batchArg = '50', loopsArg = '1', pipeArg = '1'] = process.argv.slice(2);
+const [backend = 'postgres', jobsArg = '20000', batchArg = '50', loopsArg = '1', pipeArg = '1', listenArg = '0'] = process.argv.slice(2);
 const total = Number(jobsArg);
 const batch = Number(batchArg);
 const loops = Number(loopsArg);
 const pipelined = pipeArg === '1';
 const ns = randomBytes(4).toString('hex');
 let storage: Storage;
+let listener: Storage | undefined;
 let cleanup: () => Promise<void>;
 if (backend === 'postgres') {
   storage = new PostgresStorage(PG_URL, { schema: `kpipe_${ns}` });
+  if (listenArg === '1') listener = new PostgresStorage(PG_URL, { schema: `kpipe_${ns}` });
   cleanup = () => dropSchema(`kpipe_${ns}`);
 } else if (backend === 'redis') {
   storage = new RedisStorage(REDIS_URL, { prefix: `kpipe_${ns}:`, logger: silentLogger });
@@ -55,6 +60,8 @@ try {
     const at = Date.now();
     return ids.map((id) => ({ id, expectStates: ['processing'], expectServerId: server, to: { name: 'succeeded', reason: 'Completed', at, data: { duration: 0 } }, expireAt: at + 86_400_000, result: 'null' }));
   };
+  let heard = 0;
+  const unsubscribe = listener ? await listener.subscribeJobEvents(() => heard++) : undefined;
   const t = performance.now();
   let done = 0;
   let fetchMs = 0;
@@ -82,8 +89,11 @@ try {
     }),
   );
   const ms = performance.now() - t;
-  console.log(`${backend} batch ${batch} loops ${loops} ${pipelined ? 'pipelined' : 'serial'}: ${Math.round((done * 1000) / ms)} jobs/s; per call: fetch ${(fetchMs / calls).toFixed(2)} ms, transition ${(writeMs / calls).toFixed(2)} ms`);
+  await unsubscribe?.();
+  const events = listener ? `, ${heard} events heard` : '';
+  console.log(`${backend} batch ${batch} loops ${loops} ${pipelined ? 'pipelined' : 'serial'}: ${Math.round((done * 1000) / ms)} jobs/s; per call: fetch ${(fetchMs / calls).toFixed(2)} ms, transition ${(writeMs / calls).toFixed(2)} ms${events}`);
 } finally {
+  await listener?.close();
   await storage.close();
   await cleanup();
 }

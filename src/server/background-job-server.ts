@@ -4,8 +4,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { correctedClock, sharedOffset, type ClockOffset } from '../clock-offset.js';
 import { defaultLogger, defaultStorage, globalFilters } from '../config.js';
 import { KilnError, ValidationError, errorMessage } from '../errors.js';
-import type { JobContext } from '../jobs/context.js';
-import { registeredJob, registeredJobs, type AnyJobDefinition } from '../jobs/define-job.js';
+import { registeredJobs, type AnyJobDefinition } from '../jobs/define-job.js';
 import { childLogger, type Logger } from '../logger.js';
 import { automaticRetry } from '../states/automatic-retry.js';
 import { orderFilters, type JobFilter } from '../states/filters.js';
@@ -21,11 +20,13 @@ import { RecurringScheduler } from './recurring-scheduler.js';
 import { ExpirationManager } from './expiration-manager.js';
 import { DEFAULT_HEALTH_TIMEOUT_MS, checkStorage, type HealthCheckOptions, type ServerHealth, type ServerStatus } from './health.js';
 import { JobLogWriter } from './job-log-writer.js';
+import { JobResolver } from './job-resolver.js';
 import type { PeriodicProcess } from './periodic-process.js';
 import { observeRuns, type ObservedServer, type RunObserver } from './run-observer.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
 import { IsolatedPool } from './isolation/isolated-pool.js';
 import { inIsolatedRuntime } from './isolation/isolated-runtime-flag.js';
+import { SignalHandlers } from './signal-handlers.js';
 import { HeartbeatThread } from './threads/heartbeat-thread.js';
 import { Watchdog } from './watchdog.js';
 import { WorkerPool } from './worker-pool.js';
@@ -67,19 +68,17 @@ export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
   private readonly clockSync: ClockSync | undefined;
   private readonly maintenance: PeriodicProcess[];
   private readonly cancellation: CancellationWatcher;
-  private readonly jobsByName: Map<string, AnyJobDefinition> | undefined;
+  private readonly jobs: JobResolver;
   /** Metrics, tracing and the application's observers: told of the server's start and stop. */
   private readonly observers: RunObserver[];
   private readonly isolated: IsolatedPool;
-  /** Each isolated job's definition as the runner sees it: its `run` sends the attempt to the pool. */
-  private readonly isolatedDefinitions = new WeakMap<AnyJobDefinition, AnyJobDefinition>();
   private stage: ServerStatus = 'new';
   private startedAt = 0;
   /** This server's liveness mark, from `start()` on; null when the storage has none. */
   private liveness: LivenessHold | null | undefined;
   private unsubscribe: (() => Promise<void>) | undefined;
   private disposing: Promise<void> | undefined;
-  private signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
+  private readonly signals: SignalHandlers;
 
   constructor(options: ServerOptions = {}) {
     this.options = resolveServerOptions(options);
@@ -92,7 +91,8 @@ export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
     this.clockSync = this.clockOffset && new ClockSync(this.storage, base, this.clockOffset, this.options.heartbeatIntervalMs, this.logger);
     this.states = new StateMachine(this.storage, this.clock, this.logger, this.options.retention);
     this.isolated = new IsolatedPool(this.options.isolation);
-    this.jobsByName = this.options.jobs ? new Map(this.options.jobs.map((j) => [j.name, j])) : undefined;
+    this.jobs = new JobResolver(this.options.jobs, this.isolated);
+    this.signals = new SignalHandlers(() => this.dispose(), this.logger);
     const retryPolicyOf = (name: string) => this.resolve(name)?.retry;
     this.filters = orderFilters([automaticRetry((ctx) => retryPolicyOf(ctx.job.name))], globalFilters(), this.options.filters);
     const o = this.options;
@@ -199,7 +199,7 @@ export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
     this.heartbeat.start();
     this.clockSync?.start();
     for (const p of this.maintenance) p.start();
-    if (this.options.handleSignals) this.installSignalHandlers();
+    if (this.options.handleSignals) this.signals.install();
     this.stage = 'running';
     this.tellObservers('serverStarted');
     this.logger.info(`server started: ${this.options.workerCount} workers on queues ${this.options.queues.join(', ')}`);
@@ -286,7 +286,7 @@ export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
     const o = this.options;
     this.stage = 'stopping';
     this.logger.info('server stopping');
-    this.removeSignalHandlers();
+    this.signals.remove();
     const unstarted = await this.pool.stopFetching();
     for (const job of unstarted) {
       const change = this.states.change(
@@ -341,16 +341,7 @@ export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
   }
 
   private resolve(name: string): AnyJobDefinition | undefined {
-    const definition = this.jobsByName ? this.jobsByName.get(name) : registeredJob(name);
-    if (definition?.isolation === undefined) return definition;
-    let isolated = this.isolatedDefinitions.get(definition);
-    if (!isolated) {
-      const pool = this.isolated;
-      // The pool times the attempt itself, from when it starts in its executor.
-      isolated = Object.freeze({ ...definition, timeoutMs: undefined, run: (args: never, ctx: JobContext) => pool.run(definition, args, ctx) });
-      this.isolatedDefinitions.set(definition, isolated);
-    }
-    return isolated;
+    return this.jobs.resolve(name);
   }
 
   private record(): ServerRecord {
@@ -363,24 +354,5 @@ export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
       startedAt: this.startedAt || now,
       heartbeatAt: now,
     };
-  }
-
-  private installSignalHandlers(): void {
-    this.signalHandler = (signal) => {
-      this.logger.info(`${signal} received: shutting down gracefully`);
-      void this.dispose().finally(() => {
-        // Let the signal do what it would have done without us: end the process.
-        process.kill(process.pid, signal);
-      });
-    };
-    process.once('SIGINT', this.signalHandler);
-    process.once('SIGTERM', this.signalHandler);
-  }
-
-  private removeSignalHandlers(): void {
-    if (!this.signalHandler) return;
-    process.off('SIGINT', this.signalHandler);
-    process.off('SIGTERM', this.signalHandler);
-    this.signalHandler = undefined;
   }
 }

@@ -83,10 +83,11 @@ describe('job logs in the dashboard, in a browser', { skip: withoutChromium }, (
     await client.events.ready();
     await running;
     await client.events.close();
-    // Progress is stored by its own throttled write: wait for the page to have it too.
+    // Log lines and progress are stored by their own batched writes, which may land after the
+    // progress event: the live page picks them up without a reload, so wait for both lines.
     const res = await page.goto(`${dashboard.url}job/${id}`);
     assert.equal(res?.status(), 200);
-    await page.waitForFunction(() => document.querySelector('[data-live-progress] progress') !== null || document.querySelectorAll('.log-line').length >= 2);
+    await page.waitForFunction(() => document.querySelectorAll('[data-log] .log-line').length >= 2);
     assert.deepEqual(await lines(), ['step one: reading', XSS]);
     assert.equal(await page.locator('[data-log] .log-line .fields').first().textContent(), '{"file":"report.csv"}');
     await page.waitForSelector('[data-live-progress] progress[value="30"]');

@@ -65,8 +65,13 @@ export function crossProcessSuite(target: ProcessTarget): void {
         assert.deepEqual(failed.error, { type: 'TypeError', message: 'attempt 1 of 3 breaks' });
         assert.ok(retrying?.type === 'retrying' && retrying.runAt >= retrying.at - 1);
         assert.deepEqual(succeeded?.type === 'succeeded' && succeeded.result, { n: 3, attempt: 2 });
-        // Events keep the order of the states: each one's time is not before the previous one's.
-        for (let i = 1; i < mine.length; i++) assert.ok(mine[i]!.at >= mine[i - 1]!.at, `${mine[i]!.type} before ${mine[i - 1]!.type}`);
+        // Events arrive in the order of the states (checked above). Their times are stamped by the
+        // process that made each change, when it began the write (a fetch stamps its claim before
+        // it reaches the database, so under load a claim's time can precede the commit of the
+        // enqueue it found): they agree with that order to within a write's duration, not exactly.
+        for (let i = 1; i < mine.length; i++) {
+          assert.ok(mine[i]!.at >= mine[i - 1]!.at - 1_000, `${mine[i]!.type} long before ${mine[i - 1]!.type}: ${JSON.stringify(mine)}`);
+        }
 
         // Already finished: settles from the stored job.
         assert.deepEqual(await client.waitFor(id), { n: 3, attempt: 2 });

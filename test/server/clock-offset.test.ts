@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ClockOffset, MAX_SAMPLE_ROUND_TRIP_MS, correctedClock } from '../../src/clock-offset.js';
+import { ClockOffset, MAX_SAMPLE_ROUND_TRIP_MS, MIN_CORRECTION_MS, correctedClock } from '../../src/clock-offset.js';
 
 describe('clock offset (NTP-style)', () => {
   it('is 0 until measured, then storage time minus the midpoint of the round trip', () => {
@@ -37,5 +37,17 @@ describe('clock offset (NTP-style)', () => {
     assert.equal(offset.ms, 9_000);
     offset.add(17_000, 26_150, 17_100);
     assert.equal(offset.ms, 9_030);
+  });
+});
+
+describe('clock offset on one host', () => {
+  it('takes an offset under MIN_CORRECTION_MS as the measurement error it is: no correction', () => {
+    const offset = new ClockOffset();
+    assert.equal(offset.add(1_000, 1_003, 1_002), true, 'measured 2 ms, within a 2 ms round trip');
+    assert.equal(offset.measured, true);
+    assert.equal(offset.ms, 0);
+    const past = new ClockOffset();
+    past.add(1_000, 1_000 + MIN_CORRECTION_MS + 1, 1_000);
+    assert.equal(past.ms, MIN_CORRECTION_MS + 1);
   });
 });

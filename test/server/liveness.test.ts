@@ -34,7 +34,7 @@ for (const target of urlTargets('sqlite', 'postgres', 'redis')) {
       try {
         await storage.migrate();
         const probe = await storage.holdLiveness('probe');
-        if (!probe) return void t.skip(`${target.name} holds no liveness mark yet (#16): its servers rely on the 30 s timeout`);
+        assert.ok(probe, `${target.name} holds a liveness mark here (Linux: SQLite reads /proc)`);
         await probe.release();
         const client = new JobClient({ storage, logger: silentLogger });
         const { serverId: victimId } = await victim.started;

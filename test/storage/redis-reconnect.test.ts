@@ -170,3 +170,75 @@ if (url) {
     });
   });
 }
+
+if (url) {
+  describe('redis: a liveness mark and job events across lost connections', { skip: !redisServerAvailable() && 'no redis-server binary' }, () => {
+    let server: PrivateRedis;
+    let storage: RedisStorage;
+    let checker: RedisStorage;
+    let admin: Redis;
+    const rec = recorder();
+
+    before(async () => {
+      server = await PrivateRedis.start();
+      storage = new RedisStorage(server.url, { logger: rec.logger });
+      checker = new RedisStorage(server.url, { logger: silentLogger });
+      admin = new Redis(server.url);
+      admin.on('error', () => {});
+      await storage.migrate();
+    });
+    after(async () => {
+      await storage.close();
+      await checker.close();
+      admin.disconnect();
+      await server.kill();
+    });
+
+    /** Ids of the clients named `name`, or subscribed to something when `subscribed`. */
+    const clients = async (name: string, subscribed = false) =>
+      String(await admin.client('LIST'))
+        .split('\n')
+        .filter((l) => l.split(' ').includes(`name=${name}`) && (!subscribed || !l.includes(' sub=0 ')))
+        .map((l) => /(?:^| )id=(\d+)/.exec(l)?.[1] ?? '')
+        .filter((id) => id !== '');
+
+    it('takes the mark again (mark first, then a new record) and reports the lost job events as a gap', async () => {
+      const hold = await storage.holdLiveness('A');
+      assert.ok(hold && hold.heldSince !== null);
+      const first = hold.heldSince;
+      const marks = storage.keys.key('marks');
+      const token = await admin.hget(marks, 'A');
+      assert.ok(token);
+      let gaps = 0;
+      const heard: string[] = [];
+      await storage.subscribeJobEvents((e) => heard.push(`${e.type} ${e.jobId}`), () => gaps++);
+
+      // The mark's connection killed: the hold is not held, then takes the mark again by itself.
+      const alive = await clients('kiln-alive');
+      assert.equal(alive.length, 1);
+      await admin.client('KILL', 'ID', alive[0]!);
+      await eventually('the mark taken again', async () => hold.heldSince !== null && hold.heldSince > first! && (await admin.hget(marks, 'A')) !== token);
+      assert.deepEqual(await checker.removeVanishedServers(T0, 'checker'), [], 'held again');
+
+      // The subscriber's connection killed: a gap, then events again.
+      const subscribers = await clients('kiln', true);
+      assert.equal(subscribers.length, 1);
+      await admin.client('KILL', 'ID', subscribers[0]!);
+      await eventually('the gap', () => gaps === 1);
+      const job = newJob();
+      await checker.createJobs([job], { now: T0 });
+      await eventually('an event after the gap', () => heard.includes(`enqueued ${job.id}`));
+
+      // Redis restarted empty: the mark and its record come back, and so does the announcement.
+      await server.kill();
+      await server.start();
+      await eventually('the mark and its record back after the restart', async () => hold.heldSince !== null && (await admin.hget(marks, 'A')) !== null, 30_000);
+      await eventually('a second gap', () => gaps === 2, 30_000);
+      const after = newJob();
+      await eventually('the job created after the restart', async () => (await checker.createJobs([after], { now: T0 }), true), 30_000);
+      await eventually('its event: the announcement was made again at once', () => heard.includes(`enqueued ${after.id}`));
+      await hold.release();
+      assert.equal(await admin.hget(marks, 'A'), null);
+    });
+  });
+}

@@ -29,11 +29,22 @@ if (url) {
       };
       const storage = await connect();
       const holders = new RemoteHolders(withParam(url, 'prefix', prefix));
+      // Counts what the scripts publish on the job-event channel, without announcing itself.
+      const raw = new Redis(url);
+      let published = 0;
+      await raw.subscribe(storage.keys.jobEventChannel);
+      raw.on('message', (_channel: string, message: string) => (published += message.split('\n').length));
       return {
         storage,
         connect,
         holdElsewhere: (serverId) => holders.hold(serverId),
+        async eventsPublished() {
+          // Answered after every message published before it.
+          await raw.ping();
+          return published;
+        },
         async destroy() {
+          raw.disconnect();
           await holders.killAll();
           await Promise.all(stores.map((s) => s.close()));
           await deleteKeys(url, storage.keys.pattern);

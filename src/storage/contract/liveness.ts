@@ -11,7 +11,7 @@
  * | backend | the mark | "owner gone" means |
  * | --- | --- | --- |
  * | Postgres | a session-level advisory lock held on a dedicated connection (a session, so not through pgbouncer in transaction mode) | another session's `pg_try_advisory_xact_lock` on its key succeeds |
- * | Redis | a dedicated connection named with `CLIENT SETNAME` | `CLIENT LIST` no longer shows that name |
+ * | Redis | a dedicated connection that stays SUBSCRIBEd to a channel of the server's own (`<tag>:alive:<serverId>`) | `PUBSUB NUMSUB` of that channel is 0 |
  * | SQLite (one host) | the owner's process id, its start time (`/proc/<pid>/stat`), the boot id and the pid namespace | `process.kill(pid, 0)` finds no such process, or the pid now belongs to a zombie or to a process started at another time |
  * | memory | the holder object itself | never: the holder and the storage share one process |
  *

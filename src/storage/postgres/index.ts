@@ -1,17 +1,20 @@
 import type { StorageDescriptor } from '../contract/index.js';
 import { ComposedStorage } from '../composed-storage.js';
-import { PendingQueueControl } from '../flow-control-pending.js';
 import { describeStorage } from '../descriptor.js';
 import { PostgresContext, withConnection } from './context.js';
 import { PostgresJobStore } from './jobs.js';
+import { PostgresJobEvents } from './events.js';
+import { PostgresLiveness } from './liveness.js';
+import { PostgresJobLogs } from './logs.js';
 import { PostgresMaintenance } from './maintenance.js';
 import { migrateSchema } from './migrations/runner.js';
 import { PostgresMonitoring } from './monitoring.js';
 import { PostgresNotifications } from './notifications.js';
+import { EventPublishing } from './publishing.js';
 import { checkConnection, resolveOptions, type PostgresConnection, type PostgresStorageOptions } from './options.js';
+import { PostgresQueues } from './queues.js';
 import { PostgresRecurringStore } from './recurring.js';
 import { splitConnection } from '../url.js';
-import { unimplementedEvents, unimplementedLogs } from '../unimplemented-roles.js';
 
 export { MIGRATIONS, type Migration } from './migrations/index.js';
 export { migrate, migrateSchema, type SqlClient } from './migrations/runner.js';
@@ -31,8 +34,10 @@ export {
  * constructed, so importing this module costs nothing to an application that never uses it.
  *
  * One role object per part of the contract — the job store (`jobs.ts`), maintenance
- * (`maintenance.ts`), recurring jobs (`recurring.ts`), monitoring (`monitoring.ts`) and wake-ups
- * (`notifications.ts`) — over one shared `PostgresContext` (`context.ts`: the pool, statement
+ * (`maintenance.ts`), recurring jobs (`recurring.ts`), monitoring (`monitoring.ts`), wake-ups
+ * (`notifications.ts`), queue control (`queues.ts`), liveness marks and the database clock
+ * (`liveness.ts`), job events (`events.ts`, published by the writes through `publishing.ts`) and
+ * job logs (`logs.ts`) — over one shared `PostgresContext` (`context.ts`: the pool, statement
  * naming, transactions, the logger). `ComposedStorage` hands each call to its role.
  *
  * Resilience: pool errors are logged, never thrown, so a Postgres restart does not crash the
@@ -43,6 +48,8 @@ export class PostgresStorage extends ComposedStorage {
   readonly schema: string;
   private readonly ctx: PostgresContext;
   private readonly notifications: PostgresNotifications;
+  private readonly marks: PostgresLiveness;
+  private readonly events: PostgresJobEvents;
   private readonly description: StorageDescriptor | undefined;
   private closed = false;
 
@@ -55,22 +62,29 @@ export class PostgresStorage extends ComposedStorage {
     const fromUrl = splitConnection(connection, 'schema');
     const settings = resolveOptions(options, fromUrl.value);
     const ctx = new PostgresContext(checkConnection(fromUrl.connection), settings);
-    const jobs = new PostgresJobStore(ctx);
+    const jobs = new PostgresJobStore(ctx, new EventPublishing(ctx));
     const recurring = new PostgresRecurringStore(ctx, jobs);
     const notifications = new PostgresNotifications(ctx, settings.listenerBackoff);
+    const queues = new PostgresQueues(ctx);
+    const logs = new PostgresJobLogs(ctx);
+    const liveness = new PostgresLiveness(ctx, settings.listenerBackoff);
+    const events = new PostgresJobEvents(ctx, notifications);
     super({
       jobs,
       maintenance: new PostgresMaintenance(ctx),
       recurring,
-      queues: new PendingQueueControl('PostgresStorage'),
-      monitoring: new PostgresMonitoring(ctx, jobs, recurring),
+      queues,
+      monitoring: new PostgresMonitoring(ctx, jobs, recurring, queues, logs),
       notifications,
-      events: unimplementedEvents('PostgresStorage'),
-      logs: unimplementedLogs,
+      liveness,
+      events,
+      logs,
     });
     this.schema = ctx.schema;
     this.ctx = ctx;
     this.notifications = notifications;
+    this.marks = liveness;
+    this.events = events;
     const connectionArg = fromUrl.connection;
     this.description =
       typeof connectionArg === 'object' && 'pool' in connectionArg
@@ -100,11 +114,17 @@ export class PostgresStorage extends ComposedStorage {
     await withConnection(pool, logger, 'while migrating', (client) => migrateSchema(client, this.schema));
   }
 
-  /** Stops listening and ends the pool the storage created (an application's own pool stays open). */
+  /**
+   * Withdraws its job-event announcement, stops listening, ends its liveness marks' connections
+   * (leaving their records: other servers then find those servers gone, as after a crash) and the
+   * pool the storage created (an application's own pool stays open).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.events.close();
     await this.notifications.close();
+    await this.marks.close();
     await this.ctx.close();
   }
 }

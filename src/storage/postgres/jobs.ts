@@ -1,36 +1,31 @@
 import { ValidationError } from '../../errors.js';
 import { claimedJob } from '../claimed-job.js';
 import type * as contract from '../contract/index.js';
-import { type PostgresContext, type Queryable, pgCode, retrying, UNIQUE_VIOLATION } from './context.js';
+import { type PostgresContext, type Queryable, pgCode, UNIQUE_VIOLATION } from './context.js';
+import { EventedJobWrites, sortClaimed } from './evented-writes.js';
+import type { EventPublishing } from './publishing.js';
 import { type ClaimedRow, jobColumns, type JobRow, toJob, unclaimedFields } from './rows.js';
 import { ChangeColumns, jsonbText, keyedJobsJson, newJobColumns } from './wire.js';
+import { jobWriteCalls } from './write-calls.js';
 
-/** The job store's statements: prepared, each a call of one of the schema's functions. */
+/**
+ * The job store's statements: prepared, each a call of one of the schema's functions. The writes
+ * that publish job events carry `quiet` (see `publishing.ts`): made without their events, they
+ * raise when someone listens, before writing anything.
+ */
 function jobStatements(ctx: PostgresContext) {
   const s = ctx.s;
   const cols = jobColumns('j');
+  const quiet = `(SELECT ${s}.quiet())`;
+  const call = jobWriteCalls(s);
   return {
-    createJobs: ctx.named('create', `SELECT o_i, o_id FROM ${s}.create_jobs($1::jsonb, $2::bigint)`),
-    insertJobs: ctx.named(
-      'insert',
-      `SELECT ${s}.insert_jobs($1::text, $2::text, $3::text, $4::text, $5::text, $6::text[], $7::text, $8::bigint[],
-         $9::bigint[], $10::bigint[], $11::text, $12::text, $13::text)`,
-    ),
-    fetch: ctx.named(
-      'fetch',
-      `SELECT * FROM ${s}.fetch_jobs($1::text[], $2::integer, $3::text, $4::bigint, $5::bigint)`,
-    ),
-    transition: ctx.named(
-      'transition',
-      `SELECT ${s}.transition_jobs($1::text, $2::text, $3::text, $4::text, $5::text, $6::text[], $7::text,
-         $8::bigint[], $9::text, $10::bigint[], $11::bigint[], $12::integer[], $13::text, $14::text, $15::integer[],
-         $16::integer[], $17::bigint[], $18::bigint, $19::boolean) AS applied`,
-    ),
+    createJobs: ctx.named('create', `SELECT o_i, o_id FROM ${call.createJobs} WHERE ${quiet}`),
+    insertJobs: ctx.named('insert', `SELECT ${call.insertJobs} WHERE ${quiet}`),
+    fetch: ctx.named('fetch', `SELECT * FROM ${call.fetch} WHERE ${quiet}`),
+    transition: ctx.named('transition', `SELECT ${call.transition} AS applied WHERE ${quiet}`),
     renewLeases: ctx.named('renew', `SELECT id FROM ${s}.renew_leases($1::text, $2::text[], $3::bigint) id`),
-    mergeParameters: ctx.named(
-      'merge_parameters',
-      `UPDATE ${s}.jobs SET parameters = parameters || $3::jsonb WHERE id = $1 AND state = 'processing' AND server_id = $2`,
-    ),
+    mergeParameters: ctx.named('merge_parameters', call.mergeParameters),
+    mergeProgress: ctx.named('merge_progress', `${call.mergeParameters} AND ${quiet}`),
     getJob: ctx.named(
       'get_job',
       `SELECT ${cols}, j.history, ${s}.children(j.id) AS continuations FROM ${s}.get_job($1::text) j`,
@@ -52,9 +47,14 @@ function jobStatements(ctx: PostgresContext) {
  */
 export class PostgresJobStore implements contract.JobStore {
   private readonly sql: ReturnType<typeof jobStatements>;
+  private readonly evented: EventedJobWrites;
 
-  constructor(private readonly ctx: PostgresContext) {
+  constructor(
+    private readonly ctx: PostgresContext,
+    private readonly publishing: EventPublishing,
+  ) {
     this.sql = jobStatements(ctx);
+    this.evented = new EventedJobWrites(ctx);
   }
 
   /**
@@ -73,36 +73,57 @@ export class PostgresJobStore implements contract.JobStore {
       }
       return this.insertJobs(jobs, options.now, tx as Queryable);
     }
-    return retrying(() => this.insertJobs(jobs, options.now, this.ctx.pool));
+    if (!jobs.some((j) => j.uniqueKey !== undefined)) {
+      const columns = newJobColumns(jobs);
+      return this.publishing.write(
+        async () => {
+          await this.ctx.run(this.sql.insertJobs, columns);
+          return jobs.map((j) => ({ id: j.id, created: true }));
+        },
+        (client) => this.evented.insertJobs(jobs, columns, client),
+      );
+    }
+    const json = keyedJobsJson(jobs);
+    return this.publishing.write(
+      async () => {
+        const res = await this.ctx.run<{ o_i: number; o_id: string }>(this.sql.createJobs, [json, options.now]);
+        const out: contract.CreatedJob[] = jobs.map((j) => ({ id: j.id, created: true }));
+        for (const row of res.rows) out[row.o_i] = { id: row.o_id, created: false };
+        return out;
+      },
+      (client) => this.evented.createJobs(jobs, json, options.now, client),
+    );
   }
 
-  /** Inserts on `on` (the pool, a transaction's client, the application's `tx`); no retry. */
+  /**
+   * Inserts on `on`, a transaction already open (the application's `tx`, a recurring advance's),
+   * with the jobs' events when someone listens; no retry.
+   */
   async insertJobs(jobs: contract.NewJob[], now: number, on: Queryable): Promise<contract.CreatedJob[]> {
-    if (!jobs.some((j) => j.uniqueKey !== undefined)) {
-      await this.ctx.run(this.sql.insertJobs, newJobColumns(jobs), on);
-      return jobs.map((j) => ({ id: j.id, created: true }));
-    }
-    const res = await this.ctx.run<{ o_i: number; o_id: string }>(this.sql.createJobs, [keyedJobsJson(jobs), now], on);
-    const out: contract.CreatedJob[] = jobs.map((j) => ({ id: j.id, created: true }));
-    for (const row of res.rows) out[row.o_i] = { id: row.o_id, created: false };
-    return out;
+    return this.publishing.publish(on, (client) =>
+      jobs.some((j) => j.uniqueKey !== undefined)
+        ? this.evented.createJobs(jobs, keyedJobsJson(jobs), now, client)
+        : this.evented.insertJobs(jobs, newJobColumns(jobs), client),
+    );
   }
 
   async fetch(o: contract.FetchOptions): Promise<contract.JobRecord[]> {
     if (o.max <= 0 || o.queues.length === 0) return [];
-    const res = await this.ctx.run<ClaimedRow>(this.sql.fetch, [o.queues, o.max, o.serverId, o.now + o.leaseMs, o.now]);
-    const rank = new Map<string, number>();
-    o.queues.forEach((q, i) => {
-      if (!rank.has(q)) rank.set(q, i);
-    });
-    return res.rows
-      .sort((a, b) => (rank.get(a.o_queue) ?? 0) - (rank.get(b.o_queue) ?? 0) || a.o_seq - b.o_seq)
-      .map((r) => claimedJob(unclaimedFields(r), o));
+    const values = [o.queues, o.max, o.serverId, o.now + o.leaseMs, o.now];
+    const rows = await this.publishing.write(
+      async () => (await this.ctx.run<ClaimedRow>(this.sql.fetch, values)).rows,
+      (client) => this.evented.fetch(values, o, client),
+    );
+    return sortClaimed(rows, o.queues).map((r) => claimedJob(unclaimedFields(r), o));
   }
 
-  async mergeParameters(id: string, serverId: string, parameters: contract.JobRecord['parameters']): Promise<boolean> {
-    const res = await this.ctx.run(this.sql.mergeParameters, [id, serverId, jsonbText(parameters)]);
-    return res.rowCount === 1;
+  async mergeParameters(id: string, serverId: string, parameters: contract.JobRecord['parameters'], now: number): Promise<boolean> {
+    const values = [id, serverId, jsonbText(parameters)];
+    if (!('progress' in parameters)) return (await this.ctx.run(this.sql.mergeParameters, values)).rowCount === 1;
+    return this.publishing.write(
+      async () => (await this.ctx.run(this.sql.mergeProgress, values)).rowCount === 1,
+      (client) => this.evented.mergeProgress(values, parameters['progress']!, now, client),
+    );
   }
 
   async renewLeases(serverId: string, ids: string[], leaseMs: number, now: number): Promise<string[]> {
@@ -127,31 +148,29 @@ export class PostgresJobStore implements contract.JobStore {
       (rounds[round] ??= new ChangeColumns()).add(c, i);
     });
     for (const round of rounds) {
-      for (const row of await this.transitionRound(round, now)) results[round.positions[row]!] = true;
+      for (const row of await this.transitionRound(changes, round, now)) results[round.positions[row]!] = true;
     }
     return results;
   }
 
   /** Applies one round; returns the rows (indexes into the round) that applied. */
-  private async transitionRound(round: ChangeColumns, now: number): Promise<number[]> {
+  private async transitionRound(changes: contract.TransitionChange[], round: ChangeColumns, now: number): Promise<number[]> {
     const values = round.values();
-    let reacquire = true;
-    return retrying(async () => {
-      try {
-        const res = await this.ctx.run<{ applied: number[] }>(this.sql.transition, [...values, now, reacquire]);
-        return res.rows[0]?.applied ?? [];
-      } catch (err) {
-        if (pgCode(err) === UNIQUE_VIOLATION && reacquire) {
-          // Two jobs coming back to an active state raced for one unique key: let them come
-          // back without taking it rather than fail the batch.
-          reacquire = false;
-          return this.ctx.run<{ applied: number[] }>(this.sql.transition, [...values, now, reacquire]).then(
-            (res) => res.rows[0]?.applied ?? [],
-          );
-        }
-        throw err;
-      }
-    });
+    try {
+      return await this.transitionOnce(changes, round, [...values, now, true]);
+    } catch (err) {
+      if (pgCode(err) !== UNIQUE_VIOLATION) throw err;
+      // Two jobs coming back to an active state raced for one unique key: let them come back
+      // without taking it rather than fail the batch.
+      return this.transitionOnce(changes, round, [...values, now, false]);
+    }
+  }
+
+  private transitionOnce(changes: contract.TransitionChange[], round: ChangeColumns, values: unknown[]): Promise<number[]> {
+    return this.publishing.write(
+      async () => (await this.ctx.run<{ applied: number[] }>(this.sql.transition, values)).rows[0]?.applied ?? [],
+      (client) => this.evented.transition(changes, round, values, client),
+    );
   }
 
   async getJob(id: string): Promise<contract.JobDetails | null> {

@@ -14,6 +14,7 @@ function maintenanceStatements(ctx: PostgresContext) {
       `SELECT ${s}.release_expired_leases($1::bigint, $2::integer) AS moved`,
     ),
     deleteExpired: ctx.named('delete_expired', `SELECT ${s}.delete_expired($1::bigint, $2::integer, $3::bigint) AS deleted`),
+    pruneRateStarts: ctx.named('prune_rate_starts', `SELECT ${s}.prune_rate_starts($1::bigint, $2::integer)`),
     /** The record travels as its JSON and is read by field name here. */
     announceServer: ctx.named(
       'announce',
@@ -67,13 +68,18 @@ export class PostgresMaintenance implements Maintenance {
     return res.rows[0]?.moved ?? 0;
   }
 
-  /** Also folds the counter shards of hours before the previous one into one row each. */
+  /**
+   * Also folds the counter shards of hours before the previous one into one row each, and drops a
+   * batch of rate starts older than the longest rate window.
+   */
   async deleteExpired(now: number, limit: number): Promise<number> {
     const res = await this.ctx.run<{ deleted: number }>(this.sql.deleteExpired, [
       now,
       Math.max(0, limit),
       hourBucket(now) - HOUR_MS,
     ]);
+    // Rate starts no window counts any more (see migration 3's `prune_rate_starts`).
+    await this.ctx.run(this.sql.pruneRateStarts, [now, Math.max(0, limit)]);
     return res.rows[0]?.deleted ?? 0;
   }
 

@@ -1,10 +1,10 @@
 import { denseTimeline, timelineRange } from '../buckets.js';
-import { PendingQueueControl } from '../flow-control-pending.js';
 import type * as contract from '../contract/index.js';
 import { STATE_NAMES } from '../contract/index.js';
-import { unimplementedLogs } from '../unimplemented-roles.js';
+import type { PostgresJobLogs } from './logs.js';
 import type { PostgresContext, Statement } from './context.js';
 import type { PostgresJobStore } from './jobs.js';
+import type { PostgresQueues } from './queues.js';
 import type { PostgresRecurringStore } from './recurring.js';
 import { jobColumns, type JobRow, type ServerRow, toJob, toServer } from './rows.js';
 
@@ -30,7 +30,9 @@ function monitoringStatements(ctx: PostgresContext) {
          FROM ${s}.jobs WHERE state IN ('enqueued', 'processing') GROUP BY queue`,
     ),
     // The queues holding enqueued jobs by a loose index scan of the fetch index (one probe per
-    // queue, however many jobs wait), then each queue's head: its first entry in seq order.
+    // queue, however many jobs wait), then each queue's head: the job a claim takes first (by
+    // priority, then seq), the better of the first plain and the first limited entry of the
+    // fetch index (queue, limited, priority DESC, seq): two probes, never a sort of the backlog.
     queueHeads: ctx.plain(
       `WITH RECURSIVE q(queue) AS (
          (SELECT queue FROM ${s}.jobs WHERE state = 'enqueued' ORDER BY queue LIMIT 1)
@@ -40,7 +42,14 @@ function monitoringStatements(ctx: PostgresContext) {
        )
        SELECT q.queue, h.state_at AS "enqueuedAt"
          FROM q
-         JOIN LATERAL (SELECT j.state_at FROM ${s}.jobs j WHERE j.state = 'enqueued' AND j.queue = q.queue ORDER BY j.seq LIMIT 1) h ON true
+         JOIN LATERAL (
+           SELECT f.state_at FROM (
+             (SELECT j.priority, j.seq, j.state_at FROM ${s}.jobs j
+               WHERE j.state = 'enqueued' AND j.queue = q.queue AND j.limited = false ORDER BY j.priority DESC, j.seq LIMIT 1)
+             UNION ALL
+             (SELECT j.priority, j.seq, j.state_at FROM ${s}.jobs j
+               WHERE j.state = 'enqueued' AND j.queue = q.queue AND j.limited = true ORDER BY j.priority DESC, j.seq LIMIT 1)
+           ) f ORDER BY f.priority DESC, f.seq LIMIT 1) h ON true
         WHERE q.queue IS NOT NULL`,
     ),
     timeline: ctx.plain(
@@ -68,23 +77,24 @@ function monitoringStatements(ctx: PostgresContext) {
  * definitions are read as the job store and the recurring store read them.
  */
 export class PostgresMonitoring implements contract.MonitoringApi {
-  // Flow control is not stored on this backend yet (issue #14): nothing is paused or limited.
-  private readonly pending = new PendingQueueControl('PostgresStorage');
-  queueSettings(): ReturnType<PendingQueueControl['queueSettings']> {
-    return this.pending.queueSettings();
-  }
-  limitUsage(): ReturnType<PendingQueueControl['limitUsage']> {
-    return this.pending.limitUsage();
-  }
-
   private readonly sql: ReturnType<typeof monitoringStatements>;
 
   constructor(
     private readonly ctx: PostgresContext,
     private readonly jobs: PostgresJobStore,
     private readonly recurring: PostgresRecurringStore,
+    private readonly flow: PostgresQueues,
+    private readonly logs: PostgresJobLogs,
   ) {
     this.sql = monitoringStatements(ctx);
+  }
+
+  queueSettings(): Promise<contract.QueueSettings[]> {
+    return this.flow.queueSettings();
+  }
+
+  limitUsage(query: contract.LimitUsageQuery): Promise<contract.LimitUsagePage> {
+    return this.flow.limitUsage(query);
   }
 
   getJob(id: string): Promise<contract.JobDetails | null> {
@@ -93,7 +103,7 @@ export class PostgresMonitoring implements contract.MonitoringApi {
 
   /** Not stored by this backend yet (issue #15). */
   jobLogs(jobId: string, query: contract.JobLogQuery): Promise<contract.JobLogPage> {
-    return unimplementedLogs.jobLogs(jobId, query);
+    return this.logs.jobLogs(jobId, query);
   }
 
   getRecurring(id: string): Promise<contract.RecurringJobRecord | null> {

@@ -8,6 +8,13 @@ import type { PostgresContext } from './context.js';
 
 type Subscriber = (event: StorageEvent) => void;
 
+/** Another channel heard on the same connection (job events): its payloads, and what to do after a reconnect. */
+export interface ChannelHandler {
+  onPayload(payload: string): void;
+  /** The connection was lost and is back: notifications sent meanwhile are lost. */
+  onGap(): void;
+}
+
 /**
  * Wake-ups through `LISTEN/NOTIFY`: one dedicated `pg.Client` per storage (a pooled connection
  * would be handed to other queries and lose its LISTEN), shared by every subscriber, started by
@@ -18,9 +25,13 @@ type Subscriber = (event: StorageEvent) => void;
  * `Backoff` from `listenerMinBackoffMs` to `listenerMaxBackoffMs` and logs, never throws; after a
  * reconnect it wakes every subscriber once with `{ type: 'enqueued', queue: '*' }`, because
  * notifications sent while it was away are lost.
+ *
+ * Other channels (job events, `listen`) share the connection: LISTENed while they have a
+ * handler, and again after each reconnect, when their handler hears of the gap.
  */
 export class PostgresNotifications implements Notifications {
   private readonly subscribers = new Set<Subscriber>();
+  private readonly channels = new Map<string, ChannelHandler>();
   private readonly config: pg.ClientConfig;
   private readonly channel: string;
   private readonly logger: Logger;
@@ -56,6 +67,32 @@ export class PostgresNotifications implements Notifications {
     };
   }
 
+  /**
+   * LISTENs on `channel` too, handing its payloads to `handler`; resolves once the LISTEN is
+   * active, rejects (with the handler removed) when the database cannot be reached now.
+   */
+  async listen(channel: string, handler: ChannelHandler): Promise<void> {
+    if (this.closed) throw new KilnError('PostgresStorage is closed');
+    this.channels.set(channel, handler);
+    try {
+      if (this.client) await this.client.query(`LISTEN "${channel}"`);
+      else {
+        if (!this.timer) await this.connect();
+        else if (this.connecting) await this.connecting;
+        if (!this.client) throw new KilnError(`postgres: cannot LISTEN on ${channel}: the database cannot be reached`);
+      }
+    } catch (err) {
+      this.channels.delete(channel);
+      throw err;
+    }
+  }
+
+  /** Stops listening on `channel`. */
+  async unlisten(channel: string): Promise<void> {
+    if (!this.channels.delete(channel)) return;
+    await this.client?.query(`UNLISTEN "${channel}"`).catch(() => {});
+  }
+
   private connect(): Promise<void> {
     if (this.connecting) return this.connecting;
     this.connecting = this.open().finally(() => {
@@ -72,6 +109,7 @@ export class PostgresNotifications implements Notifications {
     try {
       await client.connect();
       await client.query(`LISTEN "${this.channel}"`);
+      for (const channel of this.channels.keys()) await client.query(`LISTEN "${channel}"`);
     } catch (err) {
       client.removeAllListeners('end');
       client.end().catch(() => {});
@@ -87,6 +125,7 @@ export class PostgresNotifications implements Notifications {
     if (this.everConnected) {
       this.logger.warn(`postgres: LISTEN on ${this.channel} restored`);
       this.emit({ type: 'enqueued', queue: '*' });
+      for (const handler of this.channels.values()) handler.onGap();
     }
     this.everConnected = true;
   }
@@ -113,7 +152,8 @@ export class PostgresNotifications implements Notifications {
   }
 
   private dispatch(channel: string, payload: string | undefined): void {
-    if (channel !== this.channel || !payload) return;
+    if (!payload) return;
+    if (channel !== this.channel) return this.channels.get(channel)?.onPayload(payload);
     const event = parseWakeUp(payload);
     if (event) this.emit(event);
   }
@@ -126,6 +166,7 @@ export class PostgresNotifications implements Notifications {
   async close(): Promise<void> {
     this.closed = true;
     this.subscribers.clear();
+    this.channels.clear();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.connecting) await this.connecting;

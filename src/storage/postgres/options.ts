@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { ValidationError } from '../../errors.js';
 import type { BackoffOptions } from '../../backoff.js';
@@ -71,6 +72,15 @@ export function checkSchema(schema: unknown): string {
 /** The notification channel of a schema: every storage on that schema listens and sends here. */
 export function channelOf(schema: string): string {
   return `kiln_${schema}`;
+}
+
+/**
+ * The job-event channel of a schema (`kiln_events_<schema>`; past Postgres's 63 bytes, the
+ * schema's hash in its place): job events travel apart from wake-ups, to the listening processes only.
+ */
+export function eventChannelOf(schema: string): string {
+  const channel = `kiln_events_${schema}`;
+  return channel.length <= 63 ? channel : `kiln_events_${createHash('sha1').update(schema).digest('hex').slice(0, 20)}`;
 }
 
 /** Checks the connection argument's shape (the driver checks what is inside). */

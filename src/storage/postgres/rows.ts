@@ -44,6 +44,12 @@ export function jobColumns(alias: string): string {
     'expire_at',
     'result',
     'unique_key',
+    'priority',
+    'concurrency_key',
+    'concurrency_limit',
+    'rate_key',
+    'rate_max',
+    'rate_per_ms',
   ]
     .map((c) => `${alias}.${c}`)
     .join(', ');
@@ -69,6 +75,21 @@ export interface JobRow {
   expire_at: number | null;
   result: string | null;
   unique_key: string | null;
+  priority: number;
+  concurrency_key: string | null;
+  concurrency_limit: number | null;
+  rate_key: string | null;
+  rate_max: number | null;
+  rate_per_ms: number | null;
+}
+
+/** A job's priority and limits, from its columns. */
+function flowFields(priority: number, ck: string | null, cl: number | null, rk: string | null, rm: number | null, rp: number | null) {
+  return {
+    priority,
+    concurrency: ck === null ? null : { key: ck, limit: cl! },
+    rateLimit: rk === null ? null : { key: rk, max: rm!, perMs: rp! },
+  };
 }
 
 export function toJob(r: JobRow): JobRecord {
@@ -91,10 +112,7 @@ export function toJob(r: JobRow): JobRecord {
     expireAt: r.expire_at,
     result: r.result,
     uniqueKey: r.unique_key,
-    // Flow control is not stored on Postgres yet (issue #14).
-    priority: 0,
-    concurrency: null,
-    rateLimit: null,
+    ...flowFields(r.priority, r.concurrency_key, r.concurrency_limit, r.rate_key, r.rate_max, r.rate_per_ms),
   };
 }
 
@@ -113,6 +131,12 @@ export interface ClaimedRow {
   o_expire_at: number | null;
   o_result: string | null;
   o_unique_key: string | null;
+  o_priority: number;
+  o_concurrency_key: string | null;
+  o_concurrency_limit: number | null;
+  o_rate_key: string | null;
+  o_rate_max: number | null;
+  o_rate_per_ms: number | null;
 }
 
 /** The fields of a job just claimed that `fetch_jobs` returns (see `claimedJob` for the rest). */
@@ -130,10 +154,7 @@ export function unclaimedFields(r: ClaimedRow): UnclaimedFields {
     expireAt: r.o_expire_at,
     result: r.o_result,
     uniqueKey: r.o_unique_key,
-    // Flow control is not stored on Postgres yet (issue #14).
-    priority: 0,
-    concurrency: null,
-    rateLimit: null,
+    ...flowFields(r.o_priority, r.o_concurrency_key, r.o_concurrency_limit, r.o_rate_key, r.o_rate_max, r.o_rate_per_ms),
   };
 }
 

@@ -116,6 +116,31 @@ export function newJobColumns(jobs: NewJob[]): unknown[] {
     joinNames(parents, 'parentId'),
     pgJson(parameters.join(SEPARATOR)),
     pgJson(entries.join(SEPARATOR)),
+    ...flowColumns(jobs),
+  ];
+}
+
+/**
+ * The priority and limits of a batch as `insert_jobs` takes them: six nulls when no job of the
+ * batch has any (the plain batch sends nothing more), else one text or array per column.
+ */
+export function flowColumns(jobs: NewJob[]): unknown[] {
+  if (!jobs.some((j) => (j.priority !== undefined && j.priority !== 0) || j.concurrency || j.rateLimit)) {
+    return [null, null, null, null, null, null];
+  }
+  return [
+    numberArray(jobs.map((j) => j.priority ?? 0)),
+    joinNames(
+      jobs.map((j) => j.concurrency?.key ?? null),
+      'concurrency.key',
+    ),
+    numberArray(jobs.map((j) => j.concurrency?.limit ?? null)),
+    joinNames(
+      jobs.map((j) => j.rateLimit?.key ?? null),
+      'rateLimit.key',
+    ),
+    numberArray(jobs.map((j) => j.rateLimit?.max ?? null)),
+    numberArray(jobs.map((j) => j.rateLimit?.perMs ?? null)),
   ];
 }
 
@@ -138,6 +163,13 @@ export function keyedJobsJson(jobs: NewJob[]): string {
       parameters: j.parameters,
       uniqueKey: j.uniqueKey,
       uniqueUntil: j.uniqueUntil,
+      uniqueMode: j.uniqueMode,
+      priority: j.priority,
+      ck: j.concurrency?.key,
+      cl: j.concurrency?.limit,
+      rk: j.rateLimit?.key,
+      rm: j.rateLimit?.max,
+      rp: j.rateLimit?.perMs,
     })),
   );
 }

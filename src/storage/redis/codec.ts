@@ -8,7 +8,7 @@
  * a user's value (cjson would turn `[]` into `{}` and round numbers to 14 digits).
  */
 import { claimedJob } from '../claimed-job.js';
-import type { FetchOptions, Json, JobRecord, NewJob, StateEntry, StateName } from '../contract/index.js';
+import type { ConcurrencyLimit, FetchOptions, Json, JobRecord, NewJob, RateLimit, StateEntry, StateName } from '../contract/index.js';
 
 /** A job as `createJobs` in `lua/library.ts` reads it. */
 interface EncodedJob {
@@ -26,16 +26,33 @@ interface EncodedJob {
   uk?: string;
   uu?: string;
   ln?: string;
+  /** Unique mode: 'd' debounce, 't' throttle, absent keep. */
+  um?: 'd' | 't';
+  /** Flow control (see keys.ts), each absent when the job has none: priority, concurrency key and limit, rate key, max and window. */
+  pr?: string;
+  ck?: string;
+  cl?: string;
+  rk?: string;
+  rm?: string;
+  rp?: string;
 }
 
-/** What a job's `j` field holds: the fields of its record that never change after creation. */
+/**
+ * What a job's `j` field holds: the fields of its record that only a debounced call's replacement
+ * changes (the args and the flow-control members), and none other does. The replaceable members
+ * come last, from `args` on, so `lua/job-creation.ts` swaps them by position; the flow-control
+ * members are absent when the job has none (priority 0, no limits).
+ */
 interface ImmutablePart {
   id: string;
   name: string;
-  args: string;
   createdAt: number;
   parentId: string | null;
   uniqueKey: string | null;
+  args: string;
+  priority?: number;
+  concurrency?: ConcurrencyLimit;
+  rateLimit?: RateLimit;
 }
 
 /** A number as the scripts take it: decimal text, stored as given. */
@@ -75,14 +92,14 @@ export function encodeNewJob(job: NewJob): EncodedJob {
   const immutable: ImmutablePart = {
     id: job.id,
     name: job.name,
-    args: job.args,
     createdAt: job.createdAt,
     parentId: job.parentId ?? null,
     uniqueKey: job.uniqueKey ?? null,
+    args: job.args,
   };
   const e: EncodedJob = {
     id: job.id,
-    j: JSON.stringify(immutable),
+    j: '',
     n: job.name,
     q: job.queue,
     s: job.state.name,
@@ -97,6 +114,24 @@ export function encodeNewJob(job: NewJob): EncodedJob {
   // Lua's string.lower only knows ASCII: the dashboard's case-insensitive search gets the
   // JavaScript lower case of names that need it.
   if (NON_ASCII.test(job.name)) e.ln = job.name.toLowerCase();
+  if (job.uniqueMode === 'debounce') e.um = 'd';
+  else if (job.uniqueMode === 'throttle') e.um = 't';
+  if (job.priority !== undefined && job.priority !== 0) {
+    immutable.priority = job.priority;
+    e.pr = num(job.priority);
+  }
+  if (job.concurrency) {
+    immutable.concurrency = { key: job.concurrency.key, limit: job.concurrency.limit };
+    e.ck = job.concurrency.key;
+    e.cl = num(job.concurrency.limit);
+  }
+  if (job.rateLimit) {
+    immutable.rateLimit = { key: job.rateLimit.key, max: job.rateLimit.max, perMs: job.rateLimit.perMs };
+    e.rk = job.rateLimit.key;
+    e.rm = num(job.rateLimit.max);
+    e.rp = num(job.rateLimit.perMs);
+  }
+  e.j = JSON.stringify(immutable);
   return e;
 }
 
@@ -126,10 +161,9 @@ export function decodeClaimed(reply: unknown, o: FetchOptions): JobRecord[] {
         expireAt,
         result,
         uniqueKey: j.uniqueKey,
-        // Flow control is not stored on Redis yet (issue #14).
-        priority: 0,
-        concurrency: null,
-        rateLimit: null,
+        priority: j.priority ?? 0,
+        concurrency: j.concurrency ?? null,
+        rateLimit: j.rateLimit ?? null,
       },
       o,
     ),
@@ -174,10 +208,9 @@ export function decodeJob(flat: unknown): SequencedRecord {
     expireAt: optNumber(m.get('expireAt')),
     result: m.get('result') ?? null,
     uniqueKey: j.uniqueKey,
-    // Flow control is not stored on Redis yet (issue #14).
-    priority: 0,
-    concurrency: null,
-    rateLimit: null,
+    priority: j.priority ?? 0,
+    concurrency: j.concurrency ?? null,
+    rateLimit: j.rateLimit ?? null,
   };
   return { record, seq: Number(m.get('seq') ?? 0) };
 }

@@ -13,6 +13,7 @@ import {
 import type { KeyLayout } from './keys.js';
 import type { ResolvedRedisOptions } from './options.js';
 import { SCRIPTS, type LuaScript } from './scripts.js';
+import { RedisSubscriber } from './subscriber.js';
 
 /**
  * What every role of one `RedisStorage` shares: the command connection, the key layout, the
@@ -35,6 +36,8 @@ export class RedisContext {
   readonly logger: Logger;
   readonly connection: CommandConnection;
   readonly client: RedisClient;
+  /** The one pub/sub connection, shared by wake-ups and job events; opened on first use. */
+  readonly subscriber: RedisSubscriber;
   /** The storage as errors name it: `RedisStorage(prefix kiln)`. */
   readonly name: string;
   private closed = false;
@@ -47,6 +50,7 @@ export class RedisContext {
     this.connection = openConnection(loadIoredis(), connection);
     this.client = this.connection.client;
     if (this.connection.owned) watchConnection(this.client, 'command', this.logger);
+    this.subscriber = new RedisSubscriber(this);
   }
 
   /**
@@ -77,10 +81,11 @@ export class RedisContext {
     await Promise.all(Object.values(SCRIPTS).map((s) => client.script('LOAD', s.lua)));
   }
 
-  /** Closes the command connection when the storage created it. Idempotent. */
+  /** Closes the subscriber, and the command connection when the storage created it. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.subscriber.close();
     if (this.connection.owned) await closeClient(this.client);
   }
 }

@@ -1,18 +1,20 @@
 import type { StorageDescriptor } from '../contract/index.js';
 import { ComposedStorage } from '../composed-storage.js';
-import { PendingQueueControl } from '../flow-control-pending.js';
 import { describeStorage } from '../descriptor.js';
 import { DEFAULT_REDIS_URL, type RedisConnection } from './connection.js';
 import { RedisContext } from './context.js';
 import { RedisJobStore } from './jobs.js';
 import type { KeyLayout } from './keys.js';
+import { RedisJobEvents } from './events.js';
+import { RedisLiveness } from './liveness.js';
+import { RedisJobLogs } from './logs.js';
 import { RedisMaintenance } from './maintenance.js';
 import { RedisMonitoring } from './monitoring.js';
 import { RedisNotifications } from './notifications.js';
 import { DEFAULT_REDIS_PREFIX, resolveRedisOptions, type RedisStorageOptions } from './options.js';
 import { splitConnection } from '../url.js';
+import { RedisQueues } from './queues.js';
 import { RedisRecurringStore } from './recurring.js';
-import { unimplementedEvents, unimplementedLogs } from '../unimplemented-roles.js';
 
 export type { RedisClient, RedisConnection } from './connection.js';
 export { KILN_REDIS_DEFAULTS, DEFAULT_REDIS_URL } from './connection.js';
@@ -26,7 +28,7 @@ export { keyLayout, type KeyLayout } from './keys.js';
  *
  * Every operation is one Lua script, so each is atomic and costs one round trip. One role object
  * per part of the contract — the job store (`jobs.ts`), maintenance (`maintenance.ts`), recurring
- * jobs (`recurring.ts`), monitoring (`monitoring.ts`) and wake-ups through pub/sub
+ * jobs (`recurring.ts`), queue control (`queues.ts`), monitoring (`monitoring.ts`) and wake-ups through pub/sub
  * (`notifications.ts`) — over one shared `RedisContext` (`context.ts`: the command connection, the
  * key layout, the logger and the script runner). `ComposedStorage` hands each call to its role
  * and returns the role's promise as it is: no extra await on the hot path.
@@ -35,6 +37,9 @@ export { keyLayout, type KeyLayout } from './keys.js';
  * `KILN_REDIS_DEFAULTS`) and closes it in `close()`; given an existing `Redis` or `Cluster`
  * client, it uses it as configured and leaves it open. `subscribe` opens one extra connection for
  * pub/sub, which the storage owns and closes.
+ *
+ * Job events (`events.ts`, sharing that pub/sub connection), job logs (`logs.ts`) and liveness
+ * (`liveness.ts`: one more connection per held mark) are roles like the others.
  */
 export class RedisStorage extends ComposedStorage {
   /** The key layout, e.g. for tools that inspect or clean up the keyspace. */
@@ -42,6 +47,8 @@ export class RedisStorage extends ComposedStorage {
   private readonly ctx: RedisContext;
   private readonly monitoring: RedisMonitoring;
   private readonly notifications: RedisNotifications;
+  private readonly marks: RedisLiveness;
+  private readonly events: RedisJobEvents;
   private readonly description: StorageDescriptor | undefined;
 
   /**
@@ -54,11 +61,14 @@ export class RedisStorage extends ComposedStorage {
     // `?prefix=` in the URL is the key prefix (as for `kiln --storage`); `options.prefix` wins.
     const fromUrl = splitConnection(connection, 'prefix');
     const ctx = new RedisContext(fromUrl.connection, resolveRedisOptions(options, fromUrl.value));
+    const liveness = new RedisLiveness(ctx);
+    const events = new RedisJobEvents(ctx);
     const jobs = new RedisJobStore(ctx);
     const recurring = new RedisRecurringStore(ctx);
-    const monitoring = new RedisMonitoring(ctx, jobs, recurring);
+    const queues = new RedisQueues(ctx);
+    const logs = new RedisJobLogs(ctx);
+    const monitoring = new RedisMonitoring(ctx, jobs, recurring, queues, logs);
     const notifications = new RedisNotifications(ctx);
-    const queues = new PendingQueueControl('RedisStorage');
     super({
       jobs,
       maintenance: new RedisMaintenance(ctx),
@@ -66,13 +76,16 @@ export class RedisStorage extends ComposedStorage {
       queues,
       monitoring,
       notifications,
-      events: unimplementedEvents('RedisStorage'),
-      logs: unimplementedLogs,
+      liveness,
+      events,
+      logs,
     });
     this.keys = ctx.keys;
     this.ctx = ctx;
     this.monitoring = monitoring;
     this.notifications = notifications;
+    this.marks = liveness;
+    this.events = events;
     const prefix = options.prefix ?? fromUrl.value ?? DEFAULT_REDIS_PREFIX;
     this.description = ctx.connection.owned ? describeStorage(import.meta.url, 'RedisStorage', [fromUrl.connection as unknown, { prefix }]) : undefined;
   }
@@ -94,8 +107,15 @@ export class RedisStorage extends ComposedStorage {
     await this.monitoring.indexRetries();
   }
 
-  /** Closes the subscriber and, when the storage created it, the command connection. */
+  /**
+   * Ends the liveness marks' connections (leaving their records: the servers then look gone, as
+   * if their process had died), withdraws the job-event announcement, and closes the subscriber
+   * and, when the storage created it, the command connection.
+   */
   async close(): Promise<void> {
-    await Promise.all([this.notifications.close(), this.ctx.close()]);
+    this.marks.close();
+    this.notifications.close();
+    await this.events.close();
+    await this.ctx.close();
   }
 }

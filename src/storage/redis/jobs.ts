@@ -48,12 +48,12 @@ export class RedisJobStore implements JobStore {
   async fetch(o: FetchOptions): Promise<JobRecord[]> {
     if (o.max <= 0 || o.queues.length === 0) return [];
     const entry = JSON.stringify({ name: 'processing', data: { serverId: o.serverId }, at: o.now });
-    const reply = await this.ctx.run(SCRIPTS.fetch, [String(o.max), o.serverId, String(o.now + o.leaseMs), entry, ...o.queues]);
+    const reply = await this.ctx.run(SCRIPTS.fetch, [String(o.max), o.serverId, String(o.now + o.leaseMs), entry, String(o.now), ...o.queues]);
     return decodeClaimed(reply, o);
   }
 
-  async mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }): Promise<boolean> {
-    return (await this.ctx.run(SCRIPTS.mergeParameters, [id, serverId, mergeArgument(parameters)])) === 1;
+  async mergeParameters(id: string, serverId: string, parameters: { [key: string]: Json }, now: number): Promise<boolean> {
+    return (await this.ctx.run(SCRIPTS.mergeParameters, [id, serverId, mergeArgument(parameters), String(now)])) === 1;
   }
 
   async renewLeases(serverId: string, ids: string[], leaseMs: number, now: number): Promise<string[]> {

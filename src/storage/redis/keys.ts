@@ -6,7 +6,17 @@
  * | --------------------- | ------ | ----- |
  * | `seq`                 | string | INCR counter: a job's sequence number, the FIFO order within a queue |
  * | `job:<id>`            | hash   | one job, see below |
- * | `q:<queue>`           | zset   | the enqueued jobs of a queue, score = seq (fetch pops the lowest); the only index of enqueued jobs |
+ * | `q:<queue>`           | zset   | the enqueued jobs of a queue that carry no concurrency or rate key, score = claim order: seq − priority × 2^45 (seq for priority 0; fetch pops the lowest) |
+| `lq:<queue>`          | zset   | the enqueued jobs of a queue that carry a concurrency or rate key ("limited"), same score; with `q:<queue>` the only indexes of enqueued jobs |
+| `lg:<queue>`          | zset   | the groups of a queue's limited jobs (jobs with the same concurrency key and limit, rate key, max and window, joined by `\x01`), score ≤ the group's first job's (exact after a fetch went through it) |
+| `lgj:<queue>\x01<group>` | zset | a group's enqueued jobs, same score; a job that leaves it otherwise than by fetch (deleted, debounced, moved) stays until a fetch finds it stale at the group's head |
+| `qsettings`           | hash   | queue → `paused,concurrency,rateMax,ratePerMs` (`''` for none) for each paused or limited queue; absent when none is |
+| `kproc`               | zset   | the processing jobs that carry a concurrency key, score = the key's number: a key's count is one ZCOUNT |
+| `kids`                | hash   | concurrency key → its number in `kproc` (made by `kids:seq` at the key's first claim) |
+| `kids:seq`            | string | INCR counter numbering the concurrency keys |
+| `rs:<key>`            | zset   | the starts of rate key `<key>`, score = start time, member a `starts:seq` number; pruned to the claimed job's window at each claim |
+| `rq:<queue>`          | zset   | the same for a queue with a rate limit |
+| `starts:seq`          | string | INCR counter naming the starts |
  * | `queues`              | set    | every queue name that ever had an enqueued or processing job |
  * | `processing`          | zset   | the processing jobs, score = leaseUntil (`+inf` without a lease); their only index |
  * | `qproc`               | hash   | queue → number of processing jobs |
@@ -28,6 +38,10 @@
  * | `recurring:due`       | zset   | unpaused definitions with a next execution, score = nextExecution |
  * | `stats`               | hash   | lifetime `succeeded` / `failed` totals |
  * | `hours`               | hash   | `s:<hour start ms>` / `f:<hour start ms>` → successes / failures in that UTC hour |
+ * | `marks`               | hash   | liveness mark records: server id → token of the hold that wrote it (see liveness.ts) |
+ * | `listening`           | string | the job-event announcement: exists while some listener lives, expires with the last one (see events.ts) |
+ * | `listeners`           | zset   | the job-event listeners behind `listening`: instance id, score = when it lapses (Redis's clock) |
+ * | `log:<id>`            | list   | a job's kept log lines, oldest first, each a JSON text (see logs.ts) |
  *
  * A job hash holds as few fields as the scripts need, because Redis time per job grows with every
  * field a script reads or writes (measured on Redis 7.0: roughly 0.3 µs per field, next to 1.3 µs
@@ -35,13 +49,24 @@
  *
  * | field | holds |
  * | ----- | ----- |
- * | `j` | the record's fields that never change, as one JSON text written at creation: `{"id","name","args","createdAt","parentId","uniqueKey"}` (fetch pastes it into its reply as it is) |
+ * | `j` | the record's fields that no state change touches, as one JSON text written at creation: `{"id","name","createdAt","parentId","uniqueKey","args"}` and, when set, `"priority"`, `"concurrency"`, `"rateLimit"` (fetch pastes it into its reply as it is; only a debounced call's replacement rewrites its members from `args` on) |
  * | `state` `queue` `seq` `attempt` | current state, queue, sequence number (creation order), attempt |
  * | `hist` | the history: JSON entries joined by newlines (JSON text has none); the last entry is the current state's, so its reason, data and time are not stored again |
  * | `runAt` `serverId` `leaseUntil` `expireAt` | `''` is null: always present, so a state change is one HSET, never an HSET plus an HDEL |
  * | `result` | the result's JSON text; absent until set |
+ * | `logs` | the `seq` of the job's newest log line; absent until it logs (its lines are the list `log:<id>`) |
  * | `params` | the parameters as a JSON object of JSON texts (`{"retryCount":"1"}`): cjson merges strings and never re-encodes a value; absent until set |
  * | `name` `ln` `parentId` `uniqueKey` `uniqueUntil` | what the scripts search by or check (`name`, `parentId` and `uniqueKey` repeat `j`; `ln` is the lower-cased name when it is not ASCII); absent when null |
+| `pri` `ck` `cl` `rk` `rm` `rp` | flow control, repeating `j`: priority (absent for 0), concurrency key and limit, rate key, max and window; absent when the job has none |
+ *
+ * A fetch merges the plain jobs with the limited ones group by group (see `lua/limited-claim.ts`):
+ * a group over its limits is skipped whole, so a saturated key's backlog costs one check.
+ *
+ * Flow control stays off the plain path: a fetch checks with one EXISTS whether any queue has
+ * settings or any fetched queue has limited jobs, and pops `q:<queue>` as before when none does.
+ * A job leaving processing leaves `kproc` in the same buffered ZREM as the processing index; while
+ * no job with a concurrency key is processing, `kproc` does not exist and that costs one EXISTS
+ * per script call.
  *
  * Enqueued and processing jobs, the hot path, are indexed once each (a fetch and a completion
  * touch three sorted sets in all); monitoring merges the queues' sets or sorts the processing set
@@ -68,6 +93,10 @@ export interface KeyLayout {
   readonly base: string;
   /** The pub/sub channel for wake-ups, e.g. `kiln:events`. */
   readonly channel: string;
+  /** The pub/sub channel of job events, e.g. `kiln:job-events` (the scripts build it from the tag too). */
+  readonly jobEventChannel: string;
+  /** The channel a server's liveness connection stays subscribed to, e.g. `kiln:alive:<serverId>`. */
+  aliveChannel(serverId: string): string;
   /** A glob matching every key of the installation (for tests and cleanup). */
   readonly pattern: string;
   key(name: string): string;
@@ -90,6 +119,8 @@ export function keyLayout(prefix: string, field = 'prefix'): KeyLayout {
   return {
     base,
     channel: `${tag}:events`,
+    jobEventChannel: `${tag}:job-events`,
+    aliveChannel: (serverId: string) => `${tag}:alive:${serverId}`,
     pattern: `${base}*`,
     key: (name: string) => base + name,
   };

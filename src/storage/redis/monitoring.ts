@@ -1,14 +1,14 @@
 import { HOUR_MS, denseTimeline, timelineRange } from '../buckets.js';
-import { PendingQueueControl } from '../flow-control-pending.js';
 import { STATE_NAMES } from '../contract/index.js';
 import type { JobDetails, JobLogPage, JobLogQuery, JobPage, ListJobsQuery, MonitoringApi, QueueHead, QueueStatistics, RecurringJobRecord } from '../contract/index.js';
-import type { ServerRecord, StateName, StorageStatistics, TimelinePoint } from '../contract/index.js';
+import type { LimitUsagePage, LimitUsageQuery, QueueSettings, ServerRecord, StateName, StorageStatistics, TimelinePoint } from '../contract/index.js';
 import { decodeJob } from './codec.js';
 import type { RedisContext } from './context.js';
 import type { RedisJobStore } from './jobs.js';
+import type { RedisQueues } from './queues.js';
 import type { RedisRecurringStore } from './recurring.js';
 import { SCRIPTS } from './scripts.js';
-import { unimplementedLogs } from '../unimplemented-roles.js';
+import type { RedisJobLogs } from './logs.js';
 
 /**
  * Filtered `listJobs` (by name, search, or queue outside the enqueued state) examine at most this
@@ -25,24 +25,25 @@ const RETRY_INDEX_SLICE = 1_000;
 /**
  * Monitoring on Redis: the dashboard's and the CLI's reads, each one script and so one
  * consistent snapshot. Counts are the sizes of the state indexes (see `keys.ts`), never a scan.
- * One job and the recurring definitions are read by the job store and the recurring store, which
- * own them.
+ * One job, the recurring definitions and the flow-control settings are read by the job store, the
+ * recurring store and queue control, which own them.
  */
 export class RedisMonitoring implements MonitoringApi {
-  // Flow control is not stored on this backend yet (issue #14): nothing is paused or limited.
-  private readonly pending = new PendingQueueControl('RedisStorage');
-  queueSettings(): ReturnType<PendingQueueControl['queueSettings']> {
-    return this.pending.queueSettings();
-  }
-  limitUsage(): ReturnType<PendingQueueControl['limitUsage']> {
-    return this.pending.limitUsage();
-  }
-
   constructor(
     private readonly ctx: RedisContext,
     private readonly jobs: RedisJobStore,
     private readonly recurring: RedisRecurringStore,
+    private readonly queueControl: RedisQueues,
+    private readonly logs: RedisJobLogs,
   ) {}
+
+  queueSettings(): Promise<QueueSettings[]> {
+    return this.queueControl.queueSettings();
+  }
+
+  limitUsage(query: LimitUsageQuery): Promise<LimitUsagePage> {
+    return this.queueControl.limitUsage(query);
+  }
 
   async statistics(): Promise<StorageStatistics> {
     const r = ((await this.ctx.run(SCRIPTS.statistics, [...STATE_NAMES])) as unknown[]).map(Number);
@@ -97,7 +98,7 @@ export class RedisMonitoring implements MonitoringApi {
 
   /** Not stored by this backend yet (issue #15). */
   jobLogs(jobId: string, query: JobLogQuery): Promise<JobLogPage> {
-    return unimplementedLogs.jobLogs(jobId, query);
+    return this.logs.jobLogs(jobId, query);
   }
 
   async listServers(): Promise<ServerRecord[]> {

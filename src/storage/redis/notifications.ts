@@ -1,6 +1,5 @@
 import { KilnError, errorMessage } from '../../errors.js';
 import type { Notifications, StorageEvent } from '../contract/index.js';
-import { closeClient, duplicateForSubscriber, watchConnection, type RedisClient } from './connection.js';
 import type { RedisContext } from './context.js';
 
 type Listener = (event: StorageEvent) => void;
@@ -10,15 +9,14 @@ type Listener = (event: StorageEvent) => void;
  * `lua/library.ts`): `{"t":"e","q":"<queue>"}` once per queue that received jobs in a call, and
  * `{"t":"a","id":"<id>"}` for a job taken from processing by someone other than its worker.
  *
- * The first `subscribe` opens the subscriber: one extra connection (a duplicate of the command
- * connection, since a subscribed connection runs no scripts), which this role owns, watches and
- * closes. After it reconnects (events published meanwhile are lost) listeners get
+ * The first `subscribe` subscribes the channel on the storage's subscriber connection
+ * (`subscriber.ts`, shared with job events), and it stays subscribed until `close()`. After the
+ * connection comes back (events published meanwhile are lost) listeners get
  * `{ type: 'enqueued', queue: '*' }`, so idle workers fetch at once instead of waiting for their
  * poll.
  */
 export class RedisNotifications implements Notifications {
   private readonly listeners = new Set<Listener>();
-  private subscriber: RedisClient | null = null;
   private subscribing: Promise<void> | null = null;
   private closed = false;
 
@@ -38,49 +36,22 @@ export class RedisNotifications implements Notifications {
     };
   }
 
-  /** Forgets the listeners and closes the subscriber. Idempotent. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /** Forgets the listeners (the storage closes the subscriber). Idempotent. */
+  close(): void {
     this.closed = true;
     this.listeners.clear();
-    if (this.subscriber) await closeClient(this.subscriber);
   }
 
-  /**
-   * One subscriber connection per storage, opened by the first `subscribe` and kept until
-   * `close()`. ioredis re-subscribes it after every reconnection (`autoResubscribe`); once that
-   * is done (a PING queued behind the SUBSCRIBE answers) listeners get a `'*'` wake-up, because
-   * whatever was published while it was away is lost.
-   */
   private ensureSubscribed(): Promise<void> {
-    if (!this.subscribing) {
-      const { channel } = this.ctx.keys;
-      const sub = duplicateForSubscriber(this.ctx.connection);
-      this.subscriber = sub;
-      watchConnection(sub, 'subscriber', this.ctx.logger);
-      sub.on('message', (from: string, message: string) => {
-        if (from === channel) this.deliver(message);
+    this.subscribing ??= this.ctx.subscriber
+      .listen(this.ctx.keys.channel, {
+        onMessage: (message) => this.deliver(message),
+        onResubscribed: () => this.dispatch({ type: 'enqueued', queue: '*' }),
+      })
+      .catch((error: unknown) => {
+        this.subscribing = null;
+        throw error;
       });
-      let subscribed = false;
-      sub.on('ready', () => {
-        if (!subscribed) return;
-        sub.ping().then(
-          () => this.dispatch({ type: 'enqueued', queue: '*' }),
-          () => {},
-        );
-      });
-      this.subscribing = sub.subscribe(channel).then(
-        () => {
-          subscribed = true;
-        },
-        async (error: unknown) => {
-          this.subscribing = null;
-          this.subscriber = null;
-          await closeClient(sub);
-          throw error;
-        },
-      );
-    }
     return this.subscribing;
   }
 

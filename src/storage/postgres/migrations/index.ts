@@ -1,5 +1,8 @@
 import { initialSchema } from './001-initial/index.js';
 import { interruptionsCounted } from './002-interruptions/index.js';
+import { flowControl } from './003-flow/index.js';
+import { livenessMarks } from './004-liveness/index.js';
+import { eventsAndLogs } from './005-events-logs/index.js';
 
 /**
  * One step of Kiln's Postgres schema. Each runs once, in order, inside the transaction of
@@ -15,4 +18,4 @@ export interface Migration {
 }
 
 /** Every migration, in order. */
-export const MIGRATIONS: readonly Migration[] = [initialSchema, interruptionsCounted];
+export const MIGRATIONS: readonly Migration[] = [initialSchema, interruptionsCounted, flowControl, livenessMarks, eventsAndLogs];

@@ -1,10 +1,12 @@
+import { JOB_CREATION } from './job-creation.js';
+
 /**
  * ARGV[2] = id, [3] = expectNext, [4] = nextExecution or '', [5] = lastExecution or '',
  * [6] = error mode ('' keep, 'n' null, 's' set to ARGV[7]), [7] = error text, [8] = JSON array of
  * encoded jobs, [9] = now. Compare-and-set on nextExecution; creates the jobs in the same script
  * (before touching the definition, so a failed creation changes nothing). Returns 1 / 0.
  */
-export const ADVANCE_RECURRING = String.raw`
+export const ADVANCE_RECURRING = JOB_CREATION + String.raw`
 local id = ARGV[2]
 local key = P .. 'rec:' .. id
 local f = redis.call('HMGET', key, 'nextExecution', 'paused')

@@ -20,12 +20,13 @@ while n < limit do
     if n >= limit then break end
     local id, expireAt = entries[i], entries[i + 1]
     local key = jobkey(id)
-    local f = redis.call('HMGET', key, 'state', 'queue', 'parentId', 'uniqueKey', 'expireAt')
+    local f = redis.call('HMGET', key, 'state', 'queue', 'parentId', 'uniqueKey', 'expireAt', 'logs')
     if f[5] == expireAt then
       if tonumber(expireAt) <= now then
         unindex(id, f[1], f[2])
         if f[3] then redis.call('ZREM', P .. 'children:' .. f[3], id) end
         if f[4] then redis.call('SREM', P .. 'uk:' .. f[4], id) end
+        if f[6] then redis.call('DEL', P .. 'log:' .. id) end
         redis.call('DEL', key)
         n = n + 1
       else

@@ -11,7 +11,12 @@
  * Numbers cross the boundary as decimal strings and are stored as given, so no precision is lost
  * to Lua's number formatting; `tonumber` is used only to compare. Time always comes from the
  * caller (`now`), never from Redis's clock.
+ *
+ * Job events (`job-event-library.ts`, pasted in before `flush()`): `requeue`, `createJobs`, and
+ * the fetch, transition and merge-parameters scripts build them only when `hears()`.
  */
+import { JOB_EVENT_LIBRARY } from './job-event-library.js';
+
 export const LIBRARY = String.raw`
 local P = KEYS[1]
 local CHANNEL = ARGV[1]
@@ -28,7 +33,56 @@ local function cached(prefix)
     return k
   end })
 end
-local K_QUEUE, K_STATE = cached('q:'), cached('state:')
+local K_QUEUE, K_STATE, K_LIMITED = cached('q:'), cached('state:'), cached('lq:')
+
+-- Flow control (see keys.ts). An enqueued job's score in its queue's set is its claim order:
+-- seq - priority * 2^45, so higher priorities come first and equal ones stay FIFO; priority 0
+-- (the default, and every job of a keyspace older than priorities) scores its plain seq. Every
+-- score stays an exact integer below 2^53. Formatted with %.0f: Lua's own number formatting keeps
+-- only 14 digits.
+local PRIORITY_STEP = 35184372088832
+local function queueScore(seq, pri)
+  if not pri or pri == '' or pri == '0' then return seq end
+  return string.format('%.0f', tonumber(seq) - tonumber(pri) * PRIORITY_STEP)
+end
+
+local K_SETTINGS = P .. 'qsettings'
+local K_KPROC, K_KEY_IDS = P .. 'kproc', P .. 'kids'
+local K_RATE, K_QSTARTS, K_GROUPS = cached('rs:'), cached('rq:'), cached('lg:')
+
+-- A limited job's group: its concurrency key and limit and rate key, max and window, joined by
+-- \1 (keys hold no control characters); nil for a job without keys. The jobs of one group in one
+-- queue are all over their limits or none is, so a fetch skips a blocked group whole.
+local function sigOf(ck, cl, rk, rm, rp)
+  if not ck and not rk then return nil end
+  return table.concat({ ck or '', cl or '', rk or '', rm or '', rp or '' }, '\1')
+end
+local function groupKey(queue, sig) return P .. 'lgj:' .. queue .. '\1' .. sig end
+-- Whether kproc exists (some job with a concurrency key is processing), read once per call by
+-- the first job leaving processing: while none does, that costs one EXISTS per call.
+local kprocLive = nil
+
+-- A queue's settings as qsettings stores them ('paused,concurrency,rateMax,ratePerMs', '' for
+-- none), or nil.
+local function parseSettings(v)
+  if not v then return nil end
+  local p, c, rm, rp = string.match(v, '^(%d*),(%d*),(%d*),(%d*)$')
+  return { paused = p == '1', conc = tonumber(c), rmax = tonumber(rm), rper = tonumber(rp) }
+end
+
+-- Stores a queue's settings, or drops them when they say nothing (running and unlimited).
+local function storeSettings(queue, s)
+  if not s.paused and not s.conc and not s.rmax then
+    redis.call('HDEL', K_SETTINGS, queue)
+  else
+    redis.call('HSET', K_SETTINGS, queue, table.concat({ s.paused and '1' or '', s.conc or '', s.rmax or '', s.rper or '' }, ','))
+  end
+end
+
+-- The lower bound, exclusive, of the starts a window of perMs counts at now: '(' .. now - perMs.
+local function windowFrom(now, perMs)
+  return '(' .. string.format('%.0f', tonumber(now) - perMs)
+end
 
 -- A variadic command over a long list, in slices (Lua's unpack handles a few thousand values).
 -- The slice size is even, so ZADD's score/member pairs stay together.
@@ -91,8 +145,9 @@ local function logExpiries()
   expiring, expiringFrom = {}, nil
 end
 
--- Sends the buffered index writes, expiries, counters and events. Every script that writes calls
--- it last.
+${JOB_EVENT_LIBRARY}
+-- Sends the buffered index writes, expiries, counters, wake-ups and job events. Every script
+-- that writes calls it last.
 local function flush()
   logExpiries()
   for key, members in pairs(zops) do
@@ -131,6 +186,7 @@ local function flush()
     redis.call('PUBLISH', CHANNEL, cjson.encode({ t = 'a', id = id }))
   end
   aborted = {}
+  publishJobEvents()
 end
 
 -- The indexes of a job by state (see keys.ts):
@@ -146,9 +202,12 @@ end
 local function unindex(id, state, queue)
   if state == 'enqueued' then
     zrem(K_QUEUE[queue], id)
+    zrem(K_LIMITED[queue], id)
   elseif state == 'processing' then
     zrem(K_PROCESSING, id)
     qproc[queue] = (qproc[queue] or 0) - 1
+    if kprocLive == nil then kprocLive = redis.call('EXISTS', K_KPROC) == 1 end
+    if kprocLive then zrem(K_KPROC, id) end
   else
     zrem(K_STATE[state], id)
     if state == 'scheduled' then
@@ -159,10 +218,20 @@ local function unindex(id, state, queue)
 end
 
 -- Adds a job to the indexes of its state. runAt / leaseUntil may be nil or ''; attempt matters
--- only for a scheduled job (nil: 1).
-local function index(id, state, queue, seq, runAt, leaseUntil, attempt)
+-- only for a scheduled job (nil: 1); pri (nil or '': 0) and sig (its group, see sigOf: in
+-- lq:<queue> and its group's sets instead of q:<queue>) only for an enqueued one.
+local function index(id, state, queue, seq, runAt, leaseUntil, attempt, pri, sig)
   if state == 'enqueued' then
-    zadd(K_QUEUE[queue], seq, id)
+    local score = queueScore(seq, pri)
+    if sig then
+      zadd(K_LIMITED[queue], score, id)
+      -- The group's sets are written at once (fetch reads them); a job leaving them otherwise
+      -- than by fetch stays until a fetch finds it stale.
+      redis.call('ZADD', groupKey(queue, sig), score, id)
+      redis.call('ZADD', K_GROUPS[queue], 'LT', score, sig)
+    else
+      zadd(K_QUEUE[queue], score, id)
+    end
     woken[queue] = true
   elseif state == 'processing' then
     if leaseUntil and leaseUntil ~= '' then
@@ -250,7 +319,7 @@ end
 -- counts the interruption in its params and at the end of the reason.
 local function requeue(id, expect, reason, now, interrupted)
   local key = jobkey(id)
-  local f = redis.call('HMGET', key, 'state', 'queue', 'seq', 'hist', 'params')
+  local f = redis.call('HMGET', key, 'state', 'queue', 'seq', 'hist', 'params', 'pri', 'ck', 'cl', 'rk', 'rm', 'rp')
   if f[1] ~= expect then return false end
   unindex(id, f[1], f[2])
   local fields = { 'state', 'enqueued', 'runAt', '', 'serverId', '', 'leaseUntil', '' }
@@ -263,66 +332,15 @@ local function requeue(id, expect, reason, now, interrupted)
     fields[#fields + 1] = 'params'
     fields[#fields + 1] = cjson.encode(params)
   end
+  if hears() then
+    local j = redis.call('HMGET', key, 'name', 'attempt')
+    enqueuedEvent(id, j[1], f[2], j[2], reason, now)
+  end
   local entry = '{"name":"enqueued","reason":' .. cjson.encode(reason) .. ',"at":' .. now .. '}'
   fields[#fields + 1] = 'hist'
   fields[#fields + 1] = appendHistory(f[4], entry)
   redis.call('HSET', key, unpack(fields))
-  index(id, 'enqueued', f[2], f[3])
+  index(id, 'enqueued', f[2], f[3], nil, nil, nil, f[6], sigOf(f[7], f[8], f[9], f[10], f[11]))
   return true
-end
-
--- The active job holding a unique key, if any: the oldest one whose uniqueUntil has not passed.
-local function uniqueHolder(uniqueKey, now)
-  local best, bestSeq = nil, nil
-  for _, id in ipairs(redis.call('SMEMBERS', P .. 'uk:' .. uniqueKey)) do
-    local f = redis.call('HMGET', jobkey(id), 'state', 'uniqueUntil', 'seq')
-    if f[1] and ACTIVE[f[1]] and ((not f[2]) or tonumber(f[2]) > tonumber(now)) then
-      local s = tonumber(f[3])
-      if bestSeq == nil or s < bestSeq then best, bestSeq = id, s end
-    end
-  end
-  return best
-end
-
--- Creates jobs (decoded from the JSON the client sent, see codec.ts encodeNewJob). Returns, per
--- job, '' when created or the id of the active job holding its unique key. Fails before writing
--- anything if an id exists already, with an error reply whose code is KILN (the client turns
--- those into a KilnError).
---
--- Stored values (see keys.ts): nullable fields are always present, '' meaning null (runAt,
--- serverId, leaseUntil, expireAt), so every state change is a single HSET, never an HSET plus an
--- HDEL; result and params are absent until set.
-local function createJobs(jobs, now)
-  local seen = {}
-  for _, j in ipairs(jobs) do
-    if seen[j.id] or redis.call('EXISTS', jobkey(j.id)) == 1 then
-      return redis.error_reply('KILN job ' .. j.id .. ' already exists')
-    end
-    seen[j.id] = true
-  end
-  local out = {}
-  local last = redis.call('INCRBY', P .. 'seq', #jobs) - #jobs
-  for i, j in ipairs(jobs) do
-    local holder = nil
-    if j.uk then holder = uniqueHolder(j.uk, now) end
-    if holder then
-      out[i] = holder
-    else
-      local seq = last + i
-      local f = { 'j', j.j, 'name', j.n, 'queue', j.q, 'state', j.s, 'hist', j.e, 'attempt', '1',
-        'seq', seq, 'runAt', j.ra or '', 'serverId', '', 'leaseUntil', '', 'expireAt', '' }
-      if j.pid then f[#f + 1] = 'parentId'; f[#f + 1] = j.pid end
-      if j.uk then f[#f + 1] = 'uniqueKey'; f[#f + 1] = j.uk end
-      if j.uu then f[#f + 1] = 'uniqueUntil'; f[#f + 1] = j.uu end
-      if j.ln then f[#f + 1] = 'ln'; f[#f + 1] = j.ln end
-      if j.p then f[#f + 1] = 'params'; f[#f + 1] = j.p end
-      redis.call('HSET', jobkey(j.id), unpack(f))
-      index(j.id, j.s, j.q, seq, j.ra, nil)
-      if j.pid then redis.call('ZADD', P .. 'children:' .. j.pid, seq, j.id) end
-      if j.uk then redis.call('SADD', P .. 'uk:' .. j.uk, j.id) end
-      out[i] = ''
-    end
-  end
-  return out
 end
 `;

@@ -1,9 +1,11 @@
 /**
  * ARGV[2] = JSON query { s: state, o: offset, l: limit, q?: queue, n?: name, x?: lowercased
- * search, r?: retries only (attempt above 1), c: scan cap }. Returns { total, records } newest (highest seq) first.
+ * search, r?: retries only (attempt above 1), c: scan cap }. Returns { total, records } newest (highest seq) first; enqueued jobs
+ * last-to-be-claimed first (their sets' scores: seq, or with priorities their claim order).
  *
  * Unfiltered pages are range reads: of `state:<state>`, of one queue's set for enqueued jobs of a
- * queue, or, for all enqueued jobs, of the top offset+limit of every queue merged. Filtered ones
+ * queue, or, for all enqueued jobs (or a queue that also has a set of limited jobs), of the top
+ * offset+limit of every set merged. Filtered ones
  * scan the state's jobs newest first, as a SQL backend without a matching index would, but at
  * most the newest `c` of them: a script blocks Redis for every client, and a dashboard search
  * must not stall the workers for seconds. Processing jobs (few: at most the running workers'
@@ -77,14 +79,22 @@ local function newestFirst(list)
 end
 
 if q.s == 'enqueued' then
-  if q.q then return pageOfSet(P .. 'q:' .. q.q, q.n or q.x) end
+  -- Each queue's plain set, and its limited set when it has one; scores are claim order.
+  local names, useFilters = { q.q }, q.n or q.x
+  if not q.q then names, useFilters = redis.call('SMEMBERS', P .. 'queues'), filtered end
+  local sets = {}
+  for _, name in ipairs(names) do
+    sets[#sets + 1] = K_QUEUE[name]
+    if redis.call('EXISTS', K_LIMITED[name]) == 1 then sets[#sets + 1] = K_LIMITED[name] end
+  end
+  if #sets == 1 then return pageOfSet(sets[1], useFilters) end
   local all = {}
-  if not filtered then
+  if not useFilters then
     local total = 0
-    for _, name in ipairs(redis.call('SMEMBERS', P .. 'queues')) do
-      total = total + redis.call('ZCARD', P .. 'q:' .. name)
+    for _, key in ipairs(sets) do
+      total = total + redis.call('ZCARD', key)
       if limit > 0 then
-        local top = redis.call('ZREVRANGE', P .. 'q:' .. name, 0, offset + limit - 1, 'WITHSCORES')
+        local top = redis.call('ZREVRANGE', key, 0, offset + limit - 1, 'WITHSCORES')
         for i = 1, #top, 2 do all[#all + 1] = { tonumber(top[i + 1]), top[i] } end
       end
     end
@@ -96,8 +106,8 @@ if q.s == 'enqueued' then
     end
     return { total, out }
   end
-  for _, name in ipairs(redis.call('SMEMBERS', P .. 'queues')) do
-    local members = redis.call('ZREVRANGE', P .. 'q:' .. name, 0, cap - 1, 'WITHSCORES')
+  for _, key in ipairs(sets) do
+    local members = redis.call('ZREVRANGE', key, 0, cap - 1, 'WITHSCORES')
     for i = 1, #members, 2 do all[#all + 1] = { tonumber(members[i + 1]), members[i] } end
   end
   local ids = newestFirst(all)

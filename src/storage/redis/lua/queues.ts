@@ -2,7 +2,7 @@
 export const QUEUES = String.raw`
 local out = {}
 for _, q in ipairs(redis.call('SMEMBERS', P .. 'queues')) do
-  out[#out + 1] = { q, redis.call('ZCARD', P .. 'q:' .. q), tonumber(redis.call('HGET', P .. 'qproc', q) or '0') }
+  out[#out + 1] = { q, redis.call('ZCARD', K_QUEUE[q]) + redis.call('ZCARD', K_LIMITED[q]), tonumber(redis.call('HGET', P .. 'qproc', q) or '0') }
 end
 return out
 `;

@@ -42,6 +42,8 @@ while b <= #ARGV do
       elseif counts ~= '' then
         count(counts)
       end
+      -- Job events need the job's name and attempt as they were (read only while someone listens).
+      local named = hears() and redis.call('HMGET', key, 'name', 'attempt')
       unindex(id, state, f[3])
       local queue = newQueue or f[3]
       local sets = { 'state', to, 'hist', appendHistory(f[5], history), 'runAt', runAt, 'expireAt', ex }
@@ -52,6 +54,9 @@ while b <= #ARGV do
         sets[11] = 'leaseUntil'; sets[12] = ''
       elseif state == 'processing' then
         lease = redis.call('HGET', key, 'leaseUntil') or ''
+        -- Still processing: it keeps its place among its concurrency key's running jobs.
+        local k = kprocLive and redis.call('ZSCORE', K_KPROC, id)
+        if k then zadd(K_KPROC, k, id) end
       end
       if result ~= '' then sets[#sets + 1] = 'result'; sets[#sets + 1] = string.sub(result, 2) end
       if newQueue then sets[#sets + 1] = 'queue'; sets[#sets + 1] = queue end
@@ -66,10 +71,17 @@ while b <= #ARGV do
       -- Only a scheduled job needs its attempt, for the retries index (completions never read it).
       if to == 'scheduled' then
         index(id, to, queue, f[4], runAt, lease, attempt or redis.call('HGET', key, 'attempt'))
+      elseif to == 'enqueued' then
+        -- Its place in the queue: its priority, and the limited jobs' set if it carries a key.
+        local fl = redis.call('HMGET', key, 'pri', 'ck', 'cl', 'rk', 'rm', 'rp')
+        index(id, to, queue, f[4], runAt, lease, nil, fl[1], sigOf(fl[2], fl[3], fl[4], fl[5], fl[6]))
       else
         index(id, to, queue, f[4], runAt, lease)
       end
       if state == 'processing' and not server then aborted[#aborted + 1] = id end
+      if named then
+        changeEvents(id, named[1], f[3], named[2], history, to, newQueue, attempt, runAt, result ~= '' and string.sub(result, 2) or nil)
+      end
       out[n] = 1
     end
   end

@@ -21,7 +21,7 @@ const COUNT = `(coalesce(CASE WHEN jsonb_typeof(j.parameters->${KEY}) = 'number'
  * back in its queue, counting the interruption in its parameters and at the end of the reason:
  * `requeueSet` of migration 1 plus the count, in the same statement.
  */
-const interruptedSet: RequeueSet = (reason, now) => {
+export const interruptedSet: RequeueSet = (reason, now) => {
   const counted = `${reason} || ' (interruption ' || ${COUNT} || ')'`;
   return `prev_state = j.state, state = 'enqueued', state_reason = ${counted}, state_data = NULL,
              state_at = ${now}, run_at = NULL, server_id = NULL, lease_until = NULL,
