@@ -195,8 +195,11 @@ export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
       await this.liveness?.release().catch(() => {});
       throw e;
     }
+    // The heartbeat thread first: a job that blocks the event loop from its first instant keeps its lease.
+    await this.heartbeat.start();
+    // Disposed while the thread was starting: the shutdown has already stopped everything.
+    if (this.disposing) return;
     this.pool.start();
-    this.heartbeat.start();
     this.clockSync?.start();
     for (const p of this.maintenance) p.start();
     if (this.options.handleSignals) this.signals.install();

@@ -34,7 +34,9 @@ for (const target of storageTargets('sqlite', 'postgres')) {
       child.on('message', (m) => messages.push(m));
       let watcher: BackgroundJobServer | undefined;
       try {
-        await waitFor('the child server and its heartbeat thread', () => messages.includes('started') && messages.includes('thread'), 60_000);
+        await waitFor('the child server', () => messages.includes('started'), 60_000);
+        // start() resolved only once the heartbeat thread ran: a job may block the loop at once.
+        assert.ok(messages.includes('thread') && messages.indexOf('thread') < messages.indexOf('started'), 'the heartbeat thread ran before start() resolved');
         const blockedId = (messages.find((m) => typeof m === 'object') as { id: string }).id;
         const client = new JobClient({ storage, logger: silentLogger });
         // Due together, so the blocked server claims the quick jobs in the same batch: their

@@ -10,6 +10,9 @@ import type { FromHeartbeatThread, HeartbeatThreadData, ToHeartbeatThread } from
 /** How long `stop()` lets the thread finish its tick and close its storage before terminating it. */
 const STOP_GRACE_MS = 2_000;
 
+/** How long `start()` waits for the thread to be ready before the server starts its workers anyway. */
+const READY_WAIT_MS = 5_000;
+
 export interface HeartbeatThreadOptions {
   storage: Storage;
   /** The server record to announce again if the server was declared dead. */
@@ -49,19 +52,27 @@ export class HeartbeatThread {
   private stopping = false;
   private mainRunning = false;
   private threadBeatAt: number | null = null;
+  /** Resolves what `start()` returned, once the thread is ready or gone. */
+  private onSettled: (() => void) | undefined;
 
   constructor(private readonly options: HeartbeatThreadOptions) {
     const o = options;
     this.main = new Heartbeat(o.storage, o.record, o.heldIds, o.leaseTimeoutMs, o.heartbeatIntervalMs, o.clock, o.onLost, o.logger);
   }
 
-  start(): void {
+  /**
+   * Starts the heartbeat on the main thread and, when it can, the thread. Resolves once the
+   * thread reports it is ready (about 0.1 s from the compiled package), fails, or
+   * `READY_WAIT_MS` (5 s) pass: the server starts its workers after that, so that a job blocking
+   * the event loop from its first instant is already covered by the thread.
+   */
+  start(): Promise<void> {
     this.startMain();
-    if (!this.options.useThread) return;
+    if (!this.options.useThread) return Promise.resolve();
     const storage = this.options.storage.describe?.();
     if (storage === undefined) {
       this.options.logger.debug('the heartbeat runs on the main thread: this storage cannot be opened from another thread (memory, or built from an existing pool or client)');
-      return;
+      return Promise.resolve();
     }
     const o = this.options;
     const data: HeartbeatThreadData = {
@@ -77,18 +88,30 @@ export class HeartbeatThread {
       worker = startThread(siblingModule(import.meta.url, 'heartbeat-worker'), { data: data as unknown as Record<string, unknown> });
     } catch (e) {
       o.logger.warn('could not start the heartbeat thread; the heartbeat runs on the main thread', { error: errorMessage(e) });
-      return;
+      return Promise.resolve();
     }
     this.worker = worker;
+    const settled = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, READY_WAIT_MS);
+      timer.unref();
+      this.onSettled = () => {
+        clearTimeout(timer);
+        this.onSettled = undefined;
+        resolve();
+      };
+    });
     worker.on('message', (m: FromHeartbeatThread) => this.onMessage(m));
     worker.on('error', (e) => {
+      this.onSettled?.();
       if (!this.stopping) o.logger.warn('the heartbeat thread failed; the heartbeat runs on the main thread', { error: errorMessage(e) });
     });
     worker.on('exit', () => {
+      this.onSettled?.();
       this.worker = undefined;
       this.ready = false;
       if (!this.stopping) this.startMain();
     });
+    return settled;
   }
 
   /** When a beat last reached the storage, from either thread, epoch ms; null before the first. */
@@ -124,6 +147,7 @@ export class HeartbeatThread {
     switch (message.type) {
       case 'ready':
         this.ready = true;
+        this.onSettled?.();
         this.mainRunning = false;
         void this.main.process.stop();
         this.options.logger.debug('the heartbeat runs in its own thread');
