@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../clock.js';
 import { correctedClock, sharedOffset, type ClockOffset } from '../clock-offset.js';
 import { defaultLogger, defaultStorage, globalFilters } from '../config.js';
-import { KilnError, ValidationError, errorMessage } from '../errors.js';
+import { KilnError, errorMessage } from '../errors.js';
 import { registeredJobs, type AnyJobDefinition } from '../jobs/define-job.js';
 import { childLogger, type Logger } from '../logger.js';
 import { automaticRetry } from '../states/automatic-retry.js';
@@ -18,7 +18,7 @@ import { ContinuationDispatcher } from './continuation-dispatcher.js';
 import { DelayedScheduler } from './delayed-scheduler.js';
 import { RecurringScheduler } from './recurring-scheduler.js';
 import { ExpirationManager } from './expiration-manager.js';
-import { DEFAULT_HEALTH_TIMEOUT_MS, checkStorage, type HealthCheckOptions, type ServerHealth, type ServerStatus } from './health.js';
+import { checkStorage, healthTimeout, type HealthCheckOptions, type ServerHealth, type ServerStatus } from './health.js';
 import { JobLogWriter } from './job-log-writer.js';
 import { JobResolver } from './job-resolver.js';
 import type { PeriodicProcess } from './periodic-process.js';
@@ -260,11 +260,7 @@ export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
    * `serveHealth()` serves it over HTTP; docs/observability.md says which probe reads what.
    */
   async health(options: HealthCheckOptions = {}): Promise<ServerHealth> {
-    const timeoutMs = options.timeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
-    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) {
-      throw new ValidationError('timeoutMs', `must be a number of milliseconds from 1 to 60000, got ${String(timeoutMs)}`);
-    }
-    const storage = await checkStorage(this.storage, timeoutMs);
+    const storage = await checkStorage(this.storage, healthTimeout(options));
     return {
       live: this.live,
       ready: this.stage === 'running' && storage.reachable,
@@ -290,15 +286,7 @@ export class BackgroundJobServer implements AsyncDisposable, ObservedServer {
     this.stage = 'stopping';
     this.logger.info('server stopping');
     this.signals.remove();
-    const unstarted = await this.pool.stopFetching();
-    for (const job of unstarted) {
-      const change = this.states.change(
-        job.id,
-        { state: { name: 'enqueued', reason: 'Server shutting down: claimed but not started, requeued', at: this.clock.now() } },
-        { states: ['processing'], serverId: this.id },
-      );
-      void this.completer.complete(change, this.filters);
-    }
+    this.completer.requeueUnstarted(await this.pool.stopFetching(), this.id, this.filters);
     await Promise.all(this.maintenance.map((p) => p.stop()));
     if (!(await this.pool.waitIdle(o.stopTimeoutMs - (Date.now() - began)))) {
       this.pool.abortAll('shutdown', 'The server is shutting down');

@@ -4,7 +4,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { StateMachine } from '../states/state-machine.js';
 import type { JobFilter } from '../states/filters.js';
-import type { TransitionChange } from '../storage/contract/index.js';
+import type { JobRecord, TransitionChange } from '../storage/contract/index.js';
 import { failedInstead, makeStorable } from './safe-change.js';
 import { isTransientStorageError } from './transient-error.js';
 
@@ -109,6 +109,21 @@ export class Completer {
   }
 
   /** Queues a change; resolves with whether it applied once it is written. */
+  /**
+   * Puts back jobs a stopping server claimed but never started: requeued, their attempt unchanged
+   * (not an interruption), written with the other completions.
+   */
+  requeueUnstarted(jobs: readonly JobRecord[], serverId: string, filters: readonly JobFilter[]): void {
+    for (const job of jobs) {
+      const change = this.states.change(
+        job.id,
+        { state: { name: 'enqueued', reason: 'Server shutting down: claimed but not started, requeued', at: this.clock.now() } },
+        { states: ['processing'], serverId },
+      );
+      void this.complete(change, filters);
+    }
+  }
+
   complete(change: TransitionChange, filters: readonly JobFilter[]): Promise<boolean> {
     return new Promise((resolve) => this.add({ change, filters, resolve }));
   }

@@ -1,4 +1,4 @@
-import { errorMessage } from '../errors.js';
+import { ValidationError, errorMessage } from '../errors.js';
 import type { MonitoringApi } from '../storage/contract/index.js';
 
 /**
@@ -54,6 +54,15 @@ export interface HealthCheckOptions {
  * Asks the storage something cheap (the server list: a small table or hash on every backend)
  * and reports whether it answered within `timeoutMs`. Never throws.
  */
+/** `options.timeoutMs`, checked: a number of ms from 1 to 60,000, default `DEFAULT_HEALTH_TIMEOUT_MS`. */
+export function healthTimeout(options: HealthCheckOptions): number {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) {
+    throw new ValidationError('timeoutMs', `must be a number of milliseconds from 1 to 60000, got ${String(timeoutMs)}`);
+  }
+  return timeoutMs;
+}
+
 export async function checkStorage(storage: MonitoringApi, timeoutMs = DEFAULT_HEALTH_TIMEOUT_MS): Promise<StorageHealth> {
   const began = performance.now();
   let timer: NodeJS.Timeout | undefined;

@@ -47,8 +47,8 @@ export interface ScenarioOptions {
 }
 
 export const TEST_SCENARIO: ScenarioOptions = {
-  jobs: 1_200,
-  jobMs: 70,
+  jobs: 600,
+  jobMs: 50,
   servers: 2,
   workers: 10,
   leaseMs: 3_000,
