@@ -7,7 +7,9 @@
 //   in Retries, a card charge that fails for good (Failed);
 // - a long export that reports its progress (Processing), a newsletter scheduled for later with a
 //   continuation awaiting it (Scheduled, Awaiting), a reminder that was deleted (Deleted);
-// - recurring jobs: a clean-up every 10 seconds, a nightly digest, a paused hourly sync.
+// - recurring jobs: a clean-up every 10 seconds, a nightly digest, a paused hourly sync;
+// - flow control: tenant imports limited to 2 at once per tenant (Queues shows each tenant's use),
+//   and an urgent webhook that goes ahead of the queue (priority).
 // Ctrl-C stops it gracefully. Run it with `npm run demo` (KILN_DEMO_PORT picks another port).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BackgroundJobServer, JobClient, NonRetryableError, defineJob } from '../src/index.js';
@@ -93,6 +95,17 @@ const resizeImage = defineJob({
   },
 });
 
+// At most 2 imports per tenant at once, across every server: the rest wait in the queue.
+const importTenant = defineJob({
+  name: 'import-tenant',
+  queue: 'imports',
+  concurrency: { limit: 2, key: (a: { tenant: string; batch: number }) => a.tenant },
+  async run({ tenant, batch }, ctx) {
+    await sleep(1500 + Math.random() * 1000, undefined, { signal: ctx.signal });
+    return { tenant, batch, rows: 500 };
+  },
+});
+
 const sendNewsletter = defineJob({ name: 'send-newsletter', queue: 'mail', run: ({ issue }: { issue: number }) => ({ issue, sent: 5000 }) });
 const archiveNewsletter = defineJob({ name: 'archive-newsletter', run: (_: null, ctx) => ({ archived: ctx.parentResult }) });
 const remind = defineJob({ name: 'send-reminder', queue: 'mail', run: ({ to }: { to: string }) => ({ to }) });
@@ -100,7 +113,7 @@ const cleanUp = defineJob({ name: 'clean-up-temp-files', run: () => ({ removed: 
 const digest = defineJob({ name: 'nightly-digest', queue: 'mail', run: () => ({ sent: 1 }) });
 const hourlySync = defineJob({ name: 'hourly-sync', run: () => ({ synced: true }) });
 
-const server = new BackgroundJobServer({ workerCount: 8, queues: ['critical', 'default', 'mail', 'reports'] });
+const server = new BackgroundJobServer({ workerCount: 8, queues: ['critical', 'default', 'mail', 'reports', 'imports'] });
 const mediaServer = new BackgroundJobServer({ name: 'media-worker', workerCount: 2, queues: ['media'] });
 await Promise.all([server.start(), mediaServer.start()]);
 const client = new JobClient();
@@ -122,6 +135,11 @@ const newsletter = await client.schedule(sendNewsletter, { issue: 12 }, { delay:
 await client.continueWith(newsletter, archiveNewsletter, null);
 const reminder = await client.schedule(remind, { to: 'ada@example.com' }, { delay: '1d' });
 await client.delete(reminder, {}, 'The customer unsubscribed');
+await client.enqueueMany(
+  importTenant,
+  ['acme', 'globex', 'initech'].flatMap((tenant) => Array.from({ length: 20 }, (_, i) => ({ tenant, batch: i + 1 }))),
+);
+await client.enqueue(callWebhook, { url: 'https://example.com/urgent' }, { priority: 50 });
 await client.enqueueMany(resizeImage, Array.from({ length: 360 }, (_, i) => ({ image: i + 1 })));
 
 let n = 0;

@@ -37,6 +37,7 @@ describe('the demo (npm run demo)', () => {
         ['recurring', /(?=[\s\S]*clean-up)(?=[\s\S]*nightly-digest)(?=[\s\S]*hourly-sync)[\s\S]*badge paused/],
         ['servers', /media-worker/],
         ['queues', /(?=[\s\S]*>critical<)(?=[\s\S]*>mail<)(?=[\s\S]*>media<)[\s\S]*>reports</],
+        ['queues', /<code>[^<]*acme[^<]*<\/code>[\s\S]*? \/ 2 running/],
       ];
       for (const [path, content] of pages) {
         await waitFor(`the demo's ${path} page`, async () => content.test(await (await fetch(url + path)).text()), 30_000);
