@@ -44,7 +44,10 @@ const { kilnMetrics } = metricsOn ? await fromDist<typeof import('../../src/metr
 
 function experiment(): { prefetch?: number; observers?: Array<ReturnType<NonNullable<typeof kilnMetrics>>> } {
   const prefetch = process.env['BENCH_KILN_PREFETCH'];
+  // Experiments only: server options as JSON, e.g. '{"heartbeatThread":false}'.
+  const extra = process.env['BENCH_KILN_SERVER_OPTIONS'];
   return {
+    ...(extra === undefined ? {} : (JSON.parse(extra) as object)),
     ...(prefetch === undefined ? {} : { prefetch: Number(prefetch) }),
     ...(kilnMetrics ? { observers: [kilnMetrics({ logger: silentLogger })] } : {}),
   };
