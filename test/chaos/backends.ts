@@ -30,6 +30,8 @@ export type FaultName =
   | 'pg-terminate'
   /** Another session holds `LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE` for `holdMs`. */
   | 'pg-lock'
+  /** Connection exhaustion: another client takes every free connection slot for `holdMs`. */
+  | 'pg-exhaust'
   /** SHUTDOWN SAVE of the private Redis and a new redis-server on the same port and data. */
   | 'redis-restart'
   /** CLIENT KILL of every Kiln connection (command, subscriber, heartbeat thread's). */
@@ -40,7 +42,7 @@ export type FaultName =
 /** The faults each backend can suffer, `sigkill` (which leaves one server fewer) last. */
 export const FAULTS: Readonly<Record<BackendName, readonly FaultName[]>> = {
   sqlite: ['sqlite-lock', 'sigkill'],
-  postgres: ['pg-terminate', 'pg-lock', 'pg-restart', 'sigkill'],
+  postgres: ['pg-terminate', 'pg-lock', 'pg-exhaust', 'pg-restart', 'sigkill'],
   redis: ['redis-client-kill', 'redis-restart', 'sigkill'],
 };
 
@@ -143,6 +145,7 @@ async function postgresBackend(): Promise<ChaosBackend> {
     async inject(fault, target) {
       if (fault === 'sigkill') return sigkill(target);
       if (fault === 'pg-restart') return cluster.restart();
+      if (fault === 'pg-exhaust') return exhaustConnections(cluster.url, target.holdMs);
       if (fault !== 'pg-terminate' && fault !== 'pg-lock') unknownFault('postgres', fault);
       const admin = new pg.Client({ connectionString: cluster.url });
       await admin.connect();
@@ -164,6 +167,44 @@ async function postgresBackend(): Promise<ChaosBackend> {
     },
     close: () => cluster.destroy(),
   };
+}
+
+/** Opens connections to `url`, 20 at a time, until the server refuses one; keeps them with their backend pids. */
+async function takeFreeSlots(url: string, into: Array<{ client: pg.Client; pid: number }>): Promise<void> {
+  // A bound far above any cluster's max_connections here: a server that never refuses is a bug of the fault.
+  while (into.length < 1_000) {
+    const tries = await Promise.allSettled(
+      Array.from({ length: 20 }, async () => {
+        const client = new pg.Client({ connectionString: url });
+        client.on('error', () => {});
+        try {
+          await client.connect();
+          return { client, pid: (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid };
+        } catch (error) {
+          await client.end().catch(() => {});
+          throw error;
+        }
+      }),
+    );
+    for (const t of tries) if (t.status === 'fulfilled') into.push(t.value);
+    if (tries.some((t) => t.status === 'rejected')) return;
+  }
+  throw new Error('the private Postgres never refused a connection');
+}
+
+/**
+ * Takes every free connection slot of the private cluster and holds them for `holdMs`: Kiln goes
+ * on with the sessions its pools hold, and every connection it opens meanwhile (a pool growing,
+ * the heartbeat thread's, a liveness mark retaken) is refused with "too many clients".
+ */
+async function exhaustConnections(url: string, holdMs: number): Promise<void> {
+  const hogs: Array<{ client: pg.Client; pid: number }> = [];
+  try {
+    await takeFreeSlots(url, hogs);
+    await new Promise((r) => setTimeout(r, holdMs));
+  } finally {
+    await Promise.all(hogs.map((h) => h.client.end().catch(() => {})));
+  }
 }
 
 async function redisBackend(): Promise<ChaosBackend> {
