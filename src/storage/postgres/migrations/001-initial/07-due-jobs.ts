@@ -1,10 +1,12 @@
-import { notifyEnqueued, PINNED, requeueSet, type SchemaSql } from './fragments.js';
+import { notifyEnqueued, PINNED, requeueSet, requeueTail, type AfterRequeue, type SchemaSql } from './fragments.js';
 
 /**
  * `enqueue_due` moves a bounded batch of due scheduled jobs to their queues, earliest first;
  * `next_due_at` is when the earliest scheduled job becomes due, for the scheduler's timer.
+ * `after` (migration 5) also runs over the requeued rows.
  */
-export function dueJobs({ s, channel }: SchemaSql): string {
+export function dueJobs({ s, channel }: SchemaSql, after?: AfterRequeue): string {
+  const tail = requeueTail(after);
   return `
 CREATE FUNCTION ${s}.enqueue_due(p_now bigint, p_limit integer)
 RETURNS bigint
@@ -19,10 +21,10 @@ BEGIN
              SELECT d.id FROM ${s}.jobs d WHERE d.state = 'scheduled' AND d.run_at <= p_now
               ORDER BY d.run_at, d.seq LIMIT p_limit FOR UPDATE SKIP LOCKED))
        AND j.state = 'scheduled'
-    RETURNING j.queue
+    ${tail.returning}
   ),
-  n AS (${notifyEnqueued(channel, 'u')})
-  SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n) INTO v_moved, v_notified;
+  n AS (${notifyEnqueued(channel, 'u')})${tail.cte}
+  SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n)${tail.counted} INTO v_moved, v_notified;
   RETURN v_moved;
 END
 $fn$;

@@ -45,6 +45,26 @@ export const requeueSet: RequeueSet = (reason, now) => {
              history = j.history || ',' || json_build_object('name', 'enqueued', 'reason', ${reason}, 'at', ${now})::text`;
 };
 
+/**
+ * What a requeueing function also does with the rows it requeued, in the same statement: a query
+ * over `requeued` (rows of `id, name, queue, attempt, state_reason, seq`), `now` the time.
+ * Migration 5 passes one that publishes their job events.
+ */
+export type AfterRequeue = (requeued: string, now: string) => string;
+
+/**
+ * The tail of a requeueing statement over `u`: its `RETURNING` list (the queue for the wake-ups,
+ * and what `after` reads), the extra CTE running `after`, and what it adds to the count of
+ * notifications. Without `after` exactly what migration 1 wrote.
+ */
+export function requeueTail(after: AfterRequeue | undefined, indent = '  ') {
+  return {
+    returning: after ? 'RETURNING j.id, j.name, j.queue, j.attempt, j.state_reason, j.seq' : 'RETURNING j.queue',
+    cte: after ? `,\n${indent}e AS (${after('u', 'p_now')})` : '',
+    counted: after ? ' + (SELECT count(*) FROM e)' : '',
+  };
+}
+
 /** A query that sends one `enqueued` wake-up per distinct queue of the rows of `from`. */
 export function notifyEnqueued(channel: string, from: string): string {
   return `SELECT pg_notify('${channel}', '{"t":"e","q":' || to_json(q.queue)::text || '}') FROM (SELECT DISTINCT queue FROM ${from}) q`;

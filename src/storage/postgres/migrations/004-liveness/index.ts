@@ -1,15 +1,7 @@
 import { channelOf } from '../../options.js';
-import { notifyEnqueued, PINNED, type SchemaSql } from '../001-initial/fragments.js';
+import { notifyEnqueued, PINNED, requeueTail, type AfterRequeue, type SchemaSql } from '../001-initial/fragments.js';
 import { interruptedSet } from '../002-interruptions/index.js';
 import type { Migration } from '../index.js';
-
-/**
- * What `remove_vanished_servers` does for each vanished server once its record is deleted, besides
- * removing the server and requeueing its jobs: `requeued` is the name of the CTE holding the
- * requeued rows (`id, name, queue, attempt, state_reason`), `now` the time. Migration 5 passes one
- * that also publishes job events.
- */
-export type AfterRequeue = (requeued: string, now: string) => string;
 
 /**
  * `remove_vanished_servers`: for each mark record but the checker's own, tries the record's lock
@@ -18,9 +10,11 @@ export type AfterRequeue = (requeued: string, now: string) => string;
  * and so blocks the owner's retake until then) the record is deleted as it was read (a
  * compare-and-set: a record rewritten meanwhile is left alone), the server record removed and its
  * jobs requeued exactly as `remove_servers` does (interruptions counted), with the reason
- * `Server <id> is gone: ...`. Returns the ids found gone.
+ * `Server <id> is gone: ...`. Returns the ids found gone. `after` (migration 5) also runs over
+ * the requeued rows.
  */
 export function removeVanishedServers({ s, channel }: SchemaSql, after?: AfterRequeue): string {
+  const tail = requeueTail(after, '    ');
   const reason = `'Server ' || r.server_id || ' is gone: its Postgres session (backend ' || r.pid || ') holding its liveness lock ended'`;
   return `
 CREATE OR REPLACE FUNCTION ${s}.remove_vanished_servers(p_checker text, p_now bigint)
@@ -39,10 +33,10 @@ BEGIN
     WITH u AS (
       UPDATE ${s}.jobs j SET ${interruptedSet(reason, 'p_now')}
        WHERE j.state = 'processing' AND j.server_id = r.server_id
-      RETURNING j.id, j.name, j.queue, j.attempt, j.state_reason, j.seq
+      ${tail.returning}
     ),
-    n AS (${notifyEnqueued(channel, 'u')})${after ? `,\n    e AS (${after('u', 'p_now')})` : ''}
-    SELECT (SELECT count(*) FROM n)${after ? ' + (SELECT count(*) FROM e)' : ''} INTO v_notified;
+    n AS (${notifyEnqueued(channel, 'u')})${tail.cte}
+    SELECT (SELECT count(*) FROM n)${tail.counted} INTO v_notified;
     RETURN NEXT r.server_id;
   END LOOP;
 END

@@ -1,8 +1,11 @@
 import { MAX_EVENT_TEXT } from '../../../contract/index.js';
 import { eventChannelOf } from '../../options.js';
-import { notifyEnqueued, PINNED, requeueSet, type SchemaSql } from '../001-initial/fragments.js';
+import { dueJobs } from '../001-initial/07-due-jobs.js';
+import { releaseExpiredLeases } from '../001-initial/08-release-expired-leases.js';
+import { removeServers } from '../001-initial/09-remove-servers.js';
+import type { AfterRequeue, SchemaSql } from '../001-initial/fragments.js';
 import { interruptedSet } from '../002-interruptions/index.js';
-import { removeVanishedServers, type AfterRequeue } from '../004-liveness/index.js';
+import { removeVanishedServers } from '../004-liveness/index.js';
 
 /** A schema's names, and its job-event channel. */
 function eventChannel(s: string): string {
@@ -68,81 +71,13 @@ function publishRequeued(s: string): AfterRequeue {
 /**
  * `enqueue_due`, `release_expired_leases` and `remove_servers` as migrations 1 and 2 made them
  * (interruptions counted), and `remove_vanished_servers` as migration 4 made it, each now also
- * publishing the `enqueued` event of every job it requeues.
+ * publishing the `enqueued` event of every job it requeues: the same templates, given the
+ * publishing step.
  */
 export function requeueEvents(names: SchemaSql): string {
-  const { s, channel } = names;
-  const after = publishRequeued(s);
-  const returning = 'RETURNING j.id, j.name, j.queue, j.attempt, j.state_reason, j.seq';
-  return `
-CREATE OR REPLACE FUNCTION ${s}.enqueue_due(p_now bigint, p_limit integer)
-RETURNS bigint
-LANGUAGE plpgsql ${PINNED} AS $fn$
-DECLARE
-  v_moved bigint;
-  v_notified bigint;
-BEGIN
-  WITH u AS (
-    UPDATE ${s}.jobs j SET ${requeueSet(`'Scheduled time reached'`, 'p_now')}
-     WHERE j.id = ANY (ARRAY(
-             SELECT d.id FROM ${s}.jobs d WHERE d.state = 'scheduled' AND d.run_at <= p_now
-              ORDER BY d.run_at, d.seq LIMIT p_limit FOR UPDATE SKIP LOCKED))
-       AND j.state = 'scheduled'
-    ${returning}
-  ),
-  n AS (${notifyEnqueued(channel, 'u')}),
-  e AS (${after('u', 'p_now')})
-  SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n) + (SELECT count(*) FROM e) INTO v_moved, v_notified;
-  RETURN v_moved;
-END
-$fn$;
-
-CREATE OR REPLACE FUNCTION ${s}.release_expired_leases(p_now bigint, p_limit integer)
-RETURNS bigint
-LANGUAGE plpgsql ${PINNED} AS $fn$
-DECLARE
-  v_moved bigint;
-  v_notified bigint;
-BEGIN
-  WITH u AS (
-    UPDATE ${s}.jobs j SET ${interruptedSet(`'Lease of server ' || coalesce(j.server_id, 'null') || ' expired'`, 'p_now')}
-     WHERE j.id = ANY (ARRAY(
-             SELECT d.id FROM ${s}.jobs d WHERE d.state = 'processing' AND d.lease_until < p_now
-              ORDER BY d.lease_until LIMIT p_limit FOR UPDATE SKIP LOCKED))
-       AND j.state = 'processing'
-    ${returning}
-  ),
-  n AS (${notifyEnqueued(channel, 'u')}),
-  e AS (${after('u', 'p_now')})
-  SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n) + (SELECT count(*) FROM e) INTO v_moved, v_notified;
-  RETURN v_moved;
-END
-$fn$;
-
-CREATE OR REPLACE FUNCTION ${s}.remove_servers(p_id text, p_before bigint, p_now bigint)
-RETURNS SETOF text
-LANGUAGE plpgsql ${PINNED} AS $fn$
-DECLARE
-  v_ids text[];
-  v_notified bigint;
-BEGIN
-  WITH d AS (
-    DELETE FROM ${s}.servers v
-     WHERE (p_id IS NOT NULL AND v.id = p_id) OR (p_id IS NULL AND v.heartbeat_at < p_before)
-    RETURNING v.id, v.started_at
-  ),
-  u AS (
-    UPDATE ${s}.jobs j SET ${interruptedSet(`'Server ' || j.server_id || ' stopped or timed out'`, 'p_now')}
-     WHERE j.state = 'processing' AND (j.server_id = p_id OR j.server_id IN (SELECT d.id FROM d))
-    ${returning}
-  ),
-  n AS (${notifyEnqueued(channel, 'u')}),
-  e AS (${after('u', 'p_now')})
-  SELECT coalesce((SELECT array_agg(d.id ORDER BY d.started_at, d.id) FROM d), '{}'),
-         (SELECT count(*) FROM n) + (SELECT count(*) FROM e)
-    INTO v_ids, v_notified;
-  RETURN QUERY SELECT unnest(v_ids);
-END
-$fn$;
-${removeVanishedServers(names, after)}`;
+  const after = publishRequeued(names.s);
+  return [dueJobs(names, after), releaseExpiredLeases(names, interruptedSet, after), removeServers(names, interruptedSet, after)]
+    .map((sql) => sql.replace(/CREATE FUNCTION/g, 'CREATE OR REPLACE FUNCTION'))
+    .concat(removeVanishedServers(names, after))
+    .join('\n');
 }
