@@ -2,9 +2,11 @@ import { PINNED, type SchemaSql } from './fragments.js';
 
 /**
  * `delete_expired`: deletes a bounded batch of expired jobs, and folds the counter shards of
- * hours before `p_fold_before` into shard 0. Returns how many jobs it deleted.
+ * hours before `p_fold_before` into shard 0. Returns how many jobs it deleted. `alsoDelete`
+ * (migration 5: the jobs' logs) is more CTEs, each after a comma, that delete what belongs to
+ * the deleted jobs, the rows of `d` (`seq`).
  */
-export function deleteExpired({ s }: SchemaSql): string {
+export function deleteExpired({ s }: SchemaSql, alsoDelete?: string): string {
   return `
 CREATE FUNCTION ${s}.delete_expired(p_now bigint, p_limit integer, p_fold_before bigint)
 RETURNS bigint
@@ -18,8 +20,8 @@ BEGIN
              SELECT x.id FROM ${s}.jobs x WHERE x.expire_at <= p_now
               LIMIT p_limit FOR UPDATE SKIP LOCKED))
        AND j.expire_at <= p_now
-    RETURNING 1
-  ),
+    RETURNING ${alsoDelete ? 'j.seq' : '1'}
+  )${alsoDelete ?? ''},
   old AS (
     DELETE FROM ${s}.counters c WHERE c.bucket >= 0 AND c.bucket < p_fold_before AND c.shard <> 0
     RETURNING c.bucket, c.succeeded, c.failed

@@ -1,3 +1,4 @@
+import { deleteExpired } from '../001-initial/10-delete-expired.js';
 import { PINNED, type SchemaSql } from '../001-initial/fragments.js';
 
 /**
@@ -9,7 +10,8 @@ import { PINNED, type SchemaSql } from '../001-initial/fragments.js';
  * `p_max`. `delete_expired` is replaced by the same statement that also deletes the logs of the
  * jobs it deletes.
  */
-export function jobLogs({ s }: SchemaSql): string {
+export function jobLogs(names: SchemaSql): string {
+  const { s } = names;
   return `
 CREATE TABLE ${s}.job_log_heads (
   job_seq bigint PRIMARY KEY,
@@ -62,39 +64,11 @@ BEGIN
   END LOOP;
 END
 $fn$;
-
-CREATE OR REPLACE FUNCTION ${s}.delete_expired(p_now bigint, p_limit integer, p_fold_before bigint)
-RETURNS bigint
-LANGUAGE plpgsql ${PINNED} AS $fn$
-DECLARE
-  v_deleted bigint;
-BEGIN
-  WITH d AS (
-    DELETE FROM ${s}.jobs j
-     WHERE j.id = ANY (ARRAY(
-             SELECT x.id FROM ${s}.jobs x WHERE x.expire_at <= p_now
-              LIMIT p_limit FOR UPDATE SKIP LOCKED))
-       AND j.expire_at <= p_now
-    RETURNING j.seq
-  ),
+${deleteExpired(names, `,
   dh AS (
     DELETE FROM ${s}.job_log_heads h WHERE h.job_seq IN (SELECT d.seq FROM d)
   ),
   dl AS (
     DELETE FROM ${s}.job_logs l WHERE l.job_seq IN (SELECT d.seq FROM d)
-  ),
-  old AS (
-    DELETE FROM ${s}.counters c WHERE c.bucket >= 0 AND c.bucket < p_fold_before AND c.shard <> 0
-    RETURNING c.bucket, c.succeeded, c.failed
-  ),
-  fold AS (
-    INSERT INTO ${s}.counters AS t (bucket, shard, succeeded, failed)
-    SELECT old.bucket, 0, sum(old.succeeded), sum(old.failed) FROM old GROUP BY old.bucket ORDER BY old.bucket
-    ON CONFLICT (bucket, shard) DO UPDATE
-      SET succeeded = t.succeeded + excluded.succeeded, failed = t.failed + excluded.failed
-  )
-  SELECT count(*) INTO v_deleted FROM d;
-  RETURN v_deleted;
-END
-$fn$;`;
+  )`).replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION')}`;
 }
