@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { UnclaimedFields } from '../claimed-job.js';
+import { limitsFromColumns } from '../limit-columns.js';
 import type { Json, JobRecord, RecurringJobRecord, ServerRecord, StateName } from '../contract/index.js';
 
 /**
@@ -83,14 +84,6 @@ export interface JobRow {
   rate_per_ms: number | null;
 }
 
-/** A job's priority and limits, from its columns. */
-function flowFields(priority: number, ck: string | null, cl: number | null, rk: string | null, rm: number | null, rp: number | null) {
-  return {
-    priority,
-    concurrency: ck === null ? null : { key: ck, limit: cl! },
-    rateLimit: rk === null ? null : { key: rk, max: rm!, perMs: rp! },
-  };
-}
 
 export function toJob(r: JobRow): JobRecord {
   return {
@@ -112,7 +105,8 @@ export function toJob(r: JobRow): JobRecord {
     expireAt: r.expire_at,
     result: r.result,
     uniqueKey: r.unique_key,
-    ...flowFields(r.priority, r.concurrency_key, r.concurrency_limit, r.rate_key, r.rate_max, r.rate_per_ms),
+    priority: r.priority,
+    ...limitsFromColumns(r.concurrency_key, r.concurrency_limit, r.rate_key, r.rate_max, r.rate_per_ms),
   };
 }
 
@@ -154,7 +148,8 @@ export function unclaimedFields(r: ClaimedRow): UnclaimedFields {
     expireAt: r.o_expire_at,
     result: r.o_result,
     uniqueKey: r.o_unique_key,
-    ...flowFields(r.o_priority, r.o_concurrency_key, r.o_concurrency_limit, r.o_rate_key, r.o_rate_max, r.o_rate_per_ms),
+    priority: r.o_priority,
+    ...limitsFromColumns(r.o_concurrency_key, r.o_concurrency_limit, r.o_rate_key, r.o_rate_max, r.o_rate_per_ms),
   };
 }
 

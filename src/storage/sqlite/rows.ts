@@ -1,4 +1,5 @@
 import type { Json, JobRecord, MisfirePolicy, NewJob, RecurringJobRecord, ServerRecord, StateEntry, StateName } from '../contract/index.js';
+import { limitsFromColumns } from '../limit-columns.js';
 import { DEFAULT_PRIORITY } from '../contract/index.js';
 
 /** The columns of `kiln_jobs` that make a `JobRecord` (everything but `history` and `unique_until`). */
@@ -57,8 +58,7 @@ export function toJobRecord(r: JobRow): JobRecord {
     result: r.result,
     uniqueKey: r.unique_key,
     priority: r.priority,
-    concurrency: r.concurrency_key === null ? null : { key: r.concurrency_key, limit: r.concurrency_limit! },
-    rateLimit: r.rate_key === null ? null : { key: r.rate_key, max: r.rate_max!, perMs: r.rate_per_ms! },
+    ...limitsFromColumns(r.concurrency_key, r.concurrency_limit, r.rate_key, r.rate_max, r.rate_per_ms),
   };
 }
 
