@@ -74,6 +74,41 @@ export function fetchCases(target: ConformanceTarget): void {
         assert.equal(stats.states.enqueued, 0);
       }));
 
+    it('returns each claimed job as stored: what the claim wrote and every column it kept', () =>
+      withStore(target, async ({ storage }) => {
+        const plain = newJob({ priority: 3, parameters: { culture: 'fr' }, uniqueKey: 'u-1', args: '{"to":"a@b.c"}' });
+        const limited = newJob({ name: 'limited-job', concurrency: { key: 'tenant-1', limit: 2 }, rateLimit: { key: 'api', max: 10, perMs: 1000 } });
+        const due = newJob({ state: { name: 'scheduled', at: T0 }, runAt: T0 + 10 });
+        const other = newJob();
+        await storage.createJobs([plain, limited, due, other], { now: T0 });
+        assert.equal(await storage.enqueueDue(T0 + 10, 10), 1);
+        const [first] = await storage.fetch({ queues: ['default'], max: 1, serverId: 's0', leaseMs: 50, now: T0 + 10 });
+        assert.ok(first);
+        const failed = { name: 'failed' as const, reason: 'boom', at: T0 + 11 };
+        const back = { name: 'enqueued' as const, reason: 'retry', at: T0 + 11 };
+        const requeue = { id: first.id, expectStates: ['processing' as const], passedThrough: [failed], to: back, attempt: 2, parameters: { retried: true } };
+        assert.deepEqual(await storage.transition([requeue], T0 + 11), [true]);
+        const claimed = await storage.fetch({ queues: ['default'], max: 10, serverId: 'srv-7', leaseMs: 30_000, now: T0 + 20 });
+        assert.equal(claimed.length, 4);
+        for (const job of claimed) {
+          assert.equal(job.state, 'processing');
+          assert.equal(job.serverId, 'srv-7');
+          assert.equal(job.leaseUntil, T0 + 30_020);
+          assert.equal(job.stateAt, T0 + 20);
+          const { history: _history, continuations: _continuations, ...stored } = (await storage.getJob(job.id))!;
+          assert.deepEqual(job, stored, `job ${job.id} as fetched and as stored`);
+        }
+        const byId = new Map(claimed.map((j) => [j.id, j]));
+        // The first claim took the highest priority, which failed once and came back.
+        assert.equal(first.id, plain.id);
+        assert.equal(byId.get(plain.id)!.priority, 3);
+        assert.deepEqual(byId.get(plain.id)!.parameters, { culture: 'fr', retried: true });
+        assert.equal(byId.get(plain.id)!.uniqueKey, 'u-1');
+        assert.equal(byId.get(plain.id)!.attempt, 2);
+        assert.deepEqual(byId.get(limited.id)!.concurrency, { key: 'tenant-1', limit: 2 });
+        assert.deepEqual(byId.get(limited.id)!.rateLimit, { key: 'api', max: 10, perMs: 1000 });
+      }));
+
     it('does not claim scheduled, awaiting or processing jobs', () =>
       withStore(target, async ({ storage }) => {
         await storage.createJobs(

@@ -1,5 +1,5 @@
 import type { FetchOptions } from '../contract/index.js';
-import type { JobRow } from './rows.js';
+import { claimedRow, type JobRow } from './rows.js';
 import type { Statements } from './statements/index.js';
 import { SEP, type CandidateRow } from './statements/jobs.js';
 import { RATE_KEY, RATE_QUEUE, type QueueRow } from './statements/queues.js';
@@ -55,7 +55,9 @@ export class SqliteClaim {
     let rows: JobRow[];
     if (settings === undefined && this.s.jobs.hasLimited.get(queue) === undefined) {
       const w = this.write;
-      rows = this.s.jobs.claim.all(w.data, this.o.now, this.o.serverId, w.leaseUntil, w.entry, queue, room);
+      const { now, serverId } = this.o;
+      const state = { queue, stateData: w.data, stateAt: now, serverId, leaseUntil: w.leaseUntil };
+      rows = this.s.jobs.claim.all(w.data, now, serverId, w.leaseUntil, w.entry, queue, room).map((r) => claimedRow(r, state));
     } else {
       rows = this.claimLimited(queue, Math.min(room, this.queueRoom(queue, settings)));
       this.limitedRows.push(...rows);

@@ -16,7 +16,7 @@ import { changeEvents, enqueuedEvent, progressEvent, startedEvent } from '../job
 import type { SqliteContext } from './context.js';
 import { SqliteClaim } from './claim.js';
 import { limitColumns, parseHistory, stateDataText, toJobRecord, type JobRow } from './rows.js';
-import type { JobStatements, UniqueHolder } from './statements/jobs.js';
+import type { ChangeRowNamed, JobStatements, UniqueHolder } from './statements/jobs.js';
 import type { WriteBatch } from './write-batch.js';
 
 /**
@@ -194,10 +194,11 @@ function replacePending(s: JobStatements, batch: WriteBatch, holder: UniqueHolde
 
 /** One compare-and-set change inside the caller's write transaction; mirrors MemoryStorage. */
 function applyChange(s: JobStatements, batch: WriteBatch, c: TransitionChange, now: number): boolean {
-  const row = s.changeRow.get(c.id);
+  const publishing = batch.publishing;
+  const row = publishing ? s.changeRowNamed.get(c.id) : s.changeRow.get(c.id);
   if (!row || !c.expectStates.includes(row.state)) return false;
   if (c.expectServerId !== undefined && (row.state !== 'processing' || row.server_id !== c.expectServerId)) return false;
-  if (batch.publishing) batch.publish(...changeEvents(c, row));
+  if (publishing) batch.publish(...changeEvents(c, row as ChangeRowNamed));
   let history = '';
   for (const entry of c.passedThrough ?? []) history += `,${JSON.stringify(entry)}`;
   history += `,${JSON.stringify(c.to)}`;

@@ -8,6 +8,61 @@ export const JOB_COLUMNS =
   'run_at, parent_id, server_id, lease_until, expire_at, result, unique_key, ' +
   'priority, concurrency_key, concurrency_limit, rate_key, rate_max, rate_per_ms';
 
+/**
+ * What the plain claim returns of each job it takes: only the columns the claim does not decide
+ * itself. The queue, the state columns, the server and lease are what the claim just wrote, and a
+ * job on the plain path has no limits (`limited = 0`), so `claimedRow` fills those in. Every
+ * column returned costs SQLite a write into RETURNING's ephemeral table and a read back out, per
+ * row: returning all of `JOB_COLUMNS` made a claim about 6 µs a job dearer (measured 15 against 9).
+ */
+export const CLAIMED_COLUMNS = 'seq, id, name, args, created_at, attempt, parameters, run_at, parent_id, expire_at, result, unique_key, priority';
+
+/** A row as the plain claim returns it (`CLAIMED_COLUMNS`). */
+export type ClaimedRow = Pick<
+  JobRow,
+  'seq' | 'id' | 'name' | 'args' | 'created_at' | 'attempt' | 'parameters' | 'run_at' | 'parent_id' | 'expire_at' | 'result' | 'unique_key' | 'priority'
+>;
+
+/** What a claim wrote on each job it took, besides its history entry. */
+export interface ClaimedState {
+  queue: string;
+  stateData: string;
+  stateAt: number;
+  serverId: string;
+  leaseUntil: number;
+}
+
+/** A claimed job's whole row: what the claim returned plus what it wrote, and no limits. */
+export function claimedRow(r: ClaimedRow, c: ClaimedState): JobRow {
+  return {
+    seq: r.seq,
+    id: r.id,
+    name: r.name,
+    queue: c.queue,
+    args: r.args,
+    state: 'processing',
+    state_reason: null,
+    state_data: c.stateData,
+    created_at: r.created_at,
+    state_at: c.stateAt,
+    attempt: r.attempt,
+    parameters: r.parameters,
+    run_at: r.run_at,
+    parent_id: r.parent_id,
+    server_id: c.serverId,
+    lease_until: c.leaseUntil,
+    expire_at: r.expire_at,
+    result: r.result,
+    unique_key: r.unique_key,
+    priority: r.priority,
+    concurrency_key: null,
+    concurrency_limit: null,
+    rate_key: null,
+    rate_max: null,
+    rate_per_ms: null,
+  };
+}
+
 /** A `kiln_jobs` row as read with `JOB_COLUMNS`. */
 export interface JobRow {
   seq: number;

@@ -1,6 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { StateName } from '../../contract/index.js';
-import { JOB_COLUMNS, type JobRow, type LimitColumns } from '../rows.js';
+import { CLAIMED_COLUMNS, JOB_COLUMNS, type ClaimedRow, type JobRow, type LimitColumns } from '../rows.js';
 import type { Statement } from './index.js';
 
 /** `JOB_COLUMNS` qualified with a table alias, for joins. */
@@ -29,14 +29,18 @@ export const SEP = '\u001f';
 /** The row shape a transition reads before it decides. */
 export interface ChangeRow {
   seq: number;
-  id: string;
-  name: string;
-  attempt: number;
   state: StateName;
   queue: string;
   server_id: string | null;
   lease_until: number | null;
   parameters: string;
+}
+
+/** A `ChangeRow` with what the job events of the change name: read only while someone listens. */
+export interface ChangeRowNamed extends ChangeRow {
+  id: string;
+  name: string;
+  attempt: number;
 }
 
 /** The statements of the job store: insert, claim, leases, parameters, transitions, reads of one job. */
@@ -82,7 +86,7 @@ export class JobStatements {
   readonly hasLimited: Statement<[string], unknown>;
   readonly claim: Statement<
     [data: string, stateAt: number, serverId: string, leaseUntil: number, history: string, queue: string, limit: number],
-    JobRow
+    ClaimedRow
   >;
   readonly plainHeads: Statement<[queue: string, limit: number], { seq: number; priority: number }>;
   readonly limitedCandidates: Statement<
@@ -98,6 +102,7 @@ export class JobStatements {
   readonly heldParameters: Statement<[string, string], { id: string; name: string; queue: string; attempt: number; parameters: string }>;
   readonly setParameters: Statement<[string, string]>;
   readonly changeRow: Statement<[string], ChangeRow>;
+  readonly changeRowNamed: Statement<[string], ChangeRowNamed>;
   readonly applyChange: Statement<
     [
       state: StateName,
@@ -167,7 +172,7 @@ export class JobStatements {
       `UPDATE kiln_jobs ${claimed}
        WHERE seq IN (SELECT seq FROM kiln_jobs INDEXED BY kiln_jobs_enqueued
                      WHERE state = 'enqueued' AND queue = ? AND limited = 0 ORDER BY priority DESC, seq LIMIT ?)
-       RETURNING ${JOB_COLUMNS}`,
+       RETURNING ${CLAIMED_COLUMNS}`,
     );
     this.plainHeads = db.prepare(
       `SELECT seq, priority FROM kiln_jobs INDEXED BY kiln_jobs_enqueued
@@ -202,7 +207,10 @@ export class JobStatements {
       `SELECT id, name, queue, attempt, parameters FROM kiln_jobs WHERE id = ? AND state = 'processing' AND server_id = ?`,
     );
     this.setParameters = db.prepare(`UPDATE kiln_jobs SET parameters = ? WHERE id = ?`);
-    this.changeRow = db.prepare(
+    // Two shapes of one read: each column read costs on every change of a batch, so the names
+    // the job events need are read only when the transaction publishes them.
+    this.changeRow = db.prepare(`SELECT seq, state, queue, server_id, lease_until, parameters FROM kiln_jobs WHERE id = ?`);
+    this.changeRowNamed = db.prepare(
       `SELECT seq, id, name, attempt, state, queue, server_id, lease_until, parameters FROM kiln_jobs WHERE id = ?`,
     );
     this.applyChange = db.prepare(
