@@ -1,8 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { errorMessage } from '../../errors.js';
-import type { JobEvent, JobEventChannel } from '../contract/index.js';
-import { JOB_EVENT_LISTENER_TTL_MS } from '../contract/index.js';
-import { JobEventListeners } from '../job-event-listeners.js';
+import { AnnouncedJobEvents } from '../announced-job-events.js';
 import { decodeJobEvent } from '../job-event-wire.js';
 import type { PostgresContext } from './context.js';
 import type { PostgresNotifications } from './notifications.js';
@@ -37,49 +33,20 @@ function eventStatements(ctx: PostgresContext) {
  *   write committed after the announcement is heard. One notification is one event
  *   (`job-event-wire.ts`), delivered in commit order. A lost connection is a gap.
  */
-export class PostgresJobEvents implements JobEventChannel {
-  private readonly listeners: JobEventListeners;
+export class PostgresJobEvents extends AnnouncedJobEvents {
   private readonly sql: ReturnType<typeof eventStatements>;
   private readonly channel: string;
-  private id: string | undefined;
-  /** Starts and stops, one after the other: a subscribe racing the last unsubscribe's stop waits for it. */
-  private chain: Promise<void> = Promise.resolve();
-  private refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ctx: PostgresContext,
     private readonly notifications: PostgresNotifications,
   ) {
-    this.listeners = new JobEventListeners(ctx.logger);
+    super(ctx.logger, 'PostgresStorage');
     this.sql = eventStatements(ctx);
     this.channel = eventChannelOf(ctx.schema);
   }
 
-  async subscribeJobEvents(onEvent: (event: JobEvent) => void, onGap?: () => void): Promise<() => Promise<void>> {
-    const remove = this.listeners.add(onEvent, onGap);
-    try {
-      await this.serially(() => (this.id === undefined ? this.start() : undefined));
-    } catch (error) {
-      remove();
-      throw error;
-    }
-    let left = false;
-    return async () => {
-      if (left) return;
-      left = true;
-      remove();
-      await this.serially(() => (this.listeners.size === 0 ? this.stop() : undefined));
-    };
-  }
-
-  private serially(step: () => Promise<void> | undefined): Promise<void> {
-    const next = this.chain.then(step);
-    this.chain = next.catch(() => {});
-    return next;
-  }
-
-  /** LISTENs, then announces: events of every write that commits after this resolves are heard. */
-  private async start(): Promise<void> {
+  protected async listen(): Promise<void> {
     await this.notifications.listen(this.channel, {
       onPayload: (payload) => {
         const event = decodeJobEvent(payload);
@@ -87,51 +54,20 @@ export class PostgresJobEvents implements JobEventChannel {
       },
       onGap: () => this.listeners.gap(),
     });
-    const id = randomUUID();
-    try {
-      await this.ctx.run(this.sql.announce, [id, JOB_EVENT_LISTENER_TTL_MS]);
-    } catch (error) {
-      await this.notifications.unlisten(this.channel);
-      throw error;
-    }
-    this.id = id;
-    this.refreshTimer = setInterval(() => void this.refresh(), JOB_EVENT_LISTENER_TTL_MS / 3);
-    this.refreshTimer.unref();
   }
 
-  private async refresh(): Promise<void> {
-    const id = this.id;
-    if (id === undefined) return;
-    try {
-      const res = await this.ctx.run<{ lapsed: boolean }>(this.sql.announce, [id, JOB_EVENT_LISTENER_TTL_MS]);
-      await this.ctx.run(this.sql.prune, []);
-      if (res.rows[0]?.lapsed && this.id === id) {
-        this.ctx.logger.warn('this process stopped announcing its job event listener for too long; events may have been missed');
-        this.listeners.gap();
-      }
-    } catch (error) {
-      this.ctx.logger.warn('refreshing the Postgres job event announcement failed; retrying', { error: errorMessage(error) });
-    }
-  }
-
-  /** Withdraws the announcement and stops listening: no subscriber is left. */
-  private async stop(): Promise<void> {
-    const id = this.id;
-    this.id = undefined;
-    clearInterval(this.refreshTimer);
-    if (id === undefined) return;
-    try {
-      await this.ctx.run(this.sql.withdraw, [id]);
-    } catch (error) {
-      // Unreachable: the announcement lapses by itself.
-      this.ctx.logger.debug('could not withdraw a job event announcement', { error: errorMessage(error) });
-    }
+  protected async unlisten(): Promise<void> {
     await this.notifications.unlisten(this.channel);
   }
 
-  /** The storage is closing: withdraws the announcement (if the database answers). */
-  async close(): Promise<void> {
-    this.listeners.clear();
-    await this.serially(() => this.stop());
+  /** A refresh also deletes the rows of listeners that died a minute ago or more. */
+  protected async announce(id: string, ttlMs: number, refreshing: boolean): Promise<boolean> {
+    const res = await this.ctx.run<{ lapsed: boolean }>(this.sql.announce, [id, ttlMs]);
+    if (refreshing) await this.ctx.run(this.sql.prune, []);
+    return res.rows[0]?.lapsed === true;
+  }
+
+  protected async withdraw(id: string): Promise<void> {
+    await this.ctx.run(this.sql.withdraw, [id]);
   }
 }

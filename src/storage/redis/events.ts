@@ -1,8 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { KilnError, errorMessage } from '../../errors.js';
-import type { JobEvent, JobEventChannel } from '../contract/index.js';
-import { JOB_EVENT_LISTENER_TTL_MS } from '../contract/index.js';
-import { JobEventListeners } from '../job-event-listeners.js';
+import { AnnouncedJobEvents } from '../announced-job-events.js';
 import { decodeJobEvent } from '../job-event-wire.js';
 import type { RedisContext } from './context.js';
 import { SCRIPTS } from './scripts.js';
@@ -23,83 +19,28 @@ import { SCRIPTS } from './scripts.js';
  *   publishes to a channel already heard. A reconnection of that connection, or an announcement
  *   found lapsed at a refresh (the process was blocked for longer than the TTL), is a gap.
  */
-export class RedisJobEvents implements JobEventChannel {
-  private readonly listeners: JobEventListeners;
-  /** This instance's announcement while it has subscribers. */
-  private id: string | undefined;
-  private refreshTimer: NodeJS.Timeout | undefined;
-  /** Starts and stops run one after the other. */
-  private chain: Promise<void> = Promise.resolve();
-  private closed = false;
-
+export class RedisJobEvents extends AnnouncedJobEvents {
   constructor(private readonly ctx: RedisContext) {
-    this.listeners = new JobEventListeners(ctx.logger);
+    super(ctx.logger, 'RedisStorage');
   }
 
-  async subscribeJobEvents(onEvent: (event: JobEvent) => void, onGap?: () => void): Promise<() => Promise<void>> {
-    if (this.closed) throw new KilnError('RedisStorage is closed');
-    const remove = this.listeners.add(onEvent, onGap);
-    try {
-      await this.serial(() => this.start());
-    } catch (error) {
-      remove();
-      await this.serial(() => this.stop());
-      throw error;
-    }
-    let removed = false;
-    return async () => {
-      if (removed) return;
-      removed = true;
-      remove();
-      await this.serial(() => this.stop());
-    };
-  }
-
-  /** Withdraws the announcement and forgets the listeners: the storage is closing. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.listeners.clear();
-    await this.serial(() => this.stop());
-  }
-
-  private serial(fn: () => Promise<void>): Promise<void> {
-    const next = this.chain.then(fn, fn);
-    this.chain = next.catch(() => {});
-    return next;
-  }
-
-  private async start(): Promise<void> {
-    if (this.id !== undefined || this.listeners.size === 0) return;
-    const channel = this.ctx.keys.jobEventChannel;
-    await this.ctx.subscriber.listen(channel, {
+  protected async listen(): Promise<void> {
+    await this.ctx.subscriber.listen(this.ctx.keys.jobEventChannel, {
       onMessage: (message) => this.deliver(message),
       onResubscribed: () => void this.resubscribed(),
     });
-    const id = randomUUID();
-    try {
-      await this.ctx.run(SCRIPTS.announceListener, [id, String(JOB_EVENT_LISTENER_TTL_MS)]);
-    } catch (error) {
-      await this.ctx.subscriber.unlisten(channel);
-      throw error;
-    }
-    this.id = id;
-    this.refreshTimer = setInterval(() => void this.refresh(), JOB_EVENT_LISTENER_TTL_MS / 3);
-    this.refreshTimer.unref();
   }
 
-  private async stop(): Promise<void> {
-    const id = this.id;
-    if (id === undefined || this.listeners.size > 0) return;
-    this.id = undefined;
-    clearInterval(this.refreshTimer);
-    try {
-      await this.ctx.run(SCRIPTS.withdrawListener, [id]);
-    } catch (error) {
-      // Unreachable or closed: the announcement lapses by itself.
-      this.ctx.logger.debug('could not withdraw a job event announcement', { error: errorMessage(error) });
-    }
+  protected async unlisten(): Promise<void> {
     await this.ctx.subscriber.unlisten(this.ctx.keys.jobEventChannel);
+  }
+
+  protected async announce(id: string, ttlMs: number): Promise<boolean> {
+    return Number(await this.ctx.run(SCRIPTS.announceListener, [id, String(ttlMs)])) !== 1;
+  }
+
+  protected async withdraw(id: string): Promise<void> {
+    await this.ctx.run(SCRIPTS.withdrawListener, [id]);
   }
 
   /**
@@ -108,24 +49,9 @@ export class RedisJobEvents implements JobEventChannel {
    * by every event after it.
    */
   private async resubscribed(): Promise<void> {
-    this.ctx.logger.warn('the redis job event subscription was lost and taken again; events may have been missed');
+    this.logger.warn('the redis job event subscription was lost and taken again; events may have been missed');
     await this.refresh(false);
     this.listeners.gap();
-  }
-
-  /** Keeps the announcement alive; a gap if it had lapsed (this process was blocked too long). */
-  private async refresh(reportLapse = true): Promise<void> {
-    const id = this.id;
-    if (id === undefined) return;
-    try {
-      const live = Number(await this.ctx.run(SCRIPTS.announceListener, [id, String(JOB_EVENT_LISTENER_TTL_MS)])) === 1;
-      if (!live && reportLapse && this.id === id) {
-        this.ctx.logger.warn('this process stopped announcing its job event listener for too long; events may have been missed');
-        this.listeners.gap();
-      }
-    } catch (error) {
-      this.ctx.logger.warn('refreshing the redis job event announcement failed; retrying', { error: errorMessage(error) });
-    }
   }
 
   /** One message: the events of one script call, joined by newlines. */
