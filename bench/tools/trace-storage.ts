@@ -6,7 +6,8 @@
  *
  *   node --import tsx bench/tools/trace-storage.ts [sqlite|postgres|redis] [jobs=20000] [concurrency=50]
  *
- * With TRACE_PROFILE=/tmp/drain.cpuprofile the drain alone is CPU-profiled (read it with
+ * With TRACE_LIMITED=1 the jobs carry the per-key concurrency limit of the `drain-limited`
+ * workload. With TRACE_PROFILE=/tmp/drain.cpuprofile the drain alone is CPU-profiled (read it with
  * cpuprofile-summary.ts). BENCH_KILN_PREFETCH=n sets the server's prefetch.
  */
 import { randomBytes } from 'node:crypto';
@@ -63,7 +64,11 @@ const ns = randomBytes(4).toString('hex');
 const system = systemById(`kiln-${backend}`).create(ns);
 await system.prepare();
 try {
-  for (let i = 0; i < jobs; i += 20_000) await system.enqueueBulk(payloads(Math.min(20_000, jobs - i), i));
+  const limited = process.env['TRACE_LIMITED'] === '1';
+  for (let i = 0; i < jobs; i += 20_000) {
+    const batch = payloads(Math.min(20_000, jobs - i), i);
+    await (limited ? system.enqueueBulkLimited!(batch) : system.enqueueBulk(batch));
+  }
   // The storage the Kiln system will hand to its server: reach it through the prototype hook.
   const storage = (system as unknown as { storage: Storage | undefined; space: { storage(): Storage } }).space.storage();
   (system as unknown as { storage: Storage }).storage = storage;

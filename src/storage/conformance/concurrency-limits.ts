@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { JobRecord, Storage } from '../contract/index.js';
+import type { JobRecord, NewJob, Storage } from '../contract/index.js';
 import { T0, complete, newJob, withStore, type ConformanceTarget } from './harness.js';
 
 const limited = (key: string, limit: number, extra: Parameters<typeof newJob>[0] = {}) =>
@@ -72,6 +72,38 @@ export function concurrencyLimitCases(target: ConformanceTarget): void {
           got.map((j) => j.id),
           [urgent.id, normal.id, low.id],
         );
+      }));
+
+    it('a backlog longer than one read: claim order across priorities, saturated keys passed over, each limit kept', () =>
+      withStore(target, async ({ storage }) => {
+        // 400 jobs: a saturating key with a long backlog at the top priority, 120 keys of one
+        // slot each over three priorities, and plain jobs between, all interleaved.
+        const jobs: NewJob[] = [];
+        for (let i = 0; i < 400; i++) {
+          if (i % 3 === 0) jobs.push(limited('hot', 2, { priority: 5 }));
+          else if (i % 3 === 1) jobs.push(limited(`k${i % 120}`, 1, { priority: [5, 0, -5][i % 4 % 3]! }));
+          else jobs.push(newJob({ priority: i % 2 === 0 ? 1 : -5 }));
+        }
+        await storage.createJobs(jobs, { now: T0 });
+        // What the claim must take: claim order (priority, then creation), each job if its key has room.
+        const used = new Map<string, number>();
+        const expected = jobs
+          .map((job, seq) => ({ job, seq }))
+          .sort((x, y) => (y.job.priority ?? 0) - (x.job.priority ?? 0) || x.seq - y.seq)
+          .filter(({ job }) => {
+            if (!job.concurrency) return true;
+            const n = used.get(job.concurrency.key) ?? 0;
+            if (n >= job.concurrency.limit) return false;
+            used.set(job.concurrency.key, n + 1);
+            return true;
+          })
+          .map(({ job }) => job.id);
+        const got = await storage.fetch({ queues: ['default'], max: 1000, serverId: 's', leaseMs: 60_000, now: T0 });
+        assert.deepEqual(
+          got.map((j) => j.id),
+          expected,
+        );
+        assert.deepEqual(await storage.fetch({ queues: ['default'], max: 1000, serverId: 's', leaseMs: 60_000, now: T0 }), []);
       }));
 
     it('8 fetchers on several connections never exceed a per-key limit, and every job runs', () =>

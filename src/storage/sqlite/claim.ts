@@ -1,5 +1,5 @@
-import type { FetchOptions } from '../contract/index.js';
-import { claimedRow, type JobRow } from './rows.js';
+import { MAX_PRIORITY, type FetchOptions } from '../contract/index.js';
+import { claimedRow, type ClaimedState, type JobRow } from './rows.js';
 import type { Statements } from './statements/index.js';
 import { SEP, type CandidateRow } from './statements/jobs.js';
 import { RATE_KEY, RATE_QUEUE, type QueueRow } from './statements/queues.js';
@@ -55,9 +55,8 @@ export class SqliteClaim {
     let rows: JobRow[];
     if (settings === undefined && this.s.jobs.hasLimited.get(queue) === undefined) {
       const w = this.write;
-      const { now, serverId } = this.o;
-      const state = { queue, stateData: w.data, stateAt: now, serverId, leaseUntil: w.leaseUntil };
-      rows = this.s.jobs.claim.all(w.data, now, serverId, w.leaseUntil, w.entry, queue, room).map((r) => claimedRow(r, state));
+      const state = this.claimedState(queue);
+      rows = this.s.jobs.claim.all(w.data, this.o.now, this.o.serverId, w.leaseUntil, w.entry, queue, room).map((r) => claimedRow(r, state));
     } else {
       rows = this.claimLimited(queue, Math.min(room, this.queueRoom(queue, settings)));
       this.limitedRows.push(...rows);
@@ -103,32 +102,32 @@ export class SqliteClaim {
 
   /**
    * Merges the queue's plain jobs with its limited ones in claim order (priority, then FIFO),
-   * taking each limited job whose limits allow it and skipping the rest. A skipped job's key and
-   * numbers are left out of the next read, so a saturated key's backlog is passed over inside
-   * SQLite rather than row by row here.
+   * taking each limited job whose limits allow it and skipping the rest. Limited candidates are
+   * read in chunks, each starting after the last one read, so no row is read twice; a skipped
+   * job's key and numbers are left out of the next chunk, so a saturated key's backlog is passed
+   * over inside SQLite rather than row by row here.
    */
   private claimLimited(queue: string, room: number): JobRow[] {
     if (room <= 0) return [];
     const plain = this.s.jobs.plainHeads.all(queue, room);
     const chosen: number[] = [];
-    const chosenLimited: number[] = [];
+    /** The limited jobs chosen, by seq: their limits, which the claim does not read again. */
+    const limits = new Map<number, CandidateRow>();
     const fullConcurrency = new Set<string>();
     const fullRate = new Set<string>();
     let candidates: CandidateRow[] = [];
     let next = 0;
     let exhausted = false;
+    // The position after which the next chunk reads: above every priority at first.
+    let after: { priority: number; seq: number } = { priority: MAX_PRIORITY + 1, seq: 0 };
     const peekLimited = (): CandidateRow | undefined => {
       if (next < candidates.length) return candidates[next];
       if (exhausted) return undefined;
-      candidates = this.s.jobs.limitedCandidates.all(
-        queue,
-        JSON.stringify(chosenLimited),
-        JSON.stringify([...fullConcurrency]),
-        JSON.stringify([...fullRate]),
-        CANDIDATE_CHUNK,
-      );
+      candidates = this.readCandidates(queue, after, JSON.stringify([...fullConcurrency]), JSON.stringify([...fullRate]));
       next = 0;
       exhausted = candidates.length < CANDIDATE_CHUNK;
+      const last = candidates[candidates.length - 1];
+      if (last) after = { priority: last.priority, seq: last.seq };
       return candidates[0];
     };
     let p = 0;
@@ -149,13 +148,29 @@ export class SqliteClaim {
       if (rateFull) fullRate.add(`${job.rate_key}${SEP}${job.rate_max}${SEP}${job.rate_per_ms}`);
       if (concurrencyFull || rateFull) continue;
       chosen.push(job.seq);
-      chosenLimited.push(job.seq);
+      limits.set(job.seq, job);
       if (job.concurrency_key !== null) this.running.set(job.concurrency_key, this.runningWith(job.concurrency_key) + 1);
       if (job.rate_key !== null) this.startedNow.set(job.rate_key, (this.startedNow.get(job.rate_key) ?? 0) + 1);
     }
     if (chosen.length === 0) return [];
     const w = this.write;
-    return this.s.jobs.claimSeqs.all(w.data, this.o.now, this.o.serverId, w.leaseUntil, w.entry, JSON.stringify(chosen));
+    const state = this.claimedState(queue);
+    return this.s.jobs.claimSeqs
+      .all(w.data, this.o.now, this.o.serverId, w.leaseUntil, w.entry, JSON.stringify(chosen))
+      .map((r) => claimedRow(r, state, limits.get(r.seq)));
+  }
+
+  /** What a claim of `queue` wrote on each job it took. */
+  private claimedState(queue: string): ClaimedState {
+    return { queue, stateData: this.write.data, stateAt: this.o.now, serverId: this.o.serverId, leaseUntil: this.write.leaseUntil };
+  }
+
+  /** Up to `CANDIDATE_CHUNK` limited candidates after `after`, in claim order. */
+  private readCandidates(queue: string, after: { priority: number; seq: number }, fullC: string, fullR: string): CandidateRow[] {
+    const j = this.s.jobs;
+    const rows = after.priority > MAX_PRIORITY ? [] : j.limitedAtPriority.all(queue, after.priority, after.seq, fullC, fullR, CANDIDATE_CHUNK);
+    if (rows.length === CANDIDATE_CHUNK) return rows;
+    return rows.concat(j.limitedBelowPriority.all(queue, after.priority, fullC, fullR, CANDIDATE_CHUNK - rows.length));
   }
 
   private runningWith(key: string): number {

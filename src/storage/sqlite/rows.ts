@@ -9,15 +9,16 @@ export const JOB_COLUMNS =
   'priority, concurrency_key, concurrency_limit, rate_key, rate_max, rate_per_ms';
 
 /**
- * What the plain claim returns of each job it takes: only the columns the claim does not decide
- * itself. The queue, the state columns, the server and lease are what the claim just wrote, and a
- * job on the plain path has no limits (`limited = 0`), so `claimedRow` fills those in. Every
+ * What a claim returns of each job it takes: only the columns the claim does not decide or know
+ * already. The queue, the state columns, the server and lease are what the claim just wrote; the
+ * limits are none on the plain path and were read with the candidates on the limited one; so
+ * `claimedRow` fills those in. Every
  * column returned costs SQLite a write into RETURNING's ephemeral table and a read back out, per
  * row: returning all of `JOB_COLUMNS` made a claim about 6 µs a job dearer (measured 15 against 9).
  */
 export const CLAIMED_COLUMNS = 'seq, id, name, args, created_at, attempt, parameters, run_at, parent_id, expire_at, result, unique_key, priority';
 
-/** A row as the plain claim returns it (`CLAIMED_COLUMNS`). */
+/** A row as a claim returns it (`CLAIMED_COLUMNS`). */
 export type ClaimedRow = Pick<
   JobRow,
   'seq' | 'id' | 'name' | 'args' | 'created_at' | 'attempt' | 'parameters' | 'run_at' | 'parent_id' | 'expire_at' | 'result' | 'unique_key' | 'priority'
@@ -32,8 +33,17 @@ export interface ClaimedState {
   leaseUntil: number;
 }
 
-/** A claimed job's whole row: what the claim returned plus what it wrote, and no limits. */
-export function claimedRow(r: ClaimedRow, c: ClaimedState): JobRow {
+/** A job's limit columns as a claim reads them with its candidates. */
+export type LimitFields = Pick<JobRow, 'concurrency_key' | 'concurrency_limit' | 'rate_key' | 'rate_max' | 'rate_per_ms'>;
+
+/** A job on the plain path has no limits (`limited = 0`). */
+const NO_LIMITS: LimitFields = { concurrency_key: null, concurrency_limit: null, rate_key: null, rate_max: null, rate_per_ms: null };
+
+/**
+ * A claimed job's whole row: what the claim returned, what it wrote, and the job's limits (read
+ * with it as a candidate on the limited path; none on the plain path).
+ */
+export function claimedRow(r: ClaimedRow, c: ClaimedState, limits: LimitFields = NO_LIMITS): JobRow {
   return {
     seq: r.seq,
     id: r.id,
@@ -55,11 +65,11 @@ export function claimedRow(r: ClaimedRow, c: ClaimedState): JobRow {
     result: r.result,
     unique_key: r.unique_key,
     priority: r.priority,
-    concurrency_key: null,
-    concurrency_limit: null,
-    rate_key: null,
-    rate_max: null,
-    rate_per_ms: null,
+    concurrency_key: limits.concurrency_key,
+    concurrency_limit: limits.concurrency_limit,
+    rate_key: limits.rate_key,
+    rate_max: limits.rate_max,
+    rate_per_ms: limits.rate_per_ms,
   };
 }
 

@@ -1,6 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { StateName } from '../../contract/index.js';
-import { CLAIMED_COLUMNS, JOB_COLUMNS, type ClaimedRow, type JobRow, type LimitColumns } from '../rows.js';
+import { CLAIMED_COLUMNS, JOB_COLUMNS, type ClaimedRow, type JobRow, type LimitColumns, type LimitFields } from '../rows.js';
 import type { Statement } from './index.js';
 
 /** `JOB_COLUMNS` qualified with a table alias, for joins. */
@@ -10,10 +10,7 @@ const jobColumnsOf = (alias: string): string =>
     .join(', ');
 
 /** An enqueued job as a limited claim weighs it: its place in line and its limits. */
-export type CandidateRow = Pick<
-  JobRow,
-  'seq' | 'priority' | 'concurrency_key' | 'concurrency_limit' | 'rate_key' | 'rate_max' | 'rate_per_ms'
->;
+export type CandidateRow = Pick<JobRow, 'seq' | 'priority'> & LimitFields;
 
 /** A job holding a unique key. */
 export interface UniqueHolder {
@@ -89,13 +86,17 @@ export class JobStatements {
     ClaimedRow
   >;
   readonly plainHeads: Statement<[queue: string, limit: number], { seq: number; priority: number }>;
-  readonly limitedCandidates: Statement<
-    [queue: string, chosen: string, fullConcurrency: string, fullRate: string, limit: number],
+  readonly limitedAtPriority: Statement<
+    [queue: string, priority: number, afterSeq: number, fullConcurrency: string, fullRate: string, limit: number],
+    CandidateRow
+  >;
+  readonly limitedBelowPriority: Statement<
+    [queue: string, priority: number, fullConcurrency: string, fullRate: string, limit: number],
     CandidateRow
   >;
   readonly claimSeqs: Statement<
     [data: string, stateAt: number, serverId: string, leaseUntil: number, history: string, seqs: string],
-    JobRow
+    ClaimedRow
   >;
   readonly processingWithKey: Statement<[string], number>;
   readonly renewLease: Statement<[number, string, string]>;
@@ -178,23 +179,23 @@ export class JobStatements {
       `SELECT seq, priority FROM kiln_jobs INDEXED BY kiln_jobs_enqueued
        WHERE state = 'enqueued' AND queue = ? AND limited = 0 ORDER BY priority DESC, seq LIMIT ?`,
     );
-    // The limited jobs of a queue in claim order, leaving out those already chosen and those of
-    // keys found full with the same numbers (JSON arrays of "key␟limit" and "key␟max␟perMs").
-    this.limitedCandidates = db.prepare(
-      `SELECT seq, priority, concurrency_key, concurrency_limit, rate_key, rate_max, rate_per_ms
-       FROM kiln_jobs INDEXED BY kiln_jobs_enqueued
-       WHERE state = 'enqueued' AND queue = ? AND limited = 1
-         AND seq NOT IN (SELECT value FROM json_each(?))
-         AND (concurrency_key IS NULL
+    // The limited jobs of a queue in claim order after a position (a candidate already read),
+    // leaving out those of keys found full with the same numbers (JSON arrays of "key␟limit" and
+    // "key␟max␟perMs"). Two statements, each one range of the index, rather than one with an OR
+    // that SQLite could only filter: the rest of the position's priority, then the lower ones.
+    const fullKeys = `AND (concurrency_key IS NULL
               OR concurrency_key || char(31) || concurrency_limit NOT IN (SELECT value FROM json_each(?)))
          AND (rate_key IS NULL
-              OR rate_key || char(31) || rate_max || char(31) || rate_per_ms NOT IN (SELECT value FROM json_each(?)))
-       ORDER BY priority DESC, seq LIMIT ?`,
-    );
+              OR rate_key || char(31) || rate_max || char(31) || rate_per_ms NOT IN (SELECT value FROM json_each(?)))`;
+    const candidate = `SELECT seq, priority, concurrency_key, concurrency_limit, rate_key, rate_max, rate_per_ms
+       FROM kiln_jobs INDEXED BY kiln_jobs_enqueued
+       WHERE state = 'enqueued' AND queue = ? AND limited = 1`;
+    this.limitedAtPriority = db.prepare(`${candidate} AND priority = ? AND seq > ? ${fullKeys} ORDER BY seq LIMIT ?`);
+    this.limitedBelowPriority = db.prepare(`${candidate} AND priority < ? ${fullKeys} ORDER BY priority DESC, seq LIMIT ?`);
     this.claimSeqs = db.prepare(
       `UPDATE kiln_jobs ${claimed}
        WHERE seq IN (SELECT value FROM json_each(?)) AND state = 'enqueued'
-       RETURNING ${JOB_COLUMNS}`,
+       RETURNING ${CLAIMED_COLUMNS}`,
     );
     this.processingWithKey = db
       .prepare<[string], number>(
