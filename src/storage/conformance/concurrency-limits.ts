@@ -76,12 +76,13 @@ export function concurrencyLimitCases(target: ConformanceTarget): void {
 
     it('a backlog longer than one read: claim order across priorities, saturated keys passed over, each limit kept', () =>
       withStore(target, async ({ storage }) => {
-        // 400 jobs: a saturating key with a long backlog at the top priority, 120 keys of one
-        // slot each over three priorities, and plain jobs between, all interleaved.
+        // 400 jobs, interleaved: a key of limit 2 with a long backlog at the top priority, 50
+        // keys of limit 2 whose jobs come back every 150 (so a key has room for its second job,
+        // at the top priority for the first 200 and lower after), and plain jobs between.
         const jobs: NewJob[] = [];
         for (let i = 0; i < 400; i++) {
           if (i % 3 === 0) jobs.push(limited('hot', 2, { priority: 5 }));
-          else if (i % 3 === 1) jobs.push(limited(`k${i % 120}`, 1, { priority: [5, 0, -5][i % 4 % 3]! }));
+          else if (i % 3 === 1) jobs.push(limited(`k${i % 50}`, 2, { priority: i < 200 ? 5 : i % 2 === 0 ? 0 : -5 }));
           else jobs.push(newJob({ priority: i % 2 === 0 ? 1 : -5 }));
         }
         await storage.createJobs(jobs, { now: T0 });
