@@ -3,6 +3,7 @@ import { interruptionsCounted } from './002-interruptions/index.js';
 import { flowControl } from './003-flow/index.js';
 import { livenessMarks } from './004-liveness/index.js';
 import { eventsAndLogs } from './005-events-logs/index.js';
+import { claimCursor } from './006-claim-cursor/index.js';
 
 /**
  * One step of Kiln's Postgres schema. Each runs once, in order, inside the transaction of
@@ -18,4 +19,4 @@ export interface Migration {
 }
 
 /** Every migration, in order. */
-export const MIGRATIONS: readonly Migration[] = [initialSchema, interruptionsCounted, flowControl, livenessMarks, eventsAndLogs];
+export const MIGRATIONS: readonly Migration[] = [initialSchema, interruptionsCounted, flowControl, livenessMarks, eventsAndLogs, claimCursor];

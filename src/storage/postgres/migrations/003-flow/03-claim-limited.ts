@@ -2,7 +2,7 @@ import { PINNED, type SchemaSql } from '../001-initial/fragments.js';
 import { CLAIM_DECLARE, CLAIM_SET, CLAIMED_COLUMNS, CLAIMED_RETURNING, flowLock, RATE_KEY, RATE_QUEUE } from './fragments.js';
 
 /** How many limited candidates `claim_limited` reads at a time. */
-const CHUNK = 64;
+export const CHUNK = 64;
 
 /**
  * `claim_limited`: claims up to `p_room` jobs of a queue that is paused, limited, or holds
@@ -25,11 +25,11 @@ const CHUNK = 64;
  * Every row considered is locked `FOR UPDATE SKIP LOCKED`: the claim never waits on a row, and
  * no row it chose can change before its `UPDATE`.
  */
-export function claimLimited(names: SchemaSql): string {
+export function claimLimited(names: SchemaSql, reads: CandidateReads = excludingChosen(names)): string {
   const { s } = names;
   const sep = `E'\\x1f'`;
   return `
-CREATE FUNCTION ${s}.claim_limited(p_queue text, p_room integer, p_server text, p_lease_until bigint, p_now bigint)
+${reads.create} ${s}.claim_limited(p_queue text, p_room integer, p_server text, p_lease_until bigint, p_now bigint)
 RETURNS TABLE (${CLAIMED_COLUMNS})
 LANGUAGE plpgsql ${PINNED} AS $fn$
 DECLARE
@@ -65,7 +65,7 @@ DECLARE
   v_j integer;
   v_k integer;
   v_got integer;
-  v_cand record;
+  v_cand record;${reads.declare}
   ${CLAIM_DECLARE}
 BEGIN
   SELECT * INTO v_settings FROM ${s}.queues q WHERE q.queue = p_queue;
@@ -97,16 +97,9 @@ BEGIN
   LOOP
     v_got := 0;
     FOR v_cand IN
-      SELECT c.id, c.priority, c.seq, c.concurrency_key, c.concurrency_limit, c.rate_key, c.rate_max, c.rate_per_ms
-        FROM ${s}.jobs c
-       WHERE c.state = 'enqueued' AND c.queue = p_queue AND c.limited = true
-         AND NOT c.id = ANY (v_lim_ids)
-         AND (c.concurrency_key IS NULL OR NOT (c.concurrency_key || ${sep} || c.concurrency_limit) = ANY (v_full_c))
-         AND (c.rate_key IS NULL OR NOT (c.rate_key || ${sep} || c.rate_max || ${sep} || c.rate_per_ms) = ANY (v_full_r))
-       ORDER BY c.priority DESC, c.seq LIMIT ${CHUNK}
-       FOR UPDATE SKIP LOCKED
+${reads.query}
     LOOP
-      v_got := v_got + 1;
+      v_got := v_got + 1;${reads.onCandidate}
       -- The plain jobs ahead of this one in claim order.
       WHILE v_taken < v_room AND v_p <= v_plain_len
             AND (v_plain_pri[v_p] > v_cand.priority OR (v_plain_pri[v_p] = v_cand.priority AND v_plain_seq[v_p] < v_cand.seq)) LOOP
@@ -190,4 +183,43 @@ BEGIN
   END IF;
 END
 $fn$;`;
+}
+
+/**
+ * How `claim_limited` reads its limited candidates, chunk by chunk (migration 3 and 6 differ
+ * only here): the statement's `CREATE`, extra declarations, the loop's query (up to `CHUNK` rows
+ * in claim order, locked `FOR UPDATE SKIP LOCKED`, leaving out the keys in `v_full_c` and
+ * `v_full_r`), and a step run on each candidate read.
+ */
+export interface CandidateReads {
+  create: 'CREATE FUNCTION' | 'CREATE OR REPLACE FUNCTION';
+  declare: string;
+  query: string;
+  onCandidate: string;
+}
+
+/** The filters leaving out the candidates `c` of keys found full (the arrays named `full`, `fullRate`). */
+export function fullKeyFilters(full = 'v_full_c', fullRate = 'v_full_r'): string {
+  const sep = `E'\\x1f'`;
+  return `(c.concurrency_key IS NULL OR NOT (c.concurrency_key || ${sep} || c.concurrency_limit) = ANY (${full}))
+         AND (c.rate_key IS NULL OR NOT (c.rate_key || ${sep} || c.rate_max || ${sep} || c.rate_per_ms) = ANY (${fullRate}))`;
+}
+
+/**
+ * Migration 3's reads: each chunk from the head of the queue's limited jobs, leaving out those
+ * already chosen (`v_lim_ids`), so a later chunk passes over every row an earlier one read.
+ */
+function excludingChosen({ s }: SchemaSql): CandidateReads {
+  return {
+    create: 'CREATE FUNCTION',
+    declare: '',
+    query: `      SELECT c.id, c.priority, c.seq, c.concurrency_key, c.concurrency_limit, c.rate_key, c.rate_max, c.rate_per_ms
+        FROM ${s}.jobs c
+       WHERE c.state = 'enqueued' AND c.queue = p_queue AND c.limited = true
+         AND NOT c.id = ANY (v_lim_ids)
+         AND ${fullKeyFilters()}
+       ORDER BY c.priority DESC, c.seq LIMIT ${CHUNK}
+       FOR UPDATE SKIP LOCKED`,
+    onCandidate: '',
+  };
 }
