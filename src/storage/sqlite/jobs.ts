@@ -16,7 +16,7 @@ import { changeEvents, enqueuedEvent, progressEvent, startedEvent } from '../job
 import type { SqliteContext } from './context.js';
 import { SqliteClaim } from './claim.js';
 import { limitColumns, parseHistory, stateDataText, toJobRecord, type JobRow } from './rows.js';
-import type { ChangeRowNamed, JobStatements, UniqueHolder } from './statements/jobs.js';
+import type { ChangeRow, JobStatements, UniqueHolder } from './statements/jobs.js';
 import type { WriteBatch } from './write-batch.js';
 
 /**
@@ -194,11 +194,12 @@ function replacePending(s: JobStatements, batch: WriteBatch, holder: UniqueHolde
 
 /** One compare-and-set change inside the caller's write transaction; mirrors MemoryStorage. */
 function applyChange(s: JobStatements, batch: WriteBatch, c: TransitionChange, now: number): boolean {
-  const publishing = batch.publishing;
-  const row = publishing ? s.changeRowNamed.get(c.id) : s.changeRow.get(c.id);
+  // The names the job events need are read only while someone listens.
+  const named = batch.publishing ? s.changeRowNamed.get(c.id) : undefined;
+  const row: ChangeRow | undefined = batch.publishing ? named : s.changeRow.get(c.id);
   if (!row || !c.expectStates.includes(row.state)) return false;
   if (c.expectServerId !== undefined && (row.state !== 'processing' || row.server_id !== c.expectServerId)) return false;
-  if (publishing) batch.publish(...changeEvents(c, row as ChangeRowNamed));
+  if (named) batch.publish(...changeEvents(c, named));
   let history = '';
   for (const entry of c.passedThrough ?? []) history += `,${JSON.stringify(entry)}`;
   history += `,${JSON.stringify(c.to)}`;
