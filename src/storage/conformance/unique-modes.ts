@@ -63,6 +63,28 @@ export function uniqueModeCases(target: ConformanceTarget): void {
         assert.deepEqual(await storage.fetch({ queues: ['default'], max: 5, serverId: 's', leaseMs: 1000, now: T0 + 9000 }), []);
       }));
 
+    it('debounced calls of one key in one batch behave as separate calls: one job, the last call wins', () =>
+      withStore(target, async ({ storage }) => {
+        const calls = [debounced('batch', 1, T0), debounced('batch', 2, T0, { priority: 3 }), debounced('batch', 3, T0)];
+        const other = newJob();
+        const created = await storage.createJobs([calls[0]!, other, calls[1]!, calls[2]!], { now: T0 });
+        assert.deepEqual(created, [
+          { id: calls[0]!.id, created: true },
+          { id: other.id, created: true },
+          { id: calls[0]!.id, created: false },
+          { id: calls[0]!.id, created: false },
+        ]);
+        const job = await storage.getJob(calls[0]!.id);
+        assert.equal(job?.args, '{"n":3}');
+        assert.equal(job?.priority, 0, "the last call's priority");
+        assert.equal(job?.history.length, 3, 'one entry per call');
+        assert.equal(await storage.getJob(calls[1]!.id), null);
+        assert.equal(await storage.getJob(calls[2]!.id), null);
+        const stats = await storage.statistics();
+        assert.equal(stats.states.scheduled, 1);
+        assert.equal(stats.states.enqueued, 1);
+      }));
+
     it('debounce: a started job no longer holds the key, an awaiting one keeps it', () =>
       withStore(target, async ({ storage }) => {
         const first = debounced('k', 1, T0);

@@ -4,6 +4,7 @@ import { flowControl } from './003-flow/index.js';
 import { livenessMarks } from './004-liveness/index.js';
 import { eventsAndLogs } from './005-events-logs/index.js';
 import { claimCursor } from './006-claim-cursor/index.js';
+import { debounceInBatch } from './007-debounce-batch/index.js';
 
 /**
  * One step of Kiln's Postgres schema. Each runs once, in order, inside the transaction of
@@ -19,4 +20,4 @@ export interface Migration {
 }
 
 /** Every migration, in order. */
-export const MIGRATIONS: readonly Migration[] = [initialSchema, interruptionsCounted, flowControl, livenessMarks, eventsAndLogs, claimCursor];
+export const MIGRATIONS: readonly Migration[] = [initialSchema, interruptionsCounted, flowControl, livenessMarks, eventsAndLogs, claimCursor, debounceInBatch];

@@ -17,7 +17,7 @@ const RECORD = `c(i integer, id text, name text, queue text, args text, state js
  * `keep` call go through migration 1's insert: `ON CONFLICT` on the unique slot, holder look-up,
  * retry. A `keep` call takes no lock: the unique index alone decides between it and the others.
  */
-export function createJobsWithFlow(names: SchemaSql): string {
+export function createJobsWithFlow(names: SchemaSql, debounce: FreshDebounce = DEFERRED): string {
   const { s, channel } = names;
   const modes = `x ? 'uniqueKey' AND x->>'uniqueMode' IN ('debounce', 'throttle')`;
   return `
@@ -35,7 +35,7 @@ DECLARE
   v_job jsonb;
   v_holder record;
   v_done integer[] := '{}';
-  v_done_ids text[] := '{}';
+  v_done_ids text[] := '{}';${debounce.declare}
 BEGIN
   v_keyed := EXISTS (SELECT 1 FROM jsonb_array_elements(p_jobs) x WHERE x ? 'uniqueKey');
   IF v_keyed THEN
@@ -71,7 +71,7 @@ BEGIN
       IF NOT FOUND THEN
         -- A job that already started holds no key for a debounced call: it gives the key up for good.
         UPDATE ${s}.jobs j SET unique_slot = NULL, unique_until = p_now
-         WHERE j.unique_slot = v_key AND j.unique_slot IS NOT NULL AND j.state IN ${ACTIVE_SQL} AND j.state = 'processing';
+         WHERE j.unique_slot = v_key AND j.unique_slot IS NOT NULL AND j.state IN ${ACTIVE_SQL} AND j.state = 'processing';${debounce.noHolder(names)}
         CONTINUE;
       END IF;
       IF v_holder.state <> 'awaiting' THEN
@@ -92,26 +92,10 @@ BEGIN
       v_done := v_done || (v_job->>'i')::integer;
       v_done_ids := v_done_ids || v_holder.id;
     END LOOP;
-    IF array_length(v_done, 1) > 0 THEN
-      RETURN QUERY SELECT * FROM unnest(v_done, v_done_ids);
-      SELECT coalesce(jsonb_agg(x), '[]') INTO v_pending
-        FROM jsonb_array_elements(p_jobs) x WHERE NOT ((x->>'i')::integer = ANY (v_done));
-    END IF;
-  END IF;
+${debounce.settle}  END IF;
   LOOP
     WITH ins AS (
-      INSERT INTO ${s}.jobs (id, name, queue, args, state, state_reason, state_data, created_at, state_at,
-                             run_at, parent_id, parameters, unique_key, unique_until, unique_slot, history,
-                             priority, limited, concurrency_key, concurrency_limit, rate_key, rate_max, rate_per_ms)
-      SELECT c.id, c.name, c.queue, c.args, c.state->>'name', c.state->>'reason', c.state->'data',
-             c."createdAt", (c.state->>'at')::bigint, c."runAt", c."parentId", coalesce(c.parameters, '{}'),
-             c."uniqueKey", c."uniqueUntil",
-             CASE WHEN c."uniqueUntil" IS NULL OR c."uniqueUntil" > p_now THEN c."uniqueKey" END,
-             c.state::text, coalesce(c.priority, 0), c.ck IS NOT NULL OR c.rk IS NOT NULL, c.ck, c.cl, c.rk, c.rm, c.rp
-        FROM jsonb_to_recordset(v_pending) AS ${RECORD}
-       ORDER BY c.i
-      ON CONFLICT (unique_slot) WHERE unique_slot IS NOT NULL AND state IN ${ACTIVE_SQL} DO NOTHING
-      RETURNING queue, state
+${insertJobsFrom(names, 'v_pending')}
     )
     SELECT array_agg(DISTINCT ins.queue) FILTER (WHERE ins.state = 'enqueued') INTO v_queues FROM ins;
     PERFORM pg_notify('${channel}', '{"t":"e","q":' || to_json(q)::text || '}') FROM unnest(v_queues) q;
@@ -143,3 +127,83 @@ BEGIN
 END
 $fn$;`;
 }
+
+/**
+ * The insert of the jobs in a JSON array (`source`, an SQL expression), each as `RECORD` reads
+ * it, in batch order; a job whose unique key has an active holder is skipped (`ON CONFLICT`).
+ * Returns each inserted job's queue and state.
+ */
+function insertJobsFrom({ s }: SchemaSql, source: string): string {
+  return `      INSERT INTO ${s}.jobs (id, name, queue, args, state, state_reason, state_data, created_at, state_at,
+                             run_at, parent_id, parameters, unique_key, unique_until, unique_slot, history,
+                             priority, limited, concurrency_key, concurrency_limit, rate_key, rate_max, rate_per_ms)
+      SELECT c.id, c.name, c.queue, c.args, c.state->>'name', c.state->>'reason', c.state->'data',
+             c."createdAt", (c.state->>'at')::bigint, c."runAt", c."parentId", coalesce(c.parameters, '{}'),
+             c."uniqueKey", c."uniqueUntil",
+             CASE WHEN c."uniqueUntil" IS NULL OR c."uniqueUntil" > p_now THEN c."uniqueKey" END,
+             c.state::text, coalesce(c.priority, 0), c.ck IS NOT NULL OR c.rk IS NOT NULL, c.ck, c.cl, c.rk, c.rm, c.rp
+        FROM jsonb_to_recordset(${source}) AS ${RECORD}
+       ORDER BY c.i
+      ON CONFLICT (unique_slot) WHERE unique_slot IS NOT NULL AND state IN ${ACTIVE_SQL} DO NOTHING
+      RETURNING queue, state`;
+}
+
+/**
+ * What `create_jobs` does with a debounced call that finds no pending holder (migrations 3 and 7
+ * differ only here): `declare`s more variables, runs `noHolder` in that case, and `settle`s the
+ * calls the debounce and throttle loop decided (returns the holders' ids, takes those calls out
+ * of `v_pending`).
+ */
+export interface FreshDebounce {
+  declare: string;
+  noHolder: (names: SchemaSql) => string;
+  settle: string;
+}
+
+/**
+ * Migration 3: the call is left to the batch's insert with the others. A second debounced call
+ * of the same key in the same batch then finds no holder either, and loses to the first at the
+ * insert: the job keeps the first call's arguments.
+ */
+const DEFERRED: FreshDebounce = {
+  declare: '',
+  noHolder: () => '',
+  settle: `    IF array_length(v_done, 1) > 0 THEN
+      RETURN QUERY SELECT * FROM unnest(v_done, v_done_ids);
+      SELECT coalesce(jsonb_agg(x), '[]') INTO v_pending
+        FROM jsonb_array_elements(p_jobs) x WHERE NOT ((x->>'i')::integer = ANY (v_done));
+    END IF;
+`,
+};
+
+/**
+ * Migration 7: the call is inserted at once, so a later debounced call of the same key in the
+ * same batch finds it pending and replaces it, as separate calls would (the last call's
+ * arguments and start, one history entry per call). A holder that appeared meanwhile (a `keep`
+ * call of another transaction takes no lock) makes the insert do nothing, and the call goes on to
+ * the batch's insert, which resolves it to that holder.
+ */
+export const INSERTED_AT_ONCE: FreshDebounce = {
+  declare: `
+  v_inserted integer[] := '{}';
+  v_ins record;`,
+  noHolder: (names) => `
+        WITH ins AS (
+${insertJobsFrom(names, 'jsonb_build_array(v_job)')}
+        )
+        SELECT ins.queue, ins.state INTO v_ins FROM ins;
+        IF FOUND THEN
+          v_inserted := v_inserted || (v_job->>'i')::integer;
+          IF v_ins.state = 'enqueued' THEN
+            PERFORM pg_notify('${names.channel}', '{"t":"e","q":' || to_json(v_ins.queue)::text || '}');
+          END IF;
+        END IF;`,
+  settle: `    IF array_length(v_done, 1) > 0 THEN
+      RETURN QUERY SELECT * FROM unnest(v_done, v_done_ids);
+    END IF;
+    IF array_length(v_done, 1) > 0 OR array_length(v_inserted, 1) > 0 THEN
+      SELECT coalesce(jsonb_agg(x), '[]') INTO v_pending
+        FROM jsonb_array_elements(p_jobs) x WHERE NOT ((x->>'i')::integer = ANY (v_done || v_inserted));
+    END IF;
+`,
+};
