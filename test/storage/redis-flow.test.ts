@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { MAX_RATE_WINDOW_MS } from '../../src/storage/contract/index.js';
 import { T0, newJob } from '../../src/storage/conformance/index.js';
 import { RedisStorage } from '../../src/storage/redis/index.js';
 import { deleteKeys } from '../fixtures/redis-helpers.js';
@@ -34,6 +35,19 @@ if (url) {
       const members = await Promise.all(groups.map((g) => admin.zrange(storage.keys.key(`lgj:${queue}\u0001${g}`), '0', '-1')));
       return members.flat();
     };
+
+    it('a rate log expires the longest window after its last start: a key no longer used leaves nothing behind', async () => {
+      await storage.createJobs([newJob({ queue: 'rl', rateLimit: { key: 'tenant-gone', max: 5, perMs: 1000 } })], { now: T0 });
+      await storage.setQueueLimits('rlq', { concurrency: null, rate: { max: 5, perMs: 1000 } });
+      await storage.createJobs([newJob({ queue: 'rlq' })], { now: T0 });
+      assert.equal((await claim('rl', T0)).length, 1);
+      assert.equal((await claim('rlq', T0)).length, 1);
+      for (const log of [storage.keys.key('rs:tenant-gone'), storage.keys.key('rq:rlq')]) {
+        assert.equal(await admin.zcard(log), 1, `${log} holds the start`);
+        const ttl = await admin.pttl(log);
+        assert.ok(ttl > MAX_RATE_WINDOW_MS - 60_000 && ttl <= MAX_RATE_WINDOW_MS, `${log} expires with the longest window (${ttl} ms)`);
+      }
+    });
 
     it('a limited job deleted while enqueued is never claimed, and the fetch that meets its entry drops it', async () => {
       const jobs = Array.from({ length: 3 }, () => newJob({ queue: 'del', concurrency: { key: 'x', limit: 1 } }));

@@ -12,7 +12,7 @@ import type { Logger } from '../../src/logger.js';
 import { T0, newJob, runConformance } from '../../src/storage/conformance/index.js';
 import { SCHEMA_VERSION } from '../../src/storage/sqlite/schema.js';
 import { SqliteStorage } from '../../src/storage/sqlite/index.js';
-import type { StateName, StorageEvent } from '../../src/storage/contract/index.js';
+import { MAX_RATE_WINDOW_MS, type StateName, type StorageEvent } from '../../src/storage/contract/index.js';
 import { RemoteHolders } from '../fixtures/remote-holder.js';
 
 const execFileP = promisify(execFile);
@@ -114,6 +114,34 @@ describe('sqlite: specifics', () => {
         await assert.rejects(storage.createJobs([fresh, { ...j }], { now: T0 }), /already exists/);
         assert.equal(await storage.getJob(fresh.id), null);
         assert.equal((await storage.statistics()).states.enqueued, 1);
+      } finally {
+        await storage.close();
+      }
+    }));
+
+  it('maintenance drops rate starts no window counts any more, of keys no longer used too', () =>
+    withFile(async (file) => {
+      const storage = new SqliteStorage(file);
+      const starts = () => {
+        const db = new Database(file, { readonly: true });
+        try {
+          return db.prepare('SELECT scope, key FROM kiln_rate_starts ORDER BY scope, key').all();
+        } finally {
+          db.close();
+        }
+      };
+      try {
+        await storage.setQueueLimits('metered', { concurrency: null, rate: { max: 5, perMs: 1000 } });
+        await storage.createJobs([newJob({ rateLimit: { key: 'tenant-gone', max: 5, perMs: 1000 } }), newJob({ queue: 'metered' })], { now: T0 });
+        assert.equal((await storage.fetch({ queues: ['default', 'metered'], max: 5, serverId: 's', leaseMs: 60_000, now: T0 })).length, 2);
+        assert.deepEqual(starts(), [
+          { scope: 0, key: 'tenant-gone' },
+          { scope: 1, key: 'metered' },
+        ]);
+        await storage.deleteExpired(T0 + MAX_RATE_WINDOW_MS - 1, 100);
+        assert.equal(starts().length, 2, 'the longest window still counts them');
+        await storage.deleteExpired(T0 + MAX_RATE_WINDOW_MS, 100);
+        assert.deepEqual(starts(), []);
       } finally {
         await storage.close();
       }

@@ -1,4 +1,4 @@
-import type { Maintenance, ServerRecord, StateName } from '../contract/index.js';
+import { MAX_RATE_WINDOW_MS, type Maintenance, type ServerRecord, type StateName } from '../contract/index.js';
 import type { SqliteContext } from './context.js';
 import { enqueuedEvent } from '../job-events.js';
 import type { MaintenanceStatements, RequeuedRow } from './statements/maintenance.js';
@@ -40,9 +40,17 @@ export class SqliteMaintenance implements Maintenance {
   }
 
   /** Deletes expired jobs with their logs, longest expired first (`expire_at` order, which its index gives for free). */
+  /**
+   * Deletes expired jobs (and their logs), and with them up to `limit` rate starts that no window
+   * counts any more (older than `MAX_RATE_WINDOW_MS`): the claim prunes only the keys it starts
+   * jobs of. Each looks with a read first.
+   */
   async deleteExpired(now: number, limit: number): Promise<number> {
     if (!(limit > 0)) return 0;
-    if (this.ctx.open().s.maintenance.hasExpired.get(now) === undefined) return 0;
+    const { s } = this.ctx.open();
+    const oldStarts = now - MAX_RATE_WINDOW_MS;
+    if (s.queues.hasOldStarts.get(oldStarts) !== undefined) this.ctx.write((w) => w.queues.pruneOldStarts.run(oldStarts, limit));
+    if (s.maintenance.hasExpired.get(now) === undefined) return 0;
     return this.ctx.write((s, batch) => {
       const rows = s.maintenance.deleteExpired.all(now, limit);
       for (const r of rows) {

@@ -45,7 +45,9 @@ import type { Logger } from '../../logger.js';
  * - `kiln_jobs_throttle` finds a throttled key's holder in any state (see `UniqueMode`).
  * - `kiln_queues` holds a row per queue that is paused or limited, none for the others.
  * - `kiln_rate_starts` is the log of starts: `scope` 0 for a job rate key, 1 for a queue. Each
- *   claim that records a start drops the key's starts older than the window.
+ *   claim that records a start drops the key's starts older than the window; maintenance drops
+ *   every start older than the longest window (`kiln_rate_starts_at`), so a key no longer used
+ *   (a tenant gone) does not keep its last starts for ever.
  */
 export const MIGRATIONS: readonly string[] = [
   `
@@ -202,6 +204,11 @@ export const MIGRATIONS: readonly string[] = [
     fields  TEXT,
     PRIMARY KEY (job_seq, seq)
   ) WITHOUT ROWID;
+  `,
+  // 5: the rate starts of keys no longer used are pruned by maintenance (issue #14): it finds
+  // those older than the longest window by this index.
+  `
+  CREATE INDEX kiln_rate_starts_at ON kiln_rate_starts (at);
   `,
 ];
 

@@ -1,3 +1,5 @@
+import { MAX_RATE_WINDOW_MS } from '../../contract/index.js';
+
 /**
  * The part of `fetch` that enforces flow control (see `FetchOptions` in the contract), used for a
  * fetch where some queue has settings or some fetched queue holds jobs with keys. Runs after the
@@ -9,6 +11,8 @@
  *   (`kids`), one ZCOUNT per key and call; a job leaves `kproc` with the processing index;
  * - starts: the sorted sets `rs:<key>` and `rq:<queue>`, score = start time, read once per key and
  *   window, and written at the end of the call (`logStarts`) so a read never sees this call's own.
+ *   Each log written expires `MAX_RATE_WINDOW_MS` after its last start, when no window counts any
+ *   of its starts any more: the log of a key no longer used (a tenant gone) does not stay for ever.
  */
 export const LIMITED_CLAIM = String.raw`
 -- Groups of limited jobs read at a time; more are read only if these run out.
@@ -58,7 +62,8 @@ local function startsIn(log, perMs)
   return c
 end
 
--- Writes the starts this call made, dropping those no window of the claimed jobs counts any more.
+-- Writes the starts this call made, dropping those no window of the claimed jobs counts any more;
+-- each log written expires once its last start is older than the longest window.
 local function logStarts()
   if #startLog == 0 then return end
   local last = redis.call('INCRBY', P .. 'starts:seq', #startLog)
@@ -71,6 +76,13 @@ local function logStarts()
       redis.call('ZREMRANGEBYSCORE', log, '-inf', string.format('%.0f', tonumber(now) - perMs))
     end
     redis.call('ZADD', log, now, last - i + 1)
+  end
+  local expiring = {}
+  for _, s in ipairs(startLog) do
+    if not expiring[s[1]] then
+      expiring[s[1]] = true
+      redis.call('PEXPIRE', s[1], ${MAX_RATE_WINDOW_MS})
+    end
   end
   startLog = {}
 end

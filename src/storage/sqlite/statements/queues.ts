@@ -31,6 +31,8 @@ export class QueueStatements {
   readonly nthRecentStart: Statement<[scope: RateScope, key: string, after: number, offset: number], number>;
   readonly addStart: Statement<[scope: RateScope, key: string, at: number]>;
   readonly pruneStarts: Statement<[scope: RateScope, key: string, upTo: number]>;
+  readonly hasOldStarts: Statement<[upTo: number], unknown>;
+  readonly pruneOldStarts: Statement<[upTo: number, limit: number]>;
   readonly waitingRateKeys: Statement<[string], { key: string; max: number; per_ms: number }>;
 
   constructor(db: BetterSqlite3.Database) {
@@ -59,6 +61,11 @@ export class QueueStatements {
       .pluck();
     this.addStart = db.prepare(`INSERT INTO kiln_rate_starts (scope, key, at) VALUES (?, ?, ?)`);
     this.pruneStarts = db.prepare(`DELETE FROM kiln_rate_starts WHERE scope = ? AND key = ? AND at <= ?`);
+    // Starts no window counts (older than the longest), of any key: see `SqliteMaintenance.deleteExpired`.
+    this.hasOldStarts = db.prepare(`SELECT 1 FROM kiln_rate_starts INDEXED BY kiln_rate_starts_at WHERE at <= ? LIMIT 1`);
+    this.pruneOldStarts = db.prepare(
+      `DELETE FROM kiln_rate_starts WHERE rowid IN (SELECT rowid FROM kiln_rate_starts INDEXED BY kiln_rate_starts_at WHERE at <= ? LIMIT ?)`,
+    );
     this.waitingRateKeys = db.prepare(
       `SELECT DISTINCT rate_key AS key, rate_max AS max, rate_per_ms AS per_ms FROM kiln_jobs INDEXED BY kiln_jobs_enqueued
        WHERE state = 'enqueued' AND queue = ? AND limited = 1 AND rate_key IS NOT NULL`,
