@@ -49,6 +49,29 @@ if (url) {
       }
     });
 
+    it("a concurrency key's number is dropped with its last processing job, and the key still holds its limit after", async () => {
+      const jobs = Array.from({ length: 3 }, () => newJob({ queue: 'kn', concurrency: { key: 'tenant-x', limit: 1 } }));
+      await storage.createJobs(jobs, { now: T0 });
+      const numbered = async () => [await admin.hget(storage.keys.key('kids'), 'tenant-x'), await admin.hlen(storage.keys.key('knames'))];
+      assert.deepEqual((await claim('kn', T0)).map((j) => j.id), [jobs[0]!.id]);
+      const [first] = await numbered();
+      assert.ok(first, 'a running key has a number');
+      await storage.transition([{ id: jobs[0]!.id, expectStates: ['processing'], to: { name: 'succeeded', at: T0 + 1 } }], T0 + 1);
+      assert.deepEqual(await numbered(), [null, 0], 'no running job: nothing left of the key');
+      assert.deepEqual((await claim('kn', T0 + 1)).map((j) => j.id), [jobs[1]!.id]);
+      const [second] = await numbered();
+      assert.ok(second && second !== first, 'numbered again');
+      assert.deepEqual(await claim('kn', T0 + 1), [], 'the limit of 1 holds under the new number');
+      // A job that stays processing (its own transition to processing) keeps the key's number.
+      await storage.transition([{ id: jobs[1]!.id, expectStates: ['processing'], to: { name: 'processing', at: T0 + 2 } }], T0 + 2);
+      assert.deepEqual(await numbered(), [second, 1]);
+      assert.deepEqual(await claim('kn', T0 + 2), [], 'still full');
+      // Leave nothing waiting for the next cases, which share this keyspace.
+      await storage.transition([{ id: jobs[2]!.id, expectStates: ['enqueued'], to: { name: 'deleted', at: T0 + 3 } }], T0 + 3);
+      await storage.transition([{ id: jobs[1]!.id, expectStates: ['processing'], to: { name: 'succeeded', at: T0 + 3 } }], T0 + 3);
+      assert.deepEqual(await numbered(), [null, 0]);
+    });
+
     it('a limited job deleted while enqueued is never claimed, and the fetch that meets its entry drops it', async () => {
       const jobs = Array.from({ length: 3 }, () => newJob({ queue: 'del', concurrency: { key: 'x', limit: 1 } }));
       await storage.createJobs(jobs, { now: T0 });

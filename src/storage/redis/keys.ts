@@ -12,9 +12,10 @@
 | `lgj:<queue>\x01<group>` | zset | a group's enqueued jobs, same score; a job that leaves it otherwise than by fetch (deleted, debounced, moved) stays until a fetch finds it stale at the group's head |
 | `qsettings`           | hash   | queue → `paused,concurrency,rateMax,ratePerMs` (`''` for none) for each paused or limited queue; absent when none is |
 | `kproc`               | zset   | the processing jobs that carry a concurrency key, score = the key's number: a key's count is one ZCOUNT |
-| `kids`                | hash   | concurrency key → its number in `kproc` (made by `kids:seq` at the key's first claim) |
+| `kids`                | hash   | concurrency key → its number in `kproc` (made by `kids:seq` at the key's first claim, dropped when its last processing job leaves `kproc`) |
+| `knames`              | hash   | the reverse of `kids`: number → concurrency key |
 | `kids:seq`            | string | INCR counter numbering the concurrency keys |
-| `rs:<key>`            | zset   | the starts of rate key `<key>`, score = start time, member a `starts:seq` number; pruned to the claimed job's window at each claim |
+| `rs:<key>`            | zset   | the starts of rate key `<key>`, score = start time, member a `starts:seq` number; pruned to the claimed job's window at each claim, expires `MAX_RATE_WINDOW_MS` after its last start |
 | `rq:<queue>`          | zset   | the same for a queue with a rate limit |
 | `starts:seq`          | string | INCR counter naming the starts |
  * | `queues`              | set    | every queue name that ever had an enqueued or processing job |

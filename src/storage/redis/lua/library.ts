@@ -47,7 +47,7 @@ local function queueScore(seq, pri)
 end
 
 local K_SETTINGS = P .. 'qsettings'
-local K_KPROC, K_KEY_IDS = P .. 'kproc', P .. 'kids'
+local K_KPROC, K_KEY_IDS, K_KEY_NAMES = P .. 'kproc', P .. 'kids', P .. 'knames'
 local K_RATE, K_QSTARTS, K_GROUPS = cached('rs:'), cached('rq:'), cached('lg:')
 
 -- A limited job's group: its concurrency key and limit and rate key, max and window, joined by
@@ -148,6 +148,31 @@ end
 ${JOB_EVENT_LIBRARY}
 -- Sends the buffered index writes, expiries, counters, wake-ups and job events. Every script
 -- that writes calls it last.
+-- The numbers (kproc scores) of the concurrency keys of processing jobs about to leave kproc.
+local function kprocNumbers(ids)
+  local numbers = {}
+  for _, id in ipairs(ids) do
+    local k = redis.call('ZSCORE', K_KPROC, id)
+    if k then numbers[k] = true end
+  end
+  return numbers
+end
+
+-- Forgets the numbers of the concurrency keys left with no processing job, so a key no longer
+-- used (a tenant gone) leaves nothing in kids; its next claim numbers it again. Run after the
+-- call's kproc writes, when a count of 0 is the truth.
+local function forgetIdleKeys(numbers)
+  for k in pairs(numbers) do
+    if redis.call('ZCOUNT', K_KPROC, k, k) == 0 then
+      local name = redis.call('HGET', K_KEY_NAMES, k)
+      if name then
+        redis.call('HDEL', K_KEY_IDS, name)
+        redis.call('HDEL', K_KEY_NAMES, k)
+      end
+    end
+  end
+end
+
 local function flush()
   logExpiries()
   for key, members in pairs(zops) do
@@ -160,8 +185,10 @@ local function flush()
         rems[#rems + 1] = id
       end
     end
+    local freed = key == K_KPROC and #rems > 0 and kprocNumbers(rems)
     many('ZREM', key, rems)
     many('ZADD', key, adds)
+    if freed then forgetIdleKeys(freed) end
   end
   zops = {}
   for q, d in pairs(qproc) do

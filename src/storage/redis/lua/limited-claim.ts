@@ -8,7 +8,8 @@ import { MAX_RATE_WINDOW_MS } from '../../contract/index.js';
  * Counting, per call (see keys.ts for the keys):
  * - a queue's processing jobs: the `qproc` counter;
  * - a concurrency key's processing jobs: the members of `kproc` scored with the key's number
- *   (`kids`), one ZCOUNT per key and call; a job leaves `kproc` with the processing index;
+ *   (`kids`), one ZCOUNT per key and call; a job leaves `kproc` with the processing index, and a
+ *   key left with no processing job loses its number (`knames` names the numbers);
  * - starts: the sorted sets `rs:<key>` and `rq:<queue>`, score = start time, read once per key and
  *   window, and written at the end of the call (`logStarts`) so a read never sees this call's own.
  *   Each log written expires `MAX_RATE_WINDOW_MS` after its last start, when no window counts any
@@ -35,6 +36,7 @@ local function keyId(ck, create)
   if not k and create then
     k = redis.call('INCR', P .. 'kids:seq')
     redis.call('HSET', K_KEY_IDS, ck, k)
+    redis.call('HSET', K_KEY_NAMES, k, ck)
     keyIds[ck] = k
   end
   return k
