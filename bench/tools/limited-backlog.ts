@@ -1,21 +1,33 @@
 /**
- * What a saturated concurrency key's backlog costs a Redis fetch: `backlog` jobs of one key with
- * a limit of 1 (one running), then plain jobs behind them; times fetches that must pass over the
- * whole backlog to reach the plain jobs, and plain fetches of the same size for comparison.
+ * What a saturated concurrency key's backlog costs a fetch: `backlog` jobs of one key with a limit
+ * of 1 (one running), then plain jobs behind them; times fetches that must pass over the whole
+ * backlog to reach the plain jobs, and plain fetches of the same size for comparison.
  *
- *   node --import tsx bench/tools/redis-limited-backlog.ts [backlog=10000] [fetches=50]
+ *   node --import tsx bench/tools/limited-backlog.ts [sqlite|postgres|redis] [backlog=10000] [fetches=50]
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { silentLogger } from '../../src/index.js';
 import { newJobId } from '../../src/jobs/ids.js';
+import type { NewJob, Storage } from '../../src/storage/contract/index.js';
+import { PostgresStorage } from '../../src/storage/postgres/index.js';
 import { RedisStorage } from '../../src/storage/redis/index.js';
-import type { NewJob } from '../../src/storage/contract/index.js';
-import { REDIS_URL, deleteRedisKeys } from '../services.js';
+import { SqliteStorage } from '../../src/storage/sqlite/index.js';
+import { PG_URL, REDIS_URL, deleteRedisKeys, dropSchema } from '../services.js';
 
-const backlog = Number(process.argv[2] ?? 10_000);
-const fetches = Number(process.argv[3] ?? 50);
-const prefix = `kback_${randomBytes(4).toString('hex')}:`;
-const storage = new RedisStorage(REDIS_URL, { prefix, logger: silentLogger });
+const backend = process.argv[2] ?? 'redis';
+const backlog = Number(process.argv[3] ?? 10_000);
+const fetches = Number(process.argv[4] ?? 50);
+const tag = `kback_${randomBytes(4).toString('hex')}`;
+const dir = mkdtempSync(join(tmpdir(), 'kiln-backlog-'));
+const storage: Storage =
+  backend === 'postgres'
+    ? new PostgresStorage(PG_URL, { schema: tag, logger: silentLogger })
+    : backend === 'sqlite'
+      ? new SqliteStorage(join(dir, 'kiln.db'))
+      : new RedisStorage(REDIS_URL, { prefix: `${tag}:`, logger: silentLogger });
 const now = Date.now();
 const job = (extra: Partial<NewJob> = {}): NewJob => ({
   id: newJobId(),
@@ -42,12 +54,15 @@ try {
   // One of the key runs: the rest of its backlog is over the limit.
   await storage.fetch({ queues: ['default'], max: 1, serverId: 's', leaseMs: 600_000, now });
   await storage.createJobs(Array.from({ length: fetches * 10 }, () => job()), { now });
+  console.log(backend);
   await time(`past ${backlog} saturated jobs, 10 plain a fetch`, fetches, () =>
     storage.fetch({ queues: ['default'], max: 10, serverId: 's', leaseMs: 600_000, now }),
   );
   await storage.createJobs(Array.from({ length: fetches * 10 }, () => job({ queue: 'plain' })), { now });
   await time('plain queue, 10 a fetch', fetches, () => storage.fetch({ queues: ['plain'], max: 10, serverId: 's', leaseMs: 600_000, now }));
 } finally {
-  await deleteRedisKeys(`${prefix}*`);
   await storage.close();
+  if (backend === 'postgres') await dropSchema(tag);
+  if (backend === 'redis') await deleteRedisKeys(`${tag}:*`);
+  rmSync(dir, { recursive: true, force: true });
 }
