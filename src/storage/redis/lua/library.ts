@@ -13,9 +13,11 @@
  * caller (`now`), never from Redis's clock.
  *
  * Job events (`job-event-library.ts`, pasted in before `flush()`): `requeue`, `createJobs`, and
- * the fetch, transition and merge-parameters scripts build them only when `hears()`.
+ * the fetch, transition and merge-parameters scripts build them only when `hears()`. The numbers
+ * of concurrency keys (`key-numbers.ts`) are pasted in there too.
  */
 import { JOB_EVENT_LIBRARY } from './job-event-library.js';
+import { KEY_NUMBERS } from './key-numbers.js';
 
 export const LIBRARY = String.raw`
 local P = KEYS[1]
@@ -146,33 +148,9 @@ local function logExpiries()
 end
 
 ${JOB_EVENT_LIBRARY}
+${KEY_NUMBERS}
 -- Sends the buffered index writes, expiries, counters, wake-ups and job events. Every script
 -- that writes calls it last.
--- The numbers (kproc scores) of the concurrency keys of processing jobs about to leave kproc.
-local function kprocNumbers(ids)
-  local numbers = {}
-  for _, id in ipairs(ids) do
-    local k = redis.call('ZSCORE', K_KPROC, id)
-    if k then numbers[k] = true end
-  end
-  return numbers
-end
-
--- Forgets the numbers of the concurrency keys left with no processing job, so a key no longer
--- used (a tenant gone) leaves nothing in kids; its next claim numbers it again. Run after the
--- call's kproc writes, when a count of 0 is the truth.
-local function forgetIdleKeys(numbers)
-  for k in pairs(numbers) do
-    if redis.call('ZCOUNT', K_KPROC, k, k) == 0 then
-      local name = redis.call('HGET', K_KEY_NAMES, k)
-      if name then
-        redis.call('HDEL', K_KEY_IDS, name)
-        redis.call('HDEL', K_KEY_NAMES, k)
-      end
-    end
-  end
-end
-
 local function flush()
   logExpiries()
   for key, members in pairs(zops) do

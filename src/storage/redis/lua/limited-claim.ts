@@ -8,8 +8,8 @@ import { MAX_RATE_WINDOW_MS } from '../../contract/index.js';
  * Counting, per call (see keys.ts for the keys):
  * - a queue's processing jobs: the `qproc` counter;
  * - a concurrency key's processing jobs: the members of `kproc` scored with the key's number
- *   (`kids`), one ZCOUNT per key and call; a job leaves `kproc` with the processing index, and a
- *   key left with no processing job loses its number (`knames` names the numbers);
+ *   (`kids`, see `key-numbers.ts`), one ZCOUNT per key and call; a job leaves `kproc` with the
+ *   processing index;
  * - starts: the sorted sets `rs:<key>` and `rq:<queue>`, score = start time, read once per key and
  *   window, and written at the end of the call (`logStarts`) so a read never sees this call's own.
  *   Each log written expires `MAX_RATE_WINDOW_MS` after its last start, when no window counts any
@@ -20,27 +20,10 @@ export const LIMITED_CLAIM = String.raw`
 local CHUNK = 64
 
 local running = {}
-local keyIds = {}
 local started = {}
 local startedNow = {}
 local startLog = {}
 
--- The number standing for concurrency key ck in kproc's scores (false if it has none yet), made
--- when create is set.
-local function keyId(ck, create)
-  local k = keyIds[ck]
-  if k == nil then
-    k = redis.call('HGET', K_KEY_IDS, ck) or false
-    keyIds[ck] = k
-  end
-  if not k and create then
-    k = redis.call('INCR', P .. 'kids:seq')
-    redis.call('HSET', K_KEY_IDS, ck, k)
-    redis.call('HSET', K_KEY_NAMES, k, ck)
-    keyIds[ck] = k
-  end
-  return k
-end
 
 -- The processing jobs carrying concurrency key ck, this call's claims included.
 local function runningWith(ck)
@@ -69,7 +52,7 @@ end
 local function logStarts()
   if #startLog == 0 then return end
   local last = redis.call('INCRBY', P .. 'starts:seq', #startLog)
-  local pruned = {}
+  local pruned, expiring = {}, {}
   for i, s in ipairs(startLog) do
     local log, perMs = s[1], s[2]
     local pid = log .. '\0' .. perMs
@@ -78,12 +61,9 @@ local function logStarts()
       redis.call('ZREMRANGEBYSCORE', log, '-inf', string.format('%.0f', tonumber(now) - perMs))
     end
     redis.call('ZADD', log, now, last - i + 1)
-  end
-  local expiring = {}
-  for _, s in ipairs(startLog) do
-    if not expiring[s[1]] then
-      expiring[s[1]] = true
-      redis.call('PEXPIRE', s[1], ${MAX_RATE_WINDOW_MS})
+    if not expiring[log] then
+      expiring[log] = true
+      redis.call('PEXPIRE', log, ${MAX_RATE_WINDOW_MS})
     end
   end
   startLog = {}
