@@ -1,5 +1,6 @@
-import { MAX_PRIORITY, type FetchOptions } from '../contract/index.js';
-import { claimedRow, type ClaimedState, type JobRow } from './rows.js';
+import { MAX_PRIORITY, type FetchOptions, type JobRecord } from '../contract/index.js';
+import { claimedJob } from '../claimed-job.js';
+import { unclaimedFields, type ClaimedRow, type LimitFields } from './rows.js';
 import type { Statements } from './statements/index.js';
 import { SEP, type CandidateRow } from './statements/jobs.js';
 import { RATE_KEY, RATE_QUEUE, type QueueRow } from './statements/queues.js';
@@ -32,7 +33,7 @@ export class SqliteClaim {
   /** Starts of rate-limited queues this claim made, written by `finish`. */
   private readonly queueStarts: Array<{ queue: string; perMs: number; n: number }> = [];
   /** The jobs claimed on the limited path: only they can carry a rate key. */
-  private readonly limitedRows: JobRow[] = [];
+  private readonly limitedJobs: JobRecord[] = [];
 
   constructor(
     private readonly s: Statements,
@@ -49,25 +50,24 @@ export class SqliteClaim {
   }
 
   /** Claims up to `room` jobs of `queue`, in claim order. */
-  queue(queue: string, room: number): JobRow[] {
+  queue(queue: string, room: number): JobRecord[] {
     const settings = this.settings.get(queue);
     if (settings?.paused) return [];
-    let rows: JobRow[];
-    if (settings === undefined && this.s.jobs.hasLimited.get(queue) === undefined) {
-      const w = this.write;
-      const state = this.claimedState(queue);
-      rows = this.s.jobs.claim.all(w.data, this.o.now, this.o.serverId, w.leaseUntil, w.entry, queue, room).map((r) => claimedRow(r, state));
-    } else {
-      rows = this.claimLimited(queue, Math.min(room, this.queueRoom(queue, settings)));
-      this.limitedRows.push(...rows);
-    }
-    if (rows.length === 0) return rows;
+    const limited = settings !== undefined || this.s.jobs.hasLimited.get(queue) !== undefined;
+    /** The limits of the jobs the limited path chose, by seq (read with them as candidates). */
+    const limits = new Map<number, LimitFields>();
+    const rows = limited
+      ? this.claimLimited(queue, Math.min(room, this.queueRoom(queue, settings)), limits)
+      : this.s.jobs.claim.all(this.write.data, this.o.now, this.o.serverId, this.write.leaseUntil, this.write.entry, queue, room);
+    if (rows.length === 0) return [];
     // RETURNING has no defined order: restore the claim order.
     rows.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
+    const jobs = rows.map((r) => claimedJob(unclaimedFields(r, queue, limits.get(r.seq)), this.o));
+    if (limited) this.limitedJobs.push(...jobs);
     this.batch.count('enqueued', queue, -rows.length);
     this.batch.count('processing', queue, rows.length);
     if (settings?.rate_max != null) this.queueStarts.push({ queue, perMs: settings.rate_per_ms!, n: rows.length });
-    return rows;
+    return jobs;
   }
 
   /**
@@ -82,10 +82,10 @@ export class SqliteClaim {
       q.pruneStarts.run(RATE_QUEUE, queue, now - perMs);
       for (let i = 0; i < n; i++) q.addStart.run(RATE_QUEUE, queue, now);
     }
-    for (const r of this.limitedRows) {
-      if (r.rate_key === null) continue;
-      q.pruneStarts.run(RATE_KEY, r.rate_key, now - r.rate_per_ms!);
-      q.addStart.run(RATE_KEY, r.rate_key, now);
+    for (const { rateLimit } of this.limitedJobs) {
+      if (rateLimit === null) continue;
+      q.pruneStarts.run(RATE_KEY, rateLimit.key, now - rateLimit.perMs);
+      q.addStart.run(RATE_KEY, rateLimit.key, now);
     }
   }
 
@@ -107,12 +107,10 @@ export class SqliteClaim {
    * job's key and numbers are left out of the next chunk, so a saturated key's backlog is passed
    * over inside SQLite rather than row by row here.
    */
-  private claimLimited(queue: string, room: number): JobRow[] {
+  private claimLimited(queue: string, room: number, limits: Map<number, LimitFields>): ClaimedRow[] {
     if (room <= 0) return [];
     const plain = this.s.jobs.plainHeads.all(queue, room);
     const chosen: number[] = [];
-    /** The limited jobs chosen, by seq: their limits, which the claim does not read again. */
-    const limits = new Map<number, CandidateRow>();
     const fullConcurrency = new Set<string>();
     const fullRate = new Set<string>();
     let candidates: CandidateRow[] = [];
@@ -154,15 +152,7 @@ export class SqliteClaim {
     }
     if (chosen.length === 0) return [];
     const w = this.write;
-    const state = this.claimedState(queue);
-    return this.s.jobs.claimSeqs
-      .all(w.data, this.o.now, this.o.serverId, w.leaseUntil, w.entry, JSON.stringify(chosen))
-      .map((r) => claimedRow(r, state, limits.get(r.seq)));
-  }
-
-  /** What a claim of `queue` wrote on each job it took. */
-  private claimedState(queue: string): ClaimedState {
-    return { queue, stateData: this.write.data, stateAt: this.o.now, serverId: this.o.serverId, leaseUntil: this.write.leaseUntil };
+    return this.s.jobs.claimSeqs.all(w.data, this.o.now, this.o.serverId, w.leaseUntil, w.entry, JSON.stringify(chosen));
   }
 
   /** Up to `CANDIDATE_CHUNK` limited candidates after `after`, in claim order. */

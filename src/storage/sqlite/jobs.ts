@@ -15,7 +15,7 @@ import { refuseTransaction } from '../no-transactions.js';
 import { changeEvents, enqueuedEvent, progressEvent, startedEvent } from '../job-events.js';
 import type { SqliteContext } from './context.js';
 import { SqliteClaim } from './claim.js';
-import { limitColumns, parseHistory, stateDataText, toJobRecord, type JobRow } from './rows.js';
+import { limitColumns, parseHistory, stateDataText, toJobRecord } from './rows.js';
 import type { ChangeRow, JobStatements, UniqueHolder } from './statements/jobs.js';
 import type { WriteBatch } from './write-batch.js';
 
@@ -49,15 +49,15 @@ export class SqliteJobStore implements JobStore {
     if (!o.queues.some((q) => jobs.hasEnqueued.get(q) !== undefined)) return [];
     return this.ctx.write((s, batch) => {
       const claim = new SqliteClaim(s, batch, o);
-      const rows: JobRow[] = [];
+      const jobs: JobRecord[] = [];
       for (const queue of o.queues) {
-        const room = o.max - rows.length;
+        const room = o.max - jobs.length;
         if (room <= 0) break;
-        rows.push(...claim.queue(queue, room));
+        jobs.push(...claim.queue(queue, room));
       }
       claim.finish();
-      if (batch.publishing) for (const r of rows) batch.publish(startedEvent(r, o.serverId, o.now));
-      return rows.map(toJobRecord);
+      if (batch.publishing) for (const job of jobs) batch.publish(startedEvent(job, o.serverId, o.now));
+      return jobs;
     });
   }
 

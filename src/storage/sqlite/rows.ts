@@ -1,4 +1,5 @@
 import type { Json, JobRecord, MisfirePolicy, NewJob, RecurringJobRecord, ServerRecord, StateEntry, StateName } from '../contract/index.js';
+import type { UnclaimedFields } from '../claimed-job.js';
 import { limitsFromColumns } from '../limit-columns.js';
 import { DEFAULT_PRIORITY } from '../contract/index.js';
 
@@ -12,7 +13,7 @@ export const JOB_COLUMNS =
  * What a claim returns of each job it takes: only the columns the claim does not decide or know
  * already. The queue, the state columns, the server and lease are what the claim just wrote; the
  * limits are none on the plain path and were read with the candidates on the limited one; so
- * `claimedRow` fills those in. Every
+ * `unclaimedFields` and `claimedJob` fill those in. Every
  * column returned costs SQLite a write into RETURNING's ephemeral table and a read back out, per
  * row: returning all of `JOB_COLUMNS` made a claim about 6 µs a job dearer (measured 15 against 9).
  */
@@ -24,52 +25,32 @@ export type ClaimedRow = Pick<
   'seq' | 'id' | 'name' | 'args' | 'created_at' | 'attempt' | 'parameters' | 'run_at' | 'parent_id' | 'expire_at' | 'result' | 'unique_key' | 'priority'
 >;
 
-/** What a claim wrote on each job it took, besides its history entry. */
-export interface ClaimedState {
-  queue: string;
-  stateData: string;
-  stateAt: number;
-  serverId: string;
-  leaseUntil: number;
-}
-
 /** A job's limit columns as a claim reads them with its candidates. */
 export type LimitFields = Pick<JobRow, 'concurrency_key' | 'concurrency_limit' | 'rate_key' | 'rate_max' | 'rate_per_ms'>;
 
-/** A job on the plain path has no limits (`limited = 0`). */
-const NO_LIMITS: LimitFields = { concurrency_key: null, concurrency_limit: null, rate_key: null, rate_max: null, rate_per_ms: null };
-
 /**
- * A claimed job's whole row: what the claim returned, what it wrote, and the job's limits (read
- * with it as a candidate on the limited path; none on the plain path).
+ * What a claim read of a job it took, as `claimedJob` completes it into the claimed record: the
+ * row the claim returned, the queue it claimed from, and the job's limits (read with it as a
+ * candidate on the limited path; none on the plain path, where `limited = 0`).
  */
-export function claimedRow(r: ClaimedRow, c: ClaimedState, limits: LimitFields = NO_LIMITS): JobRow {
+export function unclaimedFields(r: ClaimedRow, queue: string, limits: LimitFields | undefined): UnclaimedFields {
+  const l = limits && limitsFromColumns(limits.concurrency_key, limits.concurrency_limit, limits.rate_key, limits.rate_max, limits.rate_per_ms);
   return {
-    seq: r.seq,
     id: r.id,
     name: r.name,
-    queue: c.queue,
+    queue,
     args: r.args,
-    state: 'processing',
-    state_reason: null,
-    state_data: c.stateData,
-    created_at: r.created_at,
-    state_at: c.stateAt,
+    createdAt: r.created_at,
     attempt: r.attempt,
-    parameters: r.parameters,
-    run_at: r.run_at,
-    parent_id: r.parent_id,
-    server_id: c.serverId,
-    lease_until: c.leaseUntil,
-    expire_at: r.expire_at,
+    parameters: JSON.parse(r.parameters) as { [key: string]: Json },
+    runAt: r.run_at,
+    parentId: r.parent_id,
+    expireAt: r.expire_at,
     result: r.result,
-    unique_key: r.unique_key,
+    uniqueKey: r.unique_key,
     priority: r.priority,
-    concurrency_key: limits.concurrency_key,
-    concurrency_limit: limits.concurrency_limit,
-    rate_key: limits.rate_key,
-    rate_max: limits.rate_max,
-    rate_per_ms: limits.rate_per_ms,
+    concurrency: l?.concurrency ?? null,
+    rateLimit: l?.rateLimit ?? null,
   };
 }
 
