@@ -9,20 +9,13 @@ import { HOUR_MS } from '../../src/storage/buckets.js';
 import { T0, newJob } from '../../src/storage/conformance/index.js';
 import { MIGRATIONS, PostgresStorage, migrate } from '../../src/storage/postgres/index.js';
 import type { StorageEvent } from '../../src/storage/contract/index.js';
-import { openPostgresStore } from '../fixtures/postgres-store.js';
+import { openPostgresStore, withPgClient } from '../fixtures/postgres-store.js';
 import { serviceUrl } from '../support/services.js';
 
 const url = serviceUrl('KILN_TEST_PG_URL');
 
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
+/** A connection of its own for the test, beside the storage's pool. */
+const admin = <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => withPgClient(url!, fn);
 
 /** Collects a storage's events; `until(pred)` resolves once one matches (no sleeps). */
 async function collect(storage: { subscribe: PostgresStorage['subscribe'] }) {

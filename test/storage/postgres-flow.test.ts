@@ -6,20 +6,13 @@ import { silentLogger } from '../../src/logger.js';
 import { T0, newJob } from '../../src/storage/conformance/index.js';
 import { MAX_RATE_WINDOW_MS } from '../../src/storage/contract/index.js';
 import { MIGRATIONS, PostgresStorage } from '../../src/storage/postgres/index.js';
-import { openPostgresStore } from '../fixtures/postgres-store.js';
+import { openPostgresStore, withPgClient } from '../fixtures/postgres-store.js';
 import { serviceUrl } from '../support/services.js';
 
 const url = serviceUrl('KILN_TEST_PG_URL');
 
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
+/** A connection of its own for the test, beside the storage's pool. */
+const admin = <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => withPgClient(url!, fn);
 
 /** The flow lock's keys, as migration 3 spells them (see `flowLock`). */
 const flowLockArgs = (schema: string) => `hashtext('kiln.flow'), hashtext('"${schema}"')`;

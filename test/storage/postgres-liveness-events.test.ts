@@ -3,28 +3,14 @@ import { describe, it } from 'node:test';
 import pg from 'pg';
 import { T0, newJob } from '../../src/storage/conformance/index.js';
 import type { JobEvent } from '../../src/storage/contract/index.js';
-import { openPostgresStore } from '../fixtures/postgres-store.js';
+import { openPostgresStore, withPgClient } from '../fixtures/postgres-store.js';
 import { serviceUrl } from '../support/services.js';
+import { waitFor } from '../support/wait.js';
 
 const url = serviceUrl('KILN_TEST_PG_URL');
 
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-async function eventually(what: string, check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** A connection of its own for the test, beside the storage's pool. */
+const admin = <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => withPgClient(url!, fn);
 
 /** Postgres liveness marks and job events when their connections are lost (issue #15, #16). */
 describe('postgres: liveness marks and job events across lost connections', { skip: url ? false : 'KILN_TEST_PG_URL is not set' }, () => {
@@ -41,8 +27,8 @@ describe('postgres: liveness marks and job events across lost connections', { sk
       assert.ok(first);
       assert.deepEqual(await other.removeVanishedServers(T0, 'checker'), []);
       await admin((c) => c.query('SELECT pg_terminate_backend($1)', [first]));
-      await eventually('the mark to be lost', () => hold.heldSince === null);
-      await eventually('the mark to be held again', () => hold.heldSince !== null);
+      await waitFor('the mark to be lost', () => hold.heldSince === null, 10_000);
+      await waitFor('the mark to be held again', () => hold.heldSince !== null, 10_000);
       const second = await markPid();
       assert.ok(second && second !== first, 'the record names the new connection');
       assert.deepEqual(await other.removeVanishedServers(T0, 'checker'), [], 'held again: not gone');
@@ -62,7 +48,7 @@ describe('postgres: liveness marks and job events across lost connections', { sk
       assert.ok(await mine.holdLiveness('M'));
       await mine.close();
       let gone: string[] = [];
-      await eventually('M to be found gone', async () => (gone = await store.storage.removeVanishedServers(T0, 'checker')).length > 0);
+      await waitFor('M to be found gone', async () => (gone = await store.storage.removeVanishedServers(T0, 'checker')).length > 0, 10_000);
       assert.deepEqual(gone, ['M']);
       assert.deepEqual(await store.storage.listServers(), []);
     } finally {
@@ -86,7 +72,7 @@ describe('postgres: liveness marks and job events across lost connections', { sk
         [{ id: job.id, expectStates: ['processing'], expectServerId: 'S', to: { name: 'failed', reason: nasty, data: { error: nasty, type: 'Error' }, at: T0 + 3 } }],
         T0 + 3,
       );
-      await eventually('four events', () => heard.length >= 4);
+      await waitFor('four events', () => heard.length >= 4, 10_000);
       await unsubscribe();
       assert.deepEqual(
         heard.map((e) => e.type),
@@ -140,7 +126,7 @@ describe('postgres: liveness marks and job events across lost connections', { sk
         ['started', due.id, T0 + 21],
         ['enqueued', due.id, T0 + 30],
       ];
-      await eventually(`${expected.length} events`, () => heard.length >= expected.length);
+      await waitFor(`${expected.length} events`, () => heard.length >= expected.length, 10_000);
       await unsubscribe();
       assert.deepEqual(
         heard.map((e) => [e.type, e.jobId, e.at]),
@@ -170,7 +156,7 @@ describe('postgres: liveness marks and job events across lost connections', { sk
       );
       const before = newJob();
       await other.createJobs([before], { now: T0 });
-      await eventually('the first event', () => heard.some((e) => e.jobId === before.id));
+      await waitFor('the first event', () => heard.some((e) => e.jobId === before.id), 10_000);
       const killed = await admin(
         async (c) =>
           (
@@ -180,10 +166,10 @@ describe('postgres: liveness marks and job events across lost connections', { sk
           ).rowCount,
       );
       assert.equal(killed, 1);
-      await eventually('a gap', () => gaps > 0);
+      await waitFor('a gap', () => gaps > 0, 10_000);
       const after = newJob();
       await other.createJobs([after], { now: T0 });
-      await eventually('an event after the reconnect', () => heard.some((e) => e.jobId === after.id));
+      await waitFor('an event after the reconnect', () => heard.some((e) => e.jobId === after.id), 10_000);
       await unsubscribe();
       const rows = await admin(async (c) => (await c.query(`SELECT count(*)::int AS n FROM "${store.schema}".event_listeners`)).rows[0].n as number);
       assert.equal(rows, 0, 'the last listener leaving withdraws the announcement');
