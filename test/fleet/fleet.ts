@@ -2,10 +2,13 @@
  * Helpers of the fleet tests: server processes forked from `test/fixtures/fleet-server.ts`, and
  * reading back what they executed.
  */
+import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Storage, StorageStatistics } from '../../src/index.js';
+import type { JobClient, Storage, StorageStatistics } from '../../src/index.js';
+import { fleetWork } from '../fixtures/fleet-jobs.js';
+import { waitFor } from '../support/wait.js';
 
 const fixture = join(import.meta.dirname, '..', 'fixtures', 'fleet-server.ts');
 
@@ -172,3 +175,25 @@ export async function statisticsOrNothing(storage: Storage): Promise<StorageStat
 
 /** Enqueue chunk size: `enqueueMany` writes each chunk in one round trip. */
 export const CHUNK = 1_000;
+
+/** Enqueues `jobs` fleet jobs of `ms` each (args `{ i, ms }`), `CHUNK` at a time; returns their ids in order. */
+export async function enqueueFleetWork(client: JobClient, jobs: number, ms: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < jobs; i += CHUNK) {
+    const args = Array.from({ length: Math.min(CHUNK, jobs - i) }, (_, k) => ({ i: i + k, ms }));
+    ids.push(...(await client.enqueueMany(fleetWork, args)));
+  }
+  return ids;
+}
+
+/**
+ * Waits (a minute each) until `server` has run `jobs` jobs without exiting and the storage has
+ * recorded every completion, reading statistics through outages (`statisticsOrNothing`).
+ */
+export async function waitForDrain(server: FleetServer, storage: Storage, jobs: number): Promise<void> {
+  await waitFor(`all ${jobs} jobs to run`, () => server.exit || server.ran >= jobs, 60_000).catch((e: Error) => {
+    throw new Error(`${e.message} (ran ${server.ran}); logs:\n${server.logs.join('\n')}`);
+  });
+  assert.equal(server.exit, undefined, `the server process did not crash:\n${server.logs.join('\n')}`);
+  await waitFor('every completion written', async () => (await statisticsOrNothing(storage))?.states.succeeded === jobs, 60_000);
+}

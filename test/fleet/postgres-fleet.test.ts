@@ -9,11 +9,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { JobClient, silentLogger } from '../../src/index.js';
-import { fleetWork } from '../fixtures/fleet-jobs.js';
 import { openPostgresStore } from '../fixtures/postgres-store.js';
 import { serviceUrl } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
-import { CHUNK, exactlyOnce, readRuns, startFleetServer, type FleetServer } from './fleet.js';
+import { enqueueFleetWork, exactlyOnce, readRuns, startFleetServer, type FleetServer } from './fleet.js';
 
 const url = serviceUrl('KILN_TEST_PG_URL');
 const JOBS = 20_000;
@@ -35,11 +34,7 @@ describe('postgres fleet', { skip: url ? false : 'KILN_TEST_PG_URL is not set' }
       // Enqueue while all three are up and listening: they compete from the first chunk on.
       const client = new JobClient({ storage: store.storage, logger: silentLogger });
       const began = Date.now();
-      const ids: string[] = [];
-      for (let i = 0; i < JOBS; i += CHUNK) {
-        const args = Array.from({ length: Math.min(CHUNK, JOBS - i) }, (_, k) => ({ i: i + k, ms: 0 }));
-        ids.push(...(await client.enqueueMany(fleetWork, args)));
-      }
+      const ids = await enqueueFleetWork(client, JOBS, 0);
       const enqueuedIn = Date.now() - began;
       assert.equal(new Set(ids).size, JOBS);
 

@@ -11,13 +11,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import pg from 'pg';
 import { JobClient, silentLogger } from '../../src/index.js';
-import { fleetWork } from '../fixtures/fleet-jobs.js';
-import { openPostgresStore } from '../fixtures/postgres-store.js';
+import { openPostgresStore, withPgClient } from '../fixtures/postgres-store.js';
 import { PrivatePostgres, privateServersSkip } from '../support/private-servers.js';
 import { waitFor } from '../support/wait.js';
-import { CHUNK, exactlyOnce, readRuns, startFleetServer, statisticsOrNothing, type FleetServer } from './fleet.js';
+import { enqueueFleetWork, exactlyOnce, readRuns, startFleetServer, waitForDrain, type FleetServer } from './fleet.js';
 
 const JOBS = 3_000;
 const JOB_MS = 20;
@@ -48,11 +46,7 @@ describe('postgres restart under a running server', { skip }, () => {
       const s = server;
 
       const client = new JobClient({ storage: store.storage, logger: silentLogger });
-      const ids: string[] = [];
-      for (let i = 0; i < JOBS; i += CHUNK) {
-        const args = Array.from({ length: Math.min(CHUNK, JOBS - i) }, (_, k) => ({ i: i + k, ms: JOB_MS }));
-        ids.push(...(await client.enqueueMany(fleetWork, args)));
-      }
+      const ids = await enqueueFleetWork(client, JOBS, JOB_MS);
 
       await waitFor('the drain to be under way', () => s.ran >= 100, 60_000);
       const ranBefore = s.ran;
@@ -62,11 +56,7 @@ describe('postgres restart under a running server', { skip }, () => {
       const ranDuringRestart = s.ran;
       assert.ok(ranDuringRestart < JOBS, `the restart happened mid-drain (ran ${ranDuringRestart} of ${JOBS})`);
 
-      await waitFor(`all ${JOBS} jobs to run`, () => s.exit || s.ran >= JOBS, 60_000).catch((e: Error) => {
-        throw new Error(`${e.message} (ran ${s.ran}); logs:\n${s.logs.join('\n')}`);
-      });
-      assert.equal(s.exit, undefined, `the server process did not crash:\n${s.logs.join('\n')}`);
-      await waitFor('every completion written', async () => (await statisticsOrNothing(store.storage))?.states.succeeded === JOBS, 60_000);
+      await waitForDrain(s, store.storage, JOBS);
       const finishedAt = Date.now();
 
       const count = await s.stop();
@@ -88,18 +78,13 @@ describe('postgres restart under a running server', { skip }, () => {
 
       // Claims whose reply was lost with the connection are recovered by lease expiry; they show
       // as a second processing entry in the history (never as a second execution: see the runs).
-      const admin = new pg.Client({ connectionString: url });
-      await admin.connect();
-      let reclaimed = 0;
-      try {
-        const { rows } = await admin.query<{ n: number }>(
+      const { rows } = await withPgClient(url, (admin) =>
+        admin.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM "${store.schema}".jobs
             WHERE (SELECT count(*) FROM json_array_elements(('[' || history || ']')::json) e WHERE e->>'name' = 'processing') > 1`,
-        );
-        reclaimed = rows[0]?.n ?? 0;
-      } finally {
-        await admin.end();
-      }
+        ),
+      );
+      const reclaimed = rows[0]?.n ?? 0;
 
       if (process.env['FLEET_DUMP']) for (const l of s.logs) t.diagnostic(l);
       const warnings = s.logs.filter((l) => / WARN /.test(l)).length;

@@ -18,10 +18,9 @@ import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { JobClient, silentLogger } from '../../src/index.js';
 import { RedisStorage } from '../../src/storage/redis/index.js';
-import { fleetWork } from '../fixtures/fleet-jobs.js';
 import { PrivateRedis, privateServersSkip } from '../support/private-servers.js';
 import { waitFor } from '../support/wait.js';
-import { CHUNK, exactlyOnce, readRuns, startFleetServer, statisticsOrNothing, type FleetServer } from './fleet.js';
+import { enqueueFleetWork, exactlyOnce, readRuns, startFleetServer, waitForDrain, type FleetServer } from './fleet.js';
 
 const JOBS = 3_000;
 const JOB_MS = 10;
@@ -56,11 +55,7 @@ describe('redis connections killed under a running server', { skip: privateServe
       const s = server;
 
       const client = new JobClient({ storage, logger: silentLogger });
-      const ids: string[] = [];
-      for (let i = 0; i < JOBS; i += CHUNK) {
-        const args = Array.from({ length: Math.min(CHUNK, JOBS - i) }, (_, k) => ({ i: i + k, ms: JOB_MS }));
-        ids.push(...(await client.enqueueMany(fleetWork, args)));
-      }
+      const ids = await enqueueFleetWork(client, JOBS, JOB_MS);
 
       // Kill its connections at three points of the drain; each time wait until it runs jobs again.
       const kills: Array<{ ran: number; killed: number; resumedInMs: number }> = [];
@@ -80,11 +75,7 @@ describe('redis connections killed under a running server', { skip: privateServe
         assert.equal(s.exit, undefined, `the server process did not crash:\n${s.logs.join('\n')}`);
       }
 
-      await waitFor(`all ${JOBS} jobs to run`, () => s.exit || s.ran >= JOBS, 60_000).catch((e: Error) => {
-        throw new Error(`${e.message} (ran ${s.ran}); logs:\n${s.logs.join('\n')}`);
-      });
-      assert.equal(s.exit, undefined, `the server process did not crash:\n${s.logs.join('\n')}`);
-      await waitFor('every completion written', async () => (await statisticsOrNothing(storage))?.states.succeeded === JOBS, 60_000);
+      await waitForDrain(s, storage, JOBS);
 
       // New connections replaced the killed ones, with the same name.
       await waitFor('it to be connected again: command and subscriber', async () => {
